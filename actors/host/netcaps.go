@@ -1,0 +1,217 @@
+package host
+
+import (
+	"bufio"
+	"bytes"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/hostagent/hostagent/protocol/vdsm"
+)
+
+// netCaps is the network part of the capabilities.
+type netCaps struct {
+	NICs         map[string]vdsm.NetInfoNIC
+	Bridges      map[string]vdsm.NetInfoBridge
+	Bondings     map[string]vdsm.NetInfoBond
+	VLANs        map[string]vdsm.NetInfoVLAN
+	Networks     map[string]vdsm.NetInfoNetwork
+	Nameservers  []string
+	SupportsIPv6 bool
+}
+
+// hiddenNICs are VDSM's default hidden_nics: wireless and USB adapters are never offered to the
+// engine as host NICs.
+var hiddenNICs = []string{"w*", "usb*"}
+
+// vlanLink is a VLAN device's parent and tag.
+type vlanLink struct {
+	parent string
+	id     int
+}
+
+// readNetCaps enumerates /sys/class/net into VDSM's device classes. Loopback and virtual
+// devices that are none of bridge, bond or VLAN (dummy, ifb, tun/tap, veth) are not reported,
+// as VDSM does not report them. Networks stays empty: it lists the logical networks VDSM itself
+// configured (setupNetworks), and this agent has configured none.
+func readNetCaps(r fsRoot, addrs addrSource) netCaps {
+	nc := netCaps{
+		NICs: map[string]vdsm.NetInfoNIC{}, Bridges: map[string]vdsm.NetInfoBridge{},
+		Bondings: map[string]vdsm.NetInfoBond{}, VLANs: map[string]vdsm.NetInfoVLAN{},
+		Networks:     map[string]vdsm.NetInfoNetwork{},
+		Nameservers:  readNameservers(r),
+		SupportsIPv6: r.exists("/proc/net/if_inet6"),
+	}
+	rt := readRoutes(r)
+	vlans := readVLANConfig(r)
+	for _, name := range r.names(netDir) {
+		dir := netDir + "/" + name + "/"
+		l := readLink(r, name)
+		ip := ipConfig(r, name, addrs, rt)
+		mtu := strconv.Itoa(l.MTU)
+		switch {
+		case r.exists(dir + "bridge"):
+			nc.Bridges[name] = vdsm.NetInfoBridge{
+				IPConfig: ip, MTU: mtu, Ports: r.names(dir + "brif"),
+				STP: bridgeSTP(r.str(dir + "bridge/stp_state")), Opts: bridgeOpts(r, dir+"bridge"),
+			}
+		case r.exists(dir + "bonding"):
+			nc.Bondings[name] = vdsm.NetInfoBond{
+				IPConfig: ip, HWAddr: l.Address, MTU: mtu,
+				Slaves:      fieldsOrEmpty(r.str(dir + "bonding/slaves")),
+				ActiveSlave: r.str(dir + "bonding/active_slave"),
+				Opts:        bondOpts(r, dir+"bonding/"), Switch: "legacy",
+			}
+		case isVLAN(r, name, vlans):
+			v := vlans[name]
+			if v.parent == "" {
+				v = vlanFromSysfs(r, name)
+			}
+			nc.VLANs[name] = vdsm.NetInfoVLAN{IPConfig: ip, Iface: v.parent, VLANID: v.id, MTU: mtu}
+		case r.exists(dir+"device") && !hidden(name):
+			nc.NICs[name] = vdsm.NetInfoNIC{
+				IPConfig: ip, HWAddr: l.Address, MTU: mtu, Speed: l.Speed,
+				PermHWAddr: r.str(dir + "bonding_slave/perm_hwaddr"),
+			}
+		}
+	}
+	return nc
+}
+
+func hidden(name string) bool {
+	for _, p := range hiddenNICs {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func fieldsOrEmpty(s string) []string {
+	f := strings.Fields(s)
+	if f == nil {
+		return []string{}
+	}
+	return f
+}
+
+func bridgeSTP(state string) string {
+	if state == "" || state == "0" {
+		return "off"
+	}
+	return "on"
+}
+
+// bridgeOpts is every readable attribute of the bridge directory, as VDSM reports them.
+func bridgeOpts(r fsRoot, dir string) map[string]string {
+	opts := map[string]string{}
+	for _, n := range r.names(dir) {
+		b, err := r.read(dir + "/" + n)
+		if err != nil {
+			continue // write-only knobs (flush) and subdirectories
+		}
+		opts[n] = strings.TrimSpace(string(b))
+	}
+	return opts
+}
+
+// bondOptNames are the bonding options worth reporting when set; the mode is always reported.
+var bondOptNames = []string{"miimon", "updelay", "downdelay", "arp_interval", "arp_ip_target", "primary", "xmit_hash_policy", "lacp_rate", "ad_select"}
+
+// bondOpts reports the mode and the options that differ from the kernel's zero default, by
+// number where sysfs prints "name number" (mode "active-backup 1" is reported as "1"), as VDSM
+// does.
+func bondOpts(r fsRoot, dir string) map[string]string {
+	opts := map[string]string{}
+	numeric := func(v string) string {
+		f := strings.Fields(v)
+		if len(f) == 2 {
+			if _, err := strconv.Atoi(f[1]); err == nil {
+				return f[1]
+			}
+		}
+		return v
+	}
+	if m := r.str(dir + "mode"); m != "" {
+		opts["mode"] = numeric(m)
+	}
+	for _, n := range bondOptNames {
+		v := numeric(r.str(dir + n))
+		if v != "" && v != "0" {
+			opts[n] = v
+		}
+	}
+	return opts
+}
+
+// readVLANConfig reads /proc/net/vlan/config (present once the 8021q module is loaded):
+// "name | id | parent" after two header lines.
+func readVLANConfig(r fsRoot) map[string]vlanLink {
+	out := map[string]vlanLink{}
+	b, err := r.read("/proc/net/vlan/config")
+	if err != nil {
+		return out
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "|")
+		if len(f) != 3 {
+			continue
+		}
+		id, err := strconv.Atoi(strings.TrimSpace(f[1]))
+		if err != nil {
+			continue // the "Name-Type" header
+		}
+		out[strings.TrimSpace(f[0])] = vlanLink{parent: strings.TrimSpace(f[2]), id: id}
+	}
+	return out
+}
+
+func isVLAN(r fsRoot, name string, known map[string]vlanLink) bool {
+	if _, ok := known[name]; ok {
+		return true
+	}
+	return ueventDevType(r, name) == "vlan"
+}
+
+func ueventDevType(r fsRoot, name string) string {
+	b, _ := r.read(netDir + "/" + name + "/uevent")
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "DEVTYPE="); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// vlanFromSysfs recovers a VLAN's parent from its lower_<parent> link and its tag from a
+// "<parent>.<tag>" name, for hosts where /proc/net/vlan is not there to ask.
+func vlanFromSysfs(r fsRoot, name string) vlanLink {
+	var v vlanLink
+	for _, n := range r.names(netDir + "/" + name) {
+		if p, ok := strings.CutPrefix(n, "lower_"); ok {
+			v.parent = p
+		}
+	}
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		v.id, _ = strconv.Atoi(name[i+1:])
+	}
+	return v
+}
+
+// readNameservers lists the resolver's servers from /etc/resolv.conf, in order.
+func readNameservers(r fsRoot) []string {
+	out := []string{}
+	b, err := r.read("/etc/resolv.conf")
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "nameserver" {
+			out = append(out, f[1])
+		}
+	}
+	return out
+}

@@ -1,0 +1,505 @@
+package virt
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"libvirt.org/go/libvirt"
+)
+
+// HostCaps is the part of libvirt's capabilities XML the agent reports. Zero values mean libvirt
+// did not say: the test driver, for one, reports no host UUID, no CPU model or vendor, no NUMA
+// distances and no machine types, and its topology describes an imaginary 16-CPU host.
+type HostCaps struct {
+	UUID  string
+	CPU   HostCPU
+	IOMMU bool
+	// TSCFrequency is in Hz; 0 when libvirt has no TSC counter for this host.
+	TSCFrequency uint64
+	TSCScaling   bool
+	Cells        []NUMACell
+	Guests       []Guest
+}
+
+// HostCPU describes the host's CPU as libvirt sees it.
+type HostCPU struct {
+	Arch     string
+	Model    string
+	Vendor   string
+	Features []string
+	// Topology per socket, from <topology>; zero when libvirt leaves it out.
+	Sockets, Dies, Cores, Threads int
+	// PageSizesKiB lists every page size the host supports, the base page included.
+	PageSizesKiB []uint64
+}
+
+// NUMACell is one host NUMA cell.
+type NUMACell struct {
+	ID        int
+	MemoryKiB uint64
+	Pages     []PageCount
+	// Distances maps a cell id to its distance from this cell (this cell to itself included).
+	Distances map[int]int
+	CPUs      []CellCPU
+}
+
+// PageCount is how many pages of one size a cell holds.
+type PageCount struct {
+	SizeKiB uint64
+	Count   uint64
+}
+
+// CellCPU is one logical CPU of a cell.
+type CellCPU struct {
+	ID, SocketID, DieID, CoreID int
+	Siblings                    string
+}
+
+// Guest is one <guest> entry: what can be emulated for one OS type and architecture.
+type Guest struct {
+	OSType   string
+	Arch     string
+	Machines []Machine
+	Domains  []GuestDomain
+}
+
+// GuestDomain is one accelerator (kvm, qemu, test...) for a guest architecture; Machines is
+// usually empty, libvirt listing them at the architecture level instead.
+type GuestDomain struct {
+	Type     string
+	Machines []Machine
+}
+
+// Machine is an emulated machine type. Canonical is the versioned name an alias such as "pc"
+// or "q35" stands for.
+type Machine struct {
+	Name      string
+	Canonical string
+}
+
+// EmulatedMachines lists the machine types libvirt can emulate for arch with the given
+// accelerator, aliases and their canonical names both, in libvirt's order without repeats. The
+// accelerator's own list wins; a machine list at the architecture level serves every accelerator.
+func (h HostCaps) EmulatedMachines(arch, virtType string) []string {
+	var fromDomain, fromArch []Machine
+	for _, g := range h.Guests {
+		if g.Arch != arch {
+			continue
+		}
+		fromArch = append(fromArch, g.Machines...)
+		for _, d := range g.Domains {
+			if d.Type == virtType {
+				fromDomain = append(fromDomain, d.Machines...)
+			}
+		}
+	}
+	ms := fromDomain
+	if len(ms) == 0 {
+		ms = fromArch
+	}
+	return machineNames(ms)
+}
+
+// HasDomainType reports whether libvirt offers the accelerator virtType for arch.
+func (h HostCaps) HasDomainType(arch, virtType string) bool {
+	for _, g := range h.Guests {
+		if g.Arch != arch {
+			continue
+		}
+		for _, d := range g.Domains {
+			if d.Type == virtType {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func machineNames(ms []Machine) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, m := range ms {
+		add(m.Name)
+		add(m.Canonical)
+	}
+	return out
+}
+
+// Capabilities asks libvirt for the host's capabilities.
+func (c *Conn) Capabilities() (HostCaps, error) {
+	s, err := c.c.GetCapabilities()
+	if err != nil {
+		return HostCaps{}, fmt.Errorf("libvirt capabilities: %w", err)
+	}
+	return parseCapabilities(s)
+}
+
+// The XML shapes below follow libvirt's formatcaps documentation; only what is reported is
+// declared.
+type capsXML struct {
+	Host struct {
+		UUID string `xml:"uuid"`
+		CPU  struct {
+			Arch     string `xml:"arch"`
+			Model    string `xml:"model"`
+			Vendor   string `xml:"vendor"`
+			Counters []struct {
+				Name      string `xml:"name,attr"`
+				Frequency uint64 `xml:"frequency,attr"`
+				Scaling   string `xml:"scaling,attr"`
+			} `xml:"counter"`
+			Topology *struct {
+				Sockets int `xml:"sockets,attr"`
+				Dies    int `xml:"dies,attr"`
+				Cores   int `xml:"cores,attr"`
+				Threads int `xml:"threads,attr"`
+			} `xml:"topology"`
+			Features []struct {
+				Name string `xml:"name,attr"`
+			} `xml:"feature"`
+			Pages []pagesXML `xml:"pages"`
+		} `xml:"cpu"`
+		IOMMU *struct {
+			Support string `xml:"support,attr"`
+		} `xml:"iommu"`
+		Cells []struct {
+			ID     int        `xml:"id,attr"`
+			Memory memoryXML  `xml:"memory"`
+			Pages  []pagesXML `xml:"pages"`
+			Sibs   []struct {
+				ID    int `xml:"id,attr"`
+				Value int `xml:"value,attr"`
+			} `xml:"distances>sibling"`
+			CPUs []struct {
+				ID       int    `xml:"id,attr"`
+				SocketID int    `xml:"socket_id,attr"`
+				DieID    int    `xml:"die_id,attr"`
+				CoreID   int    `xml:"core_id,attr"`
+				Siblings string `xml:"siblings,attr"`
+			} `xml:"cpus>cpu"`
+		} `xml:"topology>cells>cell"`
+	} `xml:"host"`
+	Guests []struct {
+		OSType string `xml:"os_type"`
+		Arch   struct {
+			Name     string       `xml:"name,attr"`
+			Machines []machineXML `xml:"machine"`
+			Domains  []struct {
+				Type     string       `xml:"type,attr"`
+				Machines []machineXML `xml:"machine"`
+			} `xml:"domain"`
+		} `xml:"arch"`
+	} `xml:"guest"`
+}
+
+type pagesXML struct {
+	Unit  string `xml:"unit,attr"`
+	Size  uint64 `xml:"size,attr"`
+	Count string `xml:",chardata"`
+}
+
+type memoryXML struct {
+	Unit  string `xml:"unit,attr"`
+	Value uint64 `xml:",chardata"`
+}
+
+type machineXML struct {
+	Name      string `xml:",chardata"`
+	Canonical string `xml:"canonical,attr"`
+}
+
+func parseCapabilities(s string) (HostCaps, error) {
+	var x capsXML
+	if err := xml.Unmarshal([]byte(s), &x); err != nil {
+		return HostCaps{}, fmt.Errorf("parse libvirt capabilities: %w", err)
+	}
+	h := HostCaps{UUID: x.Host.UUID}
+	cpu := x.Host.CPU
+	h.CPU = HostCPU{Arch: cpu.Arch, Model: cpu.Model, Vendor: cpu.Vendor}
+	for _, f := range cpu.Features {
+		h.CPU.Features = append(h.CPU.Features, f.Name)
+	}
+	if t := cpu.Topology; t != nil {
+		h.CPU.Sockets, h.CPU.Dies, h.CPU.Cores, h.CPU.Threads = t.Sockets, t.Dies, t.Cores, t.Threads
+	}
+	for _, p := range cpu.Pages {
+		h.CPU.PageSizesKiB = append(h.CPU.PageSizesKiB, toKiB(p.Size, p.Unit))
+	}
+	for _, ctr := range cpu.Counters {
+		if ctr.Name == "tsc" {
+			h.TSCFrequency = ctr.Frequency
+			h.TSCScaling = ctr.Scaling == "yes"
+		}
+	}
+	h.IOMMU = x.Host.IOMMU != nil && x.Host.IOMMU.Support == "yes"
+	for _, xc := range x.Host.Cells {
+		cell := NUMACell{ID: xc.ID, MemoryKiB: toKiB(xc.Memory.Value, xc.Memory.Unit)}
+		for _, p := range xc.Pages {
+			n, _ := strconv.ParseUint(strings.TrimSpace(p.Count), 10, 64)
+			cell.Pages = append(cell.Pages, PageCount{SizeKiB: toKiB(p.Size, p.Unit), Count: n})
+		}
+		if len(xc.Sibs) > 0 {
+			cell.Distances = make(map[int]int, len(xc.Sibs))
+			for _, s := range xc.Sibs {
+				cell.Distances[s.ID] = s.Value
+			}
+		}
+		for _, c := range xc.CPUs {
+			cell.CPUs = append(cell.CPUs, CellCPU{ID: c.ID, SocketID: c.SocketID, DieID: c.DieID, CoreID: c.CoreID, Siblings: c.Siblings})
+		}
+		h.Cells = append(h.Cells, cell)
+	}
+	for _, xg := range x.Guests {
+		g := Guest{OSType: xg.OSType, Arch: xg.Arch.Name, Machines: machines(xg.Arch.Machines)}
+		for _, d := range xg.Arch.Domains {
+			g.Domains = append(g.Domains, GuestDomain{Type: d.Type, Machines: machines(d.Machines)})
+		}
+		h.Guests = append(h.Guests, g)
+	}
+	return h, nil
+}
+
+func machines(xs []machineXML) []Machine {
+	var ms []Machine
+	for _, m := range xs {
+		ms = append(ms, Machine{Name: strings.TrimSpace(m.Name), Canonical: m.Canonical})
+	}
+	return ms
+}
+
+// toKiB converts a libvirt scaled value; libvirt writes KiB unless told otherwise.
+func toKiB(v uint64, unit string) uint64 {
+	switch strings.ToLower(unit) {
+	case "b", "bytes":
+		return v / 1024
+	case "m", "mib":
+		return v * 1024
+	case "g", "gib":
+		return v * 1024 * 1024
+	default:
+		return v
+	}
+}
+
+// NodeInfo is libvirt's summary of the host. The test driver makes its numbers up and they do
+// not even agree with its own capabilities topology (2 cores × 2 threads × 2 sockets, yet 16 CPUs).
+type NodeInfo struct {
+	// Model is the CPU architecture ("x86_64"), not a model name.
+	Model     string
+	MemoryKiB uint64
+	CPUs      uint
+	MHz       uint
+	Nodes     uint32
+	Sockets   uint32 // per NUMA node
+	Cores     uint32 // per socket
+	Threads   uint32 // per core
+}
+
+// NodeInfo asks libvirt for its node summary.
+func (c *Conn) NodeInfo() (NodeInfo, error) {
+	ni, err := c.c.GetNodeInfo()
+	if err != nil {
+		return NodeInfo{}, fmt.Errorf("libvirt node info: %w", err)
+	}
+	return NodeInfo{
+		Model: ni.Model, MemoryKiB: ni.Memory, CPUs: ni.Cpus, MHz: ni.MHz,
+		Nodes: ni.Nodes, Sockets: ni.Sockets, Cores: ni.Cores, Threads: ni.Threads,
+	}, nil
+}
+
+// DomainCaps is what the hypervisor can run for the host's architecture.
+type DomainCaps struct {
+	Arch string
+	// VirtType is the accelerator that answered ("kvm", else "qemu"); "" when the driver has no
+	// domain capabilities at all.
+	VirtType string
+	// Machines are the emulated machine types (from the capabilities' guest list, which holds
+	// them all, plus the default one domain capabilities names).
+	Machines []string
+	// HostModel is the CPU model libvirt's host-model mode would give a guest, and
+	// HostModelFeatures the features that mode requires on top of it.
+	HostModel         string
+	HostModelFeatures []string
+	// UsableModels are the named CPU models libvirt says a guest can use on this host.
+	UsableModels []string
+}
+
+type domCapsXML struct {
+	Domain  string `xml:"domain"`
+	Machine string `xml:"machine"`
+	Arch    string `xml:"arch"`
+	Modes   []struct {
+		Name      string `xml:"name,attr"`
+		Supported string `xml:"supported,attr"`
+		Models    []struct {
+			Name   string `xml:",chardata"`
+			Usable string `xml:"usable,attr"`
+		} `xml:"model"`
+		Features []struct {
+			Policy string `xml:"policy,attr"`
+			Name   string `xml:"name,attr"`
+		} `xml:"feature"`
+	} `xml:"cpu>mode"`
+}
+
+// DomainCapabilities asks libvirt what a guest of the host's own architecture can be given,
+// with KVM, or plain QEMU emulation when KVM is unavailable. A driver that has no domain
+// capabilities (the test driver) is not an error: the result then holds only the machine types
+// the plain capabilities list, if any.
+func (c *Conn) DomainCapabilities() (DomainCaps, error) {
+	hc, err := c.Capabilities()
+	if err != nil {
+		return DomainCaps{}, err
+	}
+	arch := hc.CPU.Arch
+	var (
+		s        string
+		virtType string
+		lastErr  error
+	)
+	for _, vt := range []string{"kvm", "qemu"} {
+		s, lastErr = c.c.GetDomainCapabilities("", arch, "", vt, 0)
+		if lastErr == nil {
+			virtType = vt
+			break
+		}
+		if isNoSupport(lastErr) {
+			// The driver has no such API; asking again with another accelerator cannot help.
+			break
+		}
+	}
+	if virtType == "" {
+		if lastErr != nil && !isNoSupport(lastErr) {
+			return DomainCaps{}, fmt.Errorf("libvirt domain capabilities for %s: %w", arch, lastErr)
+		}
+		return DomainCaps{Arch: arch, Machines: hc.EmulatedMachines(arch, "kvm")}, nil
+	}
+	dc, err := parseDomainCapabilities(s)
+	if err != nil {
+		return DomainCaps{}, err
+	}
+	dc.Arch, dc.VirtType = arch, virtType
+	dc.Machines = mergeMachines(hc.EmulatedMachines(arch, virtType), dc.Machines)
+	return dc, nil
+}
+
+func parseDomainCapabilities(s string) (DomainCaps, error) {
+	var x domCapsXML
+	if err := xml.Unmarshal([]byte(s), &x); err != nil {
+		return DomainCaps{}, fmt.Errorf("parse libvirt domain capabilities: %w", err)
+	}
+	dc := DomainCaps{Arch: x.Arch, VirtType: x.Domain, Machines: []string{}, UsableModels: []string{}, HostModelFeatures: []string{}}
+	if m := strings.TrimSpace(x.Machine); m != "" {
+		dc.Machines = append(dc.Machines, m)
+	}
+	for _, mode := range x.Modes {
+		if mode.Supported != "yes" {
+			continue
+		}
+		switch mode.Name {
+		case "host-model":
+			if len(mode.Models) > 0 {
+				dc.HostModel = strings.TrimSpace(mode.Models[0].Name)
+			}
+			for _, f := range mode.Features {
+				if f.Policy == "require" {
+					dc.HostModelFeatures = append(dc.HostModelFeatures, f.Name)
+				}
+			}
+		case "custom":
+			for _, m := range mode.Models {
+				if name := strings.TrimSpace(m.Name); name != "" && m.Usable == "yes" {
+					dc.UsableModels = append(dc.UsableModels, name)
+				}
+			}
+		}
+	}
+	return dc, nil
+}
+
+func mergeMachines(lists ...[]string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, l := range lists {
+		for _, m := range l {
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+func isNoSupport(err error) bool {
+	var le libvirt.Error
+	return errors.As(err, &le) && le.Code == libvirt.ERR_NO_SUPPORT
+}
+
+// Hostname is the host name as the libvirt driver reports it.
+func (c *Conn) Hostname() (string, error) {
+	h, err := c.c.GetHostname()
+	if err != nil {
+		return "", fmt.Errorf("libvirt hostname: %w", err)
+	}
+	return h, nil
+}
+
+// Version is a libvirt-style version number.
+type Version struct{ Major, Minor, Micro uint32 }
+
+func versionOf(n uint32) Version {
+	return Version{Major: n / 1000000, Minor: n / 1000 % 1000, Micro: n % 1000}
+}
+
+func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Micro) }
+
+// IsZero reports a version libvirt left unknown.
+func (v Version) IsZero() bool { return v == Version{} }
+
+// AtLeast reports whether v is major.minor.micro or newer.
+func (v Version) AtLeast(major, minor, micro uint32) bool {
+	if v.Major != major {
+		return v.Major > major
+	}
+	if v.Minor != minor {
+		return v.Minor > minor
+	}
+	return v.Micro >= micro
+}
+
+// LibVersion is the version of the libvirt library (for a remote URI, the daemon's).
+func (c *Conn) LibVersion() (Version, error) {
+	n, err := c.c.GetLibVersion()
+	if err != nil {
+		return Version{}, fmt.Errorf("libvirt version: %w", err)
+	}
+	return versionOf(n), nil
+}
+
+// HypervisorVersion names the connection's driver ("QEMU", "TEST", ...) and the version of the
+// hypervisor behind it; the version is zero when the driver does not know it. For QEMU it is
+// QEMU's own version; the test driver answers a meaningless 0.0.2.
+func (c *Conn) HypervisorVersion() (driver string, v Version, err error) {
+	driver, err = c.c.GetType()
+	if err != nil {
+		return "", Version{}, fmt.Errorf("libvirt driver type: %w", err)
+	}
+	n, err := c.c.GetVersion()
+	if err != nil {
+		if isNoSupport(err) {
+			return driver, Version{}, nil
+		}
+		return driver, Version{}, fmt.Errorf("libvirt hypervisor version: %w", err)
+	}
+	return driver, versionOf(n), nil
+}
