@@ -1,0 +1,62 @@
+package vm
+
+import "github.com/hostagent/hostagent/protocol/vdsm"
+
+// Verb is an engine verb whose acceptance depends on the VM's status.
+type Verb int
+
+const (
+	VerbPause Verb = iota
+	VerbCont
+	VerbShutdown
+	VerbReset
+	VerbMigrate
+	VerbHibernate
+)
+
+// Refuse is the error VDSM answers when verb cannot run in the VM's status, or nil when it can.
+// The actor asks before it calls libvirt, so a refused verb changes nothing.
+func Refuse(s State, v Verb) *vdsm.Error {
+	down := s.Status == vdsm.StatusDown
+	switch v {
+	case VerbPause:
+		if down {
+			// VDSM fails to suspend a disconnected domain and answers a general exception.
+			return vdsm.NewError(vdsm.CodeGeneralException)
+		}
+	case VerbCont:
+		if !contAllowed(s) {
+			return vdsm.NewError(vdsm.CodeUnexpected)
+		}
+	case VerbShutdown, VerbReset:
+		if down {
+			// Bare, without the vmId context: that is what VDSM answers for a Down VM.
+			return vdsm.NewError(vdsm.CodeNoSuchVM)
+		}
+	case VerbMigrate, VerbHibernate:
+		if !outgoingAllowed(s) {
+			return vdsm.NewError(vdsm.CodeNoSuchVM)
+		}
+	}
+	return nil
+}
+
+// contAllowed: resuming would fight a migration or hibernation in progress, and a Down VM has
+// nothing to resume.
+func contAllowed(s State) bool {
+	switch s.Status {
+	case vdsm.StatusMigrationSource, vdsm.StatusSavingState, vdsm.StatusDown, "":
+		return false
+	}
+	return true
+}
+
+// outgoingAllowed: a VM that has not started yet or is Down cannot leave; VDSM treats it as
+// not existing.
+func outgoingAllowed(s State) bool {
+	switch s.Status {
+	case vdsm.StatusWaitForLaunch, vdsm.StatusDown, "":
+		return false
+	}
+	return true
+}
