@@ -1,0 +1,260 @@
+// Package agent wires the actor tree together: libvirt connection, host actor, broker, router and
+// its pool, and the listener; and takes it apart again in order on shutdown. It holds no verb
+// logic; cmd/agent parses flags into a Config and calls Start.
+package agent
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/hostagent/hostagent"
+	"github.com/hostagent/hostagent/actors/api"
+	"github.com/hostagent/hostagent/actors/broker"
+	"github.com/hostagent/hostagent/actors/conn"
+	"github.com/hostagent/hostagent/actors/host"
+	"github.com/hostagent/hostagent/actors/router"
+	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/actors/vm"
+	"github.com/hostagent/hostagent/protocol/stomp"
+	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/supervisor"
+	"github.com/hostagent/hostagent/virt"
+)
+
+// Version is the agent's version, reported as software_revision.
+var Version = "0.1.0"
+
+// Config is everything the agent can be told.
+type Config struct {
+	Listen         string
+	TLS            *tls.Config // nil: plain TCP
+	LibvirtURI     string      // "" : the embedded test-driver host
+	Workers        int
+	Queue          int
+	Deadline       time.Duration
+	Deadlines      map[string]time.Duration
+	SampleInterval time.Duration // host and VM stats sampling
+	StuckAfter     time.Duration // a VM inside one libvirt call for longer is not responding
+	Root           string        // filesystem root for /proc and /sys
+	Limits         stomp.Limits
+	MaxConnections int
+	MaxOutboxBytes int
+	DetectTimeout  time.Duration
+	Faults         *supervisor.Injector // tests only
+	Log            zerolog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.Listen == "" {
+		c.Listen = "[::]:54321"
+	}
+	if c.Workers <= 0 {
+		c.Workers = 8
+	}
+	if c.Queue < 0 {
+		c.Queue = 0
+	}
+	if c.Deadline <= 0 {
+		c.Deadline = 60 * time.Second
+	}
+	if c.SampleInterval <= 0 {
+		c.SampleInterval = 15 * time.Second
+	}
+	if c.Root == "" {
+		c.Root = "/"
+	}
+	if c.StuckAfter <= 0 {
+		c.StuckAfter = 15 * time.Second
+	}
+}
+
+// Agent is a running agent.
+type Agent struct {
+	cfg       Config
+	sys       *actor.ActorSystem
+	lv        *virt.Conn
+	tmpHost   string
+	admission *Admission
+	ready     atomic.Bool
+	readyCh   chan struct{}
+	listener  *conn.Listener
+	router    *actor.PID
+	broker    *actor.PID
+	host      *actor.PID
+	registry  *actor.PID
+	sampler   *actor.PID
+	env       *api.Env
+	stopOnce  sync.Once
+	stopErr   error
+}
+
+// Admission is the router's admission, re-exported for callers that watch it.
+type Admission = router.Admission
+
+// Start boots the agent and starts serving.
+func Start(cfg Config) (*Agent, error) {
+	cfg.defaults()
+	a := &Agent{cfg: cfg, readyCh: make(chan struct{})}
+	uri := cfg.LibvirtURI
+	if uri == "" {
+		path, err := writeDefaultHost()
+		if err != nil {
+			return nil, err
+		}
+		a.tmpHost = path
+		uri = "test://" + path
+	}
+	lv, err := virt.Open(uri)
+	if err != nil {
+		a.cleanup()
+		return nil, err
+	}
+	a.lv = lv
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		a.cleanup()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+
+	a.sys = system.New(cfg.Log)
+	root := a.sys.Root
+	start := time.Now()
+	a.host = root.Spawn(actor.PropsFromProducer(host.New(host.Config{
+		Root: cfg.Root, Libvirt: lv, AgentVersion: Version, Start: start,
+		SampleInterval: cfg.SampleInterval, Log: cfg.Log.With().Str("actor", "host").Logger(),
+	}), actor.WithDispatcher(system.Dispatcher()),
+		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic(cfg.Log, "host"), cfg.Faults.Middleware("host"))))
+	a.broker = root.Spawn(broker.New())
+
+	clock, err := vm.SystemClock()
+	if err != nil {
+		a.cleanup()
+		return nil, err
+	}
+	index := vm.NewIndex()
+	a.registry = root.Spawn(vm.NewRegistry(vm.Config{
+		Libvirt: lv, Index: index, Broker: a.broker, Host: a.host, Ready: &a.ready, OnReady: func() { close(a.readyCh) }, Clock: clock,
+		StuckAfter: cfg.StuckAfter, Faults: cfg.Faults, Log: cfg.Log.With().Str("actor", "vm").Logger(),
+	}))
+	a.sampler = root.Spawn(actor.PropsFromProducer(vm.NewSampler(lv, a.registry, cfg.SampleInterval,
+		cfg.Log.With().Str("actor", "sampler").Logger()), actor.WithDispatcher(system.Dispatcher())))
+
+	a.env = &api.Env{Root: root, Host: a.host, VMs: a.registry, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log, Start: start}
+	table := api.NewTable(append(api.HostVerbs(), api.VMVerbs()...)...)
+	a.admission = router.NewAdmission(cfg.Workers + cfg.Queue)
+	a.router = root.Spawn(router.New(router.Config{
+		Workers: cfg.Workers, Queue: cfg.Queue, Deadline: cfg.Deadline, Deadlines: cfg.Deadlines,
+		Table: table, Env: a.env, Admission: a.admission, Ready: &a.ready, Faults: cfg.Faults,
+		Log: cfg.Log.With().Str("actor", "router").Logger(),
+	}))
+	// Every request is answered 99 until the registry has attached to the existing domains.
+	root.Send(a.registry, &vm.Recover{})
+
+	a.listener = conn.Listen(a.sys, ln, conn.Config{
+		TLS: cfg.TLS, Limits: cfg.Limits, MaxConnections: cfg.MaxConnections, MaxOutboxBytes: cfg.MaxOutboxBytes,
+		DetectTimeout: cfg.DetectTimeout, Router: a.router, Broker: a.broker,
+		Log: cfg.Log.With().Str("actor", "conn").Logger(),
+	})
+	cfg.Log.Info().Str("listen", ln.Addr().String()).Str("libvirt", uri).Bool("tls", cfg.TLS != nil).
+		Int("workers", cfg.Workers).Int("queue", cfg.Queue).Msg("agent serving")
+	return a, nil
+}
+
+// writeDefaultHost puts the embedded test-driver host where libvirt can read it: the test driver
+// takes a file path, not bytes.
+func writeDefaultHost() (string, error) {
+	dir, err := os.MkdirTemp("", "hostagent-")
+	if err != nil {
+		return "", fmt.Errorf("default libvirt host: %w", err)
+	}
+	path := filepath.Join(dir, "host.xml")
+	if err := os.WriteFile(path, hostagent.DefaultHost, 0o600); err != nil {
+		return "", fmt.Errorf("default libvirt host: %w", err)
+	}
+	return path, nil
+}
+
+// Ready is closed once the agent has recovered its VMs and answers requests.
+func (a *Agent) Ready() <-chan struct{} { return a.readyCh }
+
+// Addr is the address the agent listens on.
+func (a *Agent) Addr() net.Addr { return a.listener.Addr() }
+
+// System is the actor system (tests use it to reach actors).
+func (a *Agent) System() *actor.ActorSystem { return a.sys }
+
+// Router is the router actor's PID.
+func (a *Agent) Router() *actor.PID { return a.router }
+
+// InFlight is the number of admitted requests not yet answered.
+func (a *Agent) InFlight() int { return a.admission.InFlight() }
+
+// Pool asks the router for its pool's state.
+func (a *Agent) Pool() (*router.PoolStats, error) {
+	res, err := a.sys.Root.RequestFuture(a.router, &router.Stats{}, 5*time.Second).Result()
+	if err != nil {
+		return nil, err
+	}
+	return res.(*router.PoolStats), nil
+}
+
+// ErrGraceExpired is Shutdown's report that some requests had to be answered with an error
+// because they did not finish within the grace period.
+var ErrGraceExpired = errors.New("grace period expired before every request finished")
+
+// Shutdown stops accepting, lets every admitted request finish (up to grace; what is left is
+// answered with an error, never dropped), lets the answers reach their sockets, then closes
+// everything.
+func (a *Agent) Shutdown(grace time.Duration) error {
+	a.stopOnce.Do(func() { a.stopErr = a.shutdown(grace) })
+	return a.stopErr
+}
+
+func (a *Agent) shutdown(grace time.Duration) error {
+	a.listener.Stop()
+	drained := a.admission.Drain()
+	var err error
+	select {
+	case <-drained:
+	case <-time.After(grace):
+		n := a.admission.AnswerAll(vdsm.CodeInternal, vdsm.Internal("the agent is shutting down").Message)
+		a.cfg.Log.Warn().Int("answered", n).Msg("grace period over; answered the rest with an error")
+		err = ErrGraceExpired
+	}
+	// Answers are on their way to the connection actors; poison each stage so the messages
+	// already queued are handled before it stops.
+	a.stopActor(a.router)
+	a.listener.CloseAll(5 * time.Second)
+	a.stopActor(a.sampler)
+	a.stopActor(a.registry)
+	a.stopActor(a.host)
+	a.stopActor(a.broker)
+	a.cleanup()
+	return err
+}
+
+func (a *Agent) stopActor(pid *actor.PID) {
+	_ = a.sys.Root.PoisonFuture(pid).Wait()
+}
+
+func (a *Agent) cleanup() {
+	if a.lv != nil {
+		a.lv.Close()
+		a.lv = nil
+	}
+	if a.tmpHost != "" {
+		os.RemoveAll(filepath.Dir(a.tmpHost))
+		a.tmpHost = ""
+	}
+}

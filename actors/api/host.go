@@ -1,0 +1,53 @@
+package api
+
+import (
+	"net"
+
+	"github.com/hostagent/hostagent/actors/host"
+)
+
+// HostVerbs are the Host namespace verbs that need no VM state.
+func HostVerbs() []Verb {
+	return []Verb{
+		{Name: "Host.ping2", Run: alwaysTrue},
+		{Name: "Host.ping", Run: alwaysTrue},
+		{Name: "Host.confirmConnectivity", Run: alwaysTrue},
+		{Name: "Host.getCapabilities", Run: getCapabilities},
+		{Name: "Host.getStats", Run: toHost(func(c *Call) any { return &host.GetStats{Reply: c.Reply} })},
+		{Name: "Host.getHardwareInfo", Run: toHost(func(c *Call) any { return &host.GetHardwareInfo{Reply: c.Reply} })},
+		{Name: "Host.setMOMPolicyParameters", Run: setMOMPolicy},
+		{Name: "Host.hostdevListByCaps", Run: emptyMap},
+		{Name: "Host.getAllVmIoTunePolicies", Run: emptyMap},
+	}
+}
+
+func alwaysTrue(*Call) (any, error) { return true, nil }
+
+// emptyMap answers verbs whose honest answer on this host is "nothing": no passthrough devices
+// are managed, no VM has IO-tune policies.
+func emptyMap(*Call) (any, error) { return map[string]any{}, nil }
+
+func toHost(msg func(c *Call) any) Handler {
+	return func(c *Call) (any, error) {
+		c.Env.Root.Send(c.Env.Host, msg(c))
+		return Deferred, nil
+	}
+}
+
+func getCapabilities(c *Call) (any, error) {
+	iface := ""
+	if ta, ok := c.Local.(*net.TCPAddr); ok {
+		iface = host.IfaceForIP(ta.IP)
+	}
+	c.Env.Root.Send(c.Env.Host, &host.GetCapabilities{Reply: c.Reply, ClientIface: iface})
+	return Deferred, nil
+}
+
+func setMOMPolicy(c *Call) (any, error) {
+	kv, err := c.Object("key_value_store")
+	if err != nil {
+		return nil, err
+	}
+	c.Env.Root.Send(c.Env.Host, &host.SetMOMPolicy{Reply: c.Reply, Values: kv})
+	return Deferred, nil
+}

@@ -1,0 +1,65 @@
+package conn
+
+import (
+	"crypto/tls"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/hostagent/hostagent/protocol/stomp"
+)
+
+// Config is shared by every connection the listener serves.
+type Config struct {
+	TLS            *tls.Config // nil: plain TCP
+	Limits         stomp.Limits
+	MaxConnections int
+	MaxOutboxBytes int           // bytes waiting to be written before a client counts as not reading
+	MaxInFlight    int           // requests one connection may have unanswered before its reader waits
+	MaxInbox       int           // non-request frames waiting for the actor before the reader waits
+	DetectTimeout  time.Duration // for the first line (and, separately, the TLS handshake)
+	WriteTimeout   time.Duration // one socket write; a client that stops reading fails it
+	Router         *actor.PID
+	Broker         *actor.PID
+	Log            zerolog.Logger
+}
+
+// Defaults fills unset fields with the agent's defaults.
+func (c *Config) Defaults() {
+	if c.Limits == (stomp.Limits{}) {
+		c.Limits = stomp.DefaultLimits()
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = 1024
+	}
+	if c.MaxOutboxBytes == 0 {
+		c.MaxOutboxBytes = 32 << 20
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = 1024
+	}
+	if c.MaxInbox == 0 {
+		c.MaxInbox = 64
+	}
+	if c.DetectTimeout == 0 {
+		c.DetectTimeout = 10 * time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 30 * time.Second
+	}
+}
+
+// heartbeatGrace is how late a client's heart-beat may be before the connection is dropped: half
+// its interval, within [500 ms, 5 s]. Clients send slightly early (the engine 10–20% early), so
+// this only forgives scheduling jitter and a slow network, and a dead peer is found promptly.
+func heartbeatGrace(expect time.Duration) time.Duration {
+	g := expect / 2
+	if g < 500*time.Millisecond {
+		g = 500 * time.Millisecond
+	}
+	if g > 5*time.Second {
+		g = 5 * time.Second
+	}
+	return g
+}

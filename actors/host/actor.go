@@ -1,0 +1,102 @@
+package host
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/virt"
+)
+
+// Config is what the host actor needs.
+type Config struct {
+	Root           string // filesystem root for /proc, /sys, /etc ("/" in production)
+	Libvirt        *virt.Conn
+	AgentVersion   string
+	Start          time.Time
+	SampleInterval time.Duration
+	Log            zerolog.Logger
+}
+
+// Actor owns the host-wide view: capabilities, the /proc sampler, the MOM policy. It is the only
+// actor that makes host-wide libvirt calls.
+type Actor struct {
+	cfg     Config
+	sampler *Sampler
+	counts  VMCounts
+	mom     map[string]json.RawMessage
+	stop    chan struct{}
+}
+
+// New makes the host actor's producer.
+func New(cfg Config) actor.Producer {
+	return func() actor.Actor { return &Actor{cfg: cfg} }
+}
+
+func (a *Actor) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *actor.Started:
+		a.sampler = NewSampler(a.cfg.Root, a.cfg.Start)
+		a.sample()
+		a.stop = make(chan struct{})
+		go tick(c.ActorSystem().Root, c.Self(), a.cfg.SampleInterval, a.stop)
+	case *actor.Stopping, *actor.Restarting:
+		if a.stop != nil {
+			close(a.stop)
+			a.stop = nil
+		}
+	case *sampleTick:
+		a.sample()
+	case *GetCapabilities:
+		caps, err := BuildCapabilities(Sources{Root: a.cfg.Root, Libvirt: a.cfg.Libvirt, AgentVersion: a.cfg.AgentVersion}, m.ClientIface)
+		if err != nil {
+			a.cfg.Log.Error().Err(err).Msg("host capabilities")
+			m.Reply.Error(vdsm.CodeGeneralException, vdsm.WithContext(vdsm.Message(vdsm.CodeGeneralException), "reason", err.Error()))
+			return
+		}
+		m.Reply.Result(caps)
+	case *GetStats:
+		m.Reply.Result(a.sampler.Stats(a.counts, time.Now()))
+	case *GetHardwareInfo:
+		hw, err := HardwareInfo(a.cfg.Root)
+		if err != nil {
+			m.Reply.Error(vdsm.CodeHWInfoFailed, vdsm.Message(vdsm.CodeHWInfoFailed))
+			return
+		}
+		m.Reply.Result(hw)
+	case *SetMOMPolicy:
+		// There is no MOM on this host to pass them to; they are kept so a later MOM integration
+		// (and the logs) see what the engine asked for.
+		a.mom = m.Values
+		a.cfg.Log.Info().Int("keys", len(m.Values)).Msg("MOM policy parameters stored")
+		m.Reply.Result(true)
+	case *VMCountsUpdate:
+		a.counts = m.Counts
+	}
+}
+
+func (a *Actor) sample() {
+	if err := a.sampler.Sample(time.Now()); err != nil {
+		a.cfg.Log.Warn().Err(err).Msg("host sample")
+	}
+}
+
+// tick drives sampling from outside the actor: an actor must never sleep in Receive.
+func tick(root *actor.RootContext, self *actor.PID, every time.Duration, stop <-chan struct{}) {
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			root.Send(self, &sampleTick{})
+		case <-stop:
+			return
+		}
+	}
+}

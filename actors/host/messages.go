@@ -1,0 +1,38 @@
+package host
+
+import (
+	"encoding/json"
+
+	"github.com/hostagent/hostagent/actors/reply"
+)
+
+// GetCapabilities asks for the host's VdsmCapabilities; ClientIface is the interface that owns
+// the address the client connected to.
+type GetCapabilities struct {
+	Reply       *reply.Reply
+	ClientIface string
+}
+
+// GetStats asks for HostStats from the latest samples.
+type GetStats struct{ Reply *reply.Reply }
+
+// GetHardwareInfo asks for the DMI hardware description.
+type GetHardwareInfo struct{ Reply *reply.Reply }
+
+// SetMOMPolicy stores the engine's MOM policy parameters.
+type SetMOMPolicy struct {
+	Reply  *reply.Reply
+	Values map[string]json.RawMessage
+}
+
+// VMCountsUpdate carries the VM counters HostStats reports, pushed by the VM registry when they
+// change so Host.getStats never has to ask it.
+type VMCountsUpdate struct{ Counts VMCounts }
+
+// sampleTick is the host actor's own timer message: take a /proc sample.
+type sampleTick struct{}
+
+func (m *GetCapabilities) Answer() *reply.Reply { return m.Reply }
+func (m *GetStats) Answer() *reply.Reply        { return m.Reply }
+func (m *GetHardwareInfo) Answer() *reply.Reply { return m.Reply }
+func (m *SetMOMPolicy) Answer() *reply.Reply    { return m.Reply }

@@ -1,0 +1,134 @@
+// Package reply holds the one handle through which a JSON-RPC request is answered. Every admitted
+// request carries exactly one Reply; whoever finishes first (the handler, the deadline timer, a
+// panic handler, shutdown) answers, and every later attempt is counted and dropped. This is what
+// makes "every request is answered exactly once" structural rather than a matter of care.
+package reply
+
+import (
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Response is a finished JSON-RPC response (or batch) on its way to the connection actor that
+// received the request. Body is the complete encoded JSON.
+type Response struct {
+	ReplyTo string
+	Body    []byte
+}
+
+// Sender delivers a Response to a connection actor. The production sender is an actor.RootContext.
+type Sender interface {
+	Send(pid *actor.PID, message interface{})
+}
+
+// Late counts answers that lost the race to an earlier one (a handler finishing after its
+// deadline answered, say). It is a metric, never a fault.
+var Late atomic.Int64
+
+// Reply answers one request. It is safe to call from any goroutine; only the first answer wins.
+type Reply struct {
+	done    atomic.Bool
+	sender  Sender
+	conn    *actor.PID
+	replyTo string
+	id      json.RawMessage // nil for a notification: it is run, never answered
+	batch   *Batch
+	slot    int
+
+	mu      sync.Mutex
+	onDone  []func()
+	encoder func(dst []byte, id json.RawMessage, result any) ([]byte, error)
+	errEnc  func(dst []byte, id json.RawMessage, code int, msg string) []byte
+}
+
+// Codec is the pair of JSON-RPC encoders a Reply uses; it is passed in so this package does not
+// depend on the protocol packages' internals.
+type Codec struct {
+	Result func(dst []byte, id json.RawMessage, result any) ([]byte, error)
+	Error  func(dst []byte, id json.RawMessage, code int, msg string) []byte
+}
+
+// New makes the reply for a request with the given raw id (nil for a notification) that arrived
+// on conn and wants its answer on replyTo.
+func New(s Sender, c Codec, conn *actor.PID, replyTo string, id json.RawMessage) *Reply {
+	return &Reply{sender: s, conn: conn, replyTo: replyTo, id: id, encoder: c.Result, errEnc: c.Error}
+}
+
+// ID is the request's raw id (nil for a notification).
+func (r *Reply) ID() json.RawMessage { return r.id }
+
+// Conn is the connection actor the answer goes to.
+func (r *Reply) Conn() *actor.PID { return r.conn }
+
+// Done reports whether the request has been answered.
+func (r *Reply) Done() bool { return r.done.Load() }
+
+// OnDone registers f to run once, right after the request is answered (admission release,
+// deadline timer stop). Registered after the answer, f runs at once.
+func (r *Reply) OnDone(f func()) {
+	r.mu.Lock()
+	if r.done.Load() {
+		r.mu.Unlock()
+		f()
+		return
+	}
+	r.onDone = append(r.onDone, f)
+	r.mu.Unlock()
+}
+
+// Result answers with a result. It reports whether this was the answer that counted.
+func (r *Reply) Result(v any) bool {
+	if !r.claim() {
+		return false
+	}
+	if r.id != nil {
+		body, err := r.encoder(nil, r.id, v)
+		if err != nil {
+			body = r.errEnc(nil, r.id, -32603, "Internal JSON-RPC error: {'reason': 'result cannot be encoded'}")
+		}
+		r.deliver(body)
+	}
+	r.finish()
+	return true
+}
+
+// Error answers with a JSON-RPC error. It reports whether this was the answer that counted.
+func (r *Reply) Error(code int, message string) bool {
+	if !r.claim() {
+		return false
+	}
+	if r.id != nil {
+		r.deliver(r.errEnc(nil, r.id, code, message))
+	}
+	r.finish()
+	return true
+}
+
+func (r *Reply) claim() bool {
+	if r.done.CompareAndSwap(false, true) {
+		return true
+	}
+	Late.Add(1)
+	return false
+}
+
+func (r *Reply) deliver(body []byte) {
+	if r.batch != nil {
+		r.batch.put(r.slot, body)
+		return
+	}
+	r.sender.Send(r.conn, &Response{ReplyTo: r.replyTo, Body: body})
+}
+
+func (r *Reply) finish() {
+	r.mu.Lock()
+	fs := r.onDone
+	r.onDone = nil
+	r.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+}

@@ -1,0 +1,234 @@
+package router
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/hostagent/hostagent/actors/api"
+	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/supervisor"
+)
+
+// Config is the router's and its pool's configuration.
+type Config struct {
+	Workers   int
+	Queue     int
+	Deadline  time.Duration            // per verb unless Deadlines names it
+	Deadlines map[string]time.Duration // per-verb deadlines
+	Table     *api.Table
+	Env       *api.Env
+	Admission *Admission
+	Ready     *atomic.Bool // false while VMs are being recovered: every request is answered 99
+	Faults    *supervisor.Injector
+	Log       zerolog.Logger
+}
+
+// Router is the admission point and the worker pool's parent.
+type Router struct {
+	cfg   Config
+	root  *actor.RootContext
+	self  *actor.PID
+	props *actor.Props
+
+	pool      map[string]*actor.PID // workers that belong to the pool, by id
+	busy      map[string]*job       // worker id → its job
+	idle      []*actor.PID
+	queue     []*job
+	abandoned map[string]bool // stuck workers, left to finish their call and then stopped
+
+	stuck, replaced int64
+	stopping        bool // the pool is being taken down: stopped workers are not replaced
+}
+
+// New makes the router's props. Its children (the workers) are supervised one-for-one: a
+// panicking worker is restarted at once, up to 10 times in 10 s; past that it is stopped and the
+// router spawns a fresh one.
+func New(cfg Config) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return &Router{cfg: cfg} },
+		actor.WithSupervisor(actor.NewOneForOneStrategy(10, 10*time.Second, actor.DefaultDecider)),
+		actor.WithDispatcher(system.Dispatcher()),
+		actor.WithReceiverMiddleware(cfg.Faults.Middleware("router")),
+	)
+}
+
+func (r *Router) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *Request:
+		r.admit(c, m)
+	case *workerIdle:
+		r.idleWorker(c, m.worker)
+	case *expired:
+		r.expire(c, m.job)
+	case *actor.Terminated:
+		if !r.stopping {
+			r.terminated(c, m.Who)
+		}
+	case *actor.Stopping:
+		r.stopping = true
+	case *Stats:
+		c.Respond(r.stats())
+	case *actor.Started:
+		r.start(c)
+	}
+}
+
+func (r *Router) start(c actor.Context) {
+	r.root = c.ActorSystem().Root
+	r.self = c.Self()
+	r.pool = make(map[string]*actor.PID, r.cfg.Workers)
+	r.busy = make(map[string]*job, r.cfg.Workers)
+	r.abandoned = map[string]bool{}
+	r.props = actor.PropsFromProducer(func() actor.Actor { return &worker{table: r.cfg.Table, env: r.cfg.Env} },
+		actor.WithDispatcher(system.Dispatcher()),
+		actor.WithReceiverMiddleware(
+			supervisor.AnswerOnPanic(r.cfg.Log, "worker"),
+			r.cfg.Faults.Middleware("worker"),
+		),
+	)
+	for i := 0; i < r.cfg.Workers; i++ {
+		r.spawn(c)
+	}
+}
+
+func (r *Router) spawn(c actor.Context) {
+	w := c.SpawnPrefix(r.props, "worker")
+	r.pool[w.Id] = w
+}
+
+func (r *Router) admit(c actor.Context, req *Request) {
+	if r.cfg.Ready != nil && !r.cfg.Ready.Load() {
+		req.Reply.Error(vdsm.CodeRecovery, vdsm.Message(vdsm.CodeRecovery))
+		return
+	}
+	if !r.cfg.Admission.Admit(req.Reply) {
+		if r.cfg.Admission.Draining() {
+			req.Reply.Error(vdsm.CodeInternal, vdsm.Internal("the agent is shutting down").Message)
+			return
+		}
+		e := vdsm.ResourceExhausted(r.cfg.Queue)
+		req.Reply.Error(e.Code, e.Message)
+		return
+	}
+	j := &job{req: req}
+	d := r.deadline(req.Method)
+	root, self := r.root, r.self
+	t := time.AfterFunc(d, func() {
+		msg := vdsm.Internal(fmt.Sprintf("%s did not finish within %s", req.Method, d)).Message
+		if req.Reply.Error(vdsm.CodeInternal, msg) {
+			root.Send(self, &expired{job: j})
+		}
+	})
+	req.Reply.OnDone(func() { t.Stop() })
+	if n := len(r.idle); n > 0 {
+		w := r.idle[n-1]
+		r.idle = r.idle[:n-1]
+		r.run(c, w, j)
+		return
+	}
+	r.queue = append(r.queue, j)
+}
+
+func (r *Router) deadline(method string) time.Duration {
+	if d, ok := r.cfg.Deadlines[method]; ok {
+		return d
+	}
+	return r.cfg.Deadline
+}
+
+func (r *Router) run(c actor.Context, w *actor.PID, j *job) {
+	r.busy[w.Id] = j
+	c.Send(w, j)
+}
+
+func (r *Router) idleWorker(c actor.Context, w *actor.PID) {
+	if r.abandoned[w.Id] {
+		// Back from the call it was stuck in; its place was filled long ago.
+		delete(r.abandoned, w.Id)
+		c.Stop(w)
+		return
+	}
+	if _, ok := r.pool[w.Id]; !ok {
+		return
+	}
+	delete(r.busy, w.Id)
+	for len(r.queue) > 0 {
+		j := r.queue[0]
+		r.queue[0] = nil
+		r.queue = r.queue[1:]
+		if j.req.Reply.Done() {
+			continue // answered by its deadline while it waited
+		}
+		r.run(c, w, j)
+		return
+	}
+	for _, p := range r.idle {
+		if p.Id == w.Id {
+			return
+		}
+	}
+	r.idle = append(r.idle, w)
+}
+
+func (r *Router) expire(c actor.Context, j *job) {
+	for id, bj := range r.busy {
+		if bj != j {
+			continue
+		}
+		w := r.pool[id]
+		delete(r.busy, id)
+		delete(r.pool, id)
+		r.abandoned[id] = true
+		r.stuck++
+		r.replaced++
+		r.cfg.Log.Error().Str("method", j.req.Method).Str("flow", j.req.Flow).Str("worker", w.Id).
+			Msg("verb exceeded its deadline; worker abandoned and replaced")
+		r.spawn(c)
+		return
+	}
+	for i, qj := range r.queue {
+		if qj == j {
+			r.queue = append(r.queue[:i], r.queue[i+1:]...)
+			return
+		}
+	}
+}
+
+func (r *Router) terminated(c actor.Context, w *actor.PID) {
+	if r.abandoned[w.Id] {
+		delete(r.abandoned, w.Id)
+		return
+	}
+	if _, ok := r.pool[w.Id]; !ok {
+		return
+	}
+	// The supervisor gave up on this worker (restart budget spent). Its job, if any, was answered
+	// by the panic handler; the pool gets a fresh worker.
+	delete(r.pool, w.Id)
+	delete(r.busy, w.Id)
+	for i, p := range r.idle {
+		if p.Id == w.Id {
+			r.idle = append(r.idle[:i], r.idle[i+1:]...)
+			break
+		}
+	}
+	r.replaced++
+	r.cfg.Log.Error().Str("worker", w.Id).Msg("worker stopped by its supervisor; replaced")
+	r.spawn(c)
+}
+
+func (r *Router) stats() *PoolStats {
+	return &PoolStats{
+		Workers:   len(r.pool),
+		Idle:      len(r.idle),
+		Queued:    len(r.queue),
+		InFlight:  r.cfg.Admission.InFlight(),
+		Stuck:     r.stuck,
+		Replaced:  r.replaced,
+		Abandoned: len(r.abandoned),
+	}
+}

@@ -1,0 +1,334 @@
+package vm
+
+import (
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/virt"
+)
+
+// vmActor owns one domain. Every verb on the VM and every libvirt event about it is a message
+// here, so operations on one VM never interleave; its status logic is Step, and this actor only
+// carries out the effects Step returns.
+type vmActor struct {
+	id       string
+	lv       *virt.Conn
+	h        *Handle
+	registry *actor.PID
+	log      zerolog.Logger
+
+	// How the actor came to be: created by VM.create (xml set), recovered at start (rec set,
+	// announce: push its status once the agent is ready), or restarted after a panic (reread:
+	// whatever the first incarnation did, libvirt has the truth now).
+	xml      string
+	rec      *Recovered
+	announce bool
+	reread   bool
+	ran      *atomic.Bool
+
+	state   State
+	info    DomainInfo
+	shutGen int
+}
+
+func (a *vmActor) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *actor.Started:
+		a.start(c)
+	case *libvirtEvent:
+		a.event(c, m.e)
+	case *Destroy:
+		a.h.taken()
+		a.step(c, DestroyRequested{})
+		m.Reply.Result(true)
+	case *Pause:
+		a.h.taken()
+		if a.refuse(m.Reply, VerbPause) {
+			return
+		}
+		if err := a.call("suspend", a.lv.Suspend); err != nil {
+			a.fail(m.Reply, err)
+			return
+		}
+		a.step(c, PauseDone{})
+		m.Reply.Result(map[string]any{"vmList": map[string]any{}})
+	case *Cont:
+		a.h.taken()
+		if a.refuse(m.Reply, VerbCont) {
+			return
+		}
+		if err := a.call("resume", a.lv.Resume); err != nil {
+			a.fail(m.Reply, err)
+			return
+		}
+		a.step(c, ContDone{})
+		m.Reply.Result(map[string]any{"vmList": map[string]any{}})
+	case *Reset:
+		a.h.taken()
+		if a.refuse(m.Reply, VerbReset) {
+			return
+		}
+		if err := a.call("reset", a.lv.Reset); err != nil {
+			m.Reply.Error(vdsm.CodeResetFailed, vdsm.WithContext(vdsm.Message(vdsm.CodeResetFailed), "reason", err.Error()))
+			return
+		}
+		a.step(c, ResetDone{})
+		m.Reply.Result(true)
+	case *Shutdown:
+		a.h.taken()
+		a.shutdown(c, m)
+	case *shutdownTimedOut:
+		if m.gen == a.shutGen && a.state.Status != vdsm.StatusDown {
+			a.log.Info().Msg("guest did not power off in time; destroying it (forced shutdown)")
+			a.effect(c, DestroyDomain{})
+		}
+	case *SetDestroyOnRebootVerb:
+		a.h.taken()
+		a.step(c, SetDestroyOnReboot{})
+		m.Reply.Result(true)
+	}
+}
+
+func (a *vmActor) start(c actor.Context) {
+	now := time.Now()
+	a.ran.Store(true)
+	if a.reread {
+		a.rec = a.fromLibvirt()
+		a.announce = true
+	}
+	if a.rec != nil {
+		a.state, _ = Step(State{}, *a.rec, now)
+		var emit []EmitStatus
+		if a.announce {
+			emit = []EmitStatus{{Kind: PayloadRunning}}
+		}
+		a.report(c, emit, true)
+		return
+	}
+	a.state, _ = Step(State{}, Created{LaunchPaused: a.info.LaunchPaused, DestroyOnReboot: a.info.Meta.DestroyOnReboot}, now)
+	a.report(c, nil, true)
+	// Define and start now, in this turn: VM.create was already answered WaitForLaunch, as VDSM
+	// answers it before its creation thread runs.
+	if _, err := a.lvDefine(); err != nil {
+		a.step(c, StartFailed{Reason: vdsm.ExitReasonGenericError, Message: err.Error()})
+		return
+	}
+	a.saveMetadata(metadataOf(a.state))
+	if err := a.call("start", func(id string) error { return a.lv.Start(id, a.state.LaunchPaused) }); err != nil {
+		a.step(c, StartFailed{Reason: vdsm.ExitReasonLibvirtStartFailed, Message: err.Error()})
+		return
+	}
+	a.step(c, StartSucceeded{})
+	a.refreshXML(c)
+}
+
+// fromLibvirt reads the domain's state, XML and metadata afresh.
+func (a *vmActor) fromLibvirt() *Recovered {
+	var state, reason int
+	err := a.call("state", func(id string) error {
+		var err error
+		state, reason, err = a.lv.State(id)
+		return err
+	})
+	if err != nil {
+		a.log.Warn().Err(err).Msg("re-reading the domain")
+		return &Recovered{State: virt.StateShutoff}
+	}
+	var x string
+	if err := a.call("dumpxml", func(id string) error { var err error; x, err = a.lv.XML(id); return err }); err == nil {
+		if info, err := ParseDomainXML(x); err == nil {
+			a.info, a.xml = info, x
+		}
+	}
+	return &Recovered{State: state, Reason: reason, Meta: a.info.Meta}
+}
+
+func (a *vmActor) lvDefine() (string, error) { return a.lv.Define(a.xml) }
+
+// call runs one libvirt call on this VM's domain. The whole turn it runs in is marked busy on
+// the handle (see busy), so a hung call shows to everyone who would queue behind it.
+func (a *vmActor) call(op string, f func(id string) error) error {
+	return f(a.id)
+}
+
+// refuse answers a verb the VM's status does not allow, as VDSM would.
+func (a *vmActor) refuse(r interface{ Error(int, string) bool }, v Verb) bool {
+	if e := Refuse(a.state, v); e != nil {
+		r.Error(e.Code, e.Message)
+		return true
+	}
+	return false
+}
+
+func (a *vmActor) fail(r interface{ Error(int, string) bool }, err error) {
+	switch {
+	case errors.Is(err, virt.ErrNoDomain):
+		r.Error(vdsm.CodeNoSuchVM, vdsm.NoSuchVM(a.id).Message)
+	case errors.Is(err, virt.ErrNotRunning):
+		r.Error(vdsm.CodeVMIsDown, vdsm.Message(vdsm.CodeVMIsDown))
+	default:
+		r.Error(vdsm.CodeGeneralException, vdsm.WithContext(vdsm.Message(vdsm.CodeGeneralException), "reason", err.Error()))
+	}
+}
+
+func (a *vmActor) shutdown(c actor.Context, m *Shutdown) {
+	if a.refuse(m.Reply, VerbShutdown) {
+		return
+	}
+	var err error
+	if m.Reboot {
+		err = a.call("reboot", a.lv.Reboot)
+	} else {
+		err = a.call("shutdown", func(id string) error { return a.lv.Shutdown(id, a.info.ACPI) })
+	}
+	if err != nil && !m.Force {
+		a.fail(m.Reply, err)
+		return
+	}
+	a.step(c, ShutdownRequested{Reboot: m.Reboot})
+	if m.Force {
+		a.shutGen++
+		gen, self, root := a.shutGen, c.Self(), c.ActorSystem().Root
+		wait := time.Duration(m.Timeout) * time.Second
+		if err != nil {
+			wait = 0 // the guest cannot be asked: straight to the forced part
+		}
+		time.AfterFunc(wait, func() { root.Send(self, &shutdownTimedOut{gen: gen}) })
+	}
+	m.Reply.Result(true)
+}
+
+func (a *vmActor) event(c actor.Context, e virt.Event) {
+	var ev Event
+	switch {
+	case e.Reboot:
+		ev = LibvirtReboot{}
+	case e.Type == virt.EventStarted:
+		ev = LibvirtStarted{Detail: e.Detail}
+	case e.Type == virt.EventSuspended:
+		ev = LibvirtSuspended{Detail: e.Detail}
+	case e.Type == virt.EventResumed:
+		ev = LibvirtResumed{Detail: e.Detail}
+	case e.Type == virt.EventStopped:
+		ev = LibvirtStopped{Detail: e.Detail}
+	case e.Type == virt.EventShutdown:
+		ev = LibvirtShutdown{Detail: e.Detail}
+	case e.Type == virt.EventUndefined:
+		if a.state.Removing {
+			return
+		}
+		ev = DomainMissing{}
+	case e.Type == virt.EventDefined:
+		a.refreshXML(c)
+		return
+	default:
+		return
+	}
+	a.step(c, ev)
+	if e.Type == virt.EventStarted {
+		a.refreshXML(c)
+	}
+}
+
+// step applies an event and carries out its effects: the state and its events are reported
+// first, then effects that may lead to further steps (a destroy) run, so reports stay in order.
+func (a *vmActor) step(c actor.Context, e Event) {
+	var effects []Effect
+	a.state, effects = Step(a.state, e, time.Now())
+	var emit []EmitStatus
+	var later []Effect
+	remove := false
+	for _, f := range effects {
+		switch f := f.(type) {
+		case EmitStatus:
+			emit = append(emit, f)
+		case Remove:
+			remove = true
+		case SaveMetadata:
+			a.saveMetadata(f.Meta)
+		default:
+			later = append(later, f)
+		}
+	}
+	if remove {
+		for _, f := range later {
+			if _, ok := f.(DestroyDomain); ok {
+				// Whatever a start in progress brought up goes before the definition does.
+				_ = a.call("destroy", a.lv.Destroy)
+			}
+		}
+		a.remove(c, emit)
+		return
+	}
+	a.reportEmit(c, emit)
+	for _, f := range later {
+		a.effect(c, f)
+	}
+}
+
+func (a *vmActor) effect(c actor.Context, f Effect) {
+	switch f.(type) {
+	case DestroyDomain:
+		err := a.call("destroy", a.lv.Destroy)
+		switch {
+		case err == nil, errors.Is(err, virt.ErrNotRunning), errors.Is(err, virt.ErrNoDomain):
+			// Off already, or never started: either way, off.
+			a.step(c, DestroyDone{})
+		default:
+			a.log.Error().Err(err).Msg("destroy failed")
+		}
+	}
+}
+
+func (a *vmActor) saveMetadata(meta Metadata) {
+	err := a.call("set metadata", func(id string) error {
+		return a.lv.SetMetadata(id, MetadataXML(meta), MetadataPrefix, MetadataNamespace)
+	})
+	if err != nil && !errors.Is(err, virt.ErrNoDomain) {
+		a.log.Warn().Err(err).Msg("saving VM metadata")
+	}
+}
+
+func (a *vmActor) refreshXML(c actor.Context) {
+	var x string
+	err := a.call("dumpxml", func(id string) error {
+		var err error
+		x, err = a.lv.XML(id)
+		return err
+	})
+	if err != nil {
+		return
+	}
+	info, err := ParseDomainXML(x)
+	if err != nil {
+		return
+	}
+	a.info = info
+	c.Send(a.registry, &stateChanged{id: a.id, state: a.state, info: &info, xml: x})
+}
+
+func (a *vmActor) remove(c actor.Context, emit []EmitStatus) {
+	err := a.call("undefine", a.lv.Undefine)
+	if err != nil && !errors.Is(err, virt.ErrNoDomain) {
+		a.log.Error().Err(err).Msg("undefine failed; the VM is removed all the same")
+	}
+	c.Send(a.registry, &stateChanged{id: a.id, state: a.state, emit: emit, remove: true})
+	c.Stop(c.Self())
+}
+
+func (a *vmActor) report(c actor.Context, emit []EmitStatus, withInfo bool) {
+	msg := &stateChanged{id: a.id, state: a.state, emit: emit}
+	if withInfo {
+		info := a.info
+		msg.info = &info
+		msg.xml = a.xml
+	}
+	c.Send(a.registry, msg)
+}
+
+func (a *vmActor) reportEmit(c actor.Context, emit []EmitStatus) { a.report(c, emit, false) }

@@ -1,0 +1,103 @@
+package vm
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Handle is what a worker needs to reach a VM without asking the registry: its actor, and
+// whether that actor is stuck in libvirt or has too much queued already. The VM actor writes
+// the counters; everyone else only reads them.
+type Handle struct {
+	ID  string
+	PID *actor.PID
+
+	busySince atomic.Int64 // unix ns when the current libvirt call began; 0 when none
+	busyOp    atomic.Value // string: the call
+	pending   atomic.Int32 // verbs sent and not yet taken up
+}
+
+// MaxPending is how many verbs may wait for one VM actor. A VM is a serial thing: the engine
+// never needs more, and a stuck VM must not collect requests.
+const MaxPending = 16
+
+func (h *Handle) enter(op string) {
+	h.busyOp.Store(op)
+	h.busySince.Store(time.Now().UnixNano())
+}
+
+func (h *Handle) leave() { h.busySince.Store(0) }
+
+// busy marks every turn of the VM actor on its handle. A turn is where libvirt calls happen, so
+// a turn that does not end is a VM stuck in libvirt (or, in tests, a turn held by an injected
+// delay): it shows as Stuck, the VM reports monitorResponse "-1", and new verbs fail fast.
+func busy(h *Handle) actor.ReceiverMiddleware {
+	return func(next actor.ReceiverFunc) actor.ReceiverFunc {
+		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+			h.enter(fmt.Sprintf("%T", env.Message))
+			defer h.leave()
+			next(c, env)
+		}
+	}
+}
+
+// Stuck reports the libvirt call the VM actor has been inside for longer than after.
+func (h *Handle) Stuck(now time.Time, after time.Duration) (op string, d time.Duration, stuck bool) {
+	since := h.busySince.Load()
+	if since == 0 {
+		return "", 0, false
+	}
+	d = now.Sub(time.Unix(0, since))
+	if d < after {
+		return "", d, false
+	}
+	op, _ = h.busyOp.Load().(string)
+	return op, d, true
+}
+
+// Reserve takes a place in the VM actor's queue; false when it is full.
+func (h *Handle) Reserve() bool {
+	if h.pending.Add(1) > MaxPending {
+		h.pending.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (h *Handle) taken() { h.pending.Add(-1) }
+
+// Index maps VM ids to handles. Only the registry writes it, by publishing a new map; readers
+// never lock.
+type Index struct {
+	m atomic.Pointer[map[string]*Handle]
+}
+
+// NewIndex is an empty index.
+func NewIndex() *Index {
+	ix := &Index{}
+	ix.m.Store(&map[string]*Handle{})
+	return ix
+}
+
+// Lookup finds a VM's handle.
+func (ix *Index) Lookup(id string) *Handle { return (*ix.m.Load())[id] }
+
+// Len is the number of VMs.
+func (ix *Index) Len() int { return len(*ix.m.Load()) }
+
+func (ix *Index) with(id string, h *Handle) {
+	old := *ix.m.Load()
+	m := make(map[string]*Handle, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	if h == nil {
+		delete(m, id)
+	} else {
+		m[id] = h
+	}
+	ix.m.Store(&m)
+}

@@ -1,0 +1,386 @@
+package vm
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/hostagent/hostagent/actors/broker"
+	"github.com/hostagent/hostagent/actors/host"
+	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/protocol/jsonrpc"
+	"github.com/hostagent/hostagent/protocol/stomp"
+	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/supervisor"
+	"github.com/hostagent/hostagent/virt"
+)
+
+// Config is what the registry and its VM actors need.
+type Config struct {
+	Libvirt    *virt.Conn
+	Index      *Index
+	Broker     *actor.PID // events go to its subscribers of jms.queue.events
+	Host       *actor.PID // told the VM counters for Host.getStats
+	Ready      *atomic.Bool
+	OnReady    func() // called once recovery is done
+	Clock      Clock
+	StuckAfter time.Duration // a VM whose libvirt call runs longer is reported not responding
+	Faults     *supervisor.Injector
+	Log        zerolog.Logger
+}
+
+// entry is the registry's read model of one VM: what the VM actor last reported, and the last
+// two samples. Every Host list verb and VM.getStats answers from here, never from libvirt and
+// never by asking a VM actor that might be stuck.
+type entry struct {
+	h         *Handle
+	state     State
+	info      DomainInfo
+	xml       string
+	prev, cur *Sample
+}
+
+// Registry owns the set of VMs: it admits VM.create, spawns and recovers VM actors, routes
+// libvirt events to them, keeps the read model, and publishes status events.
+type Registry struct {
+	cfg    Config
+	vms    map[string]*entry
+	props  *actor.Props
+	self   *actor.PID
+	counts host.VMCounts
+	cancel func()
+}
+
+// NewRegistry makes the registry's props. VM actors are its children, restarted one-for-one on a
+// panic (a restarted VM actor re-reads its domain from libvirt).
+func NewRegistry(cfg Config) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return &Registry{cfg: cfg, vms: map[string]*entry{}} },
+		actor.WithSupervisor(actor.NewOneForOneStrategy(10, 10*time.Second, actor.DefaultDecider)),
+		actor.WithDispatcher(system.Dispatcher()),
+		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic(cfg.Log, "registry"), cfg.Faults.Middleware("registry")))
+}
+
+func (r *Registry) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *libvirtEvent:
+		r.route(c, m.e)
+	case *stateChanged:
+		r.changed(c, m)
+	case *samples:
+		r.sampled(m.stats)
+	case *GetStats:
+		r.getStats(m)
+	case *List:
+		r.list(m)
+	case *DumpXMLs:
+		r.dumpXMLs(m)
+	case *Create:
+		r.create(c, m)
+	case *Recover:
+		r.recover(c)
+	case *actor.Started:
+		r.self = c.Self()
+		root, self := c.ActorSystem().Root, c.Self()
+		cancel, err := r.cfg.Libvirt.Subscribe(func(e virt.Event) { root.Send(self, &libvirtEvent{e: e}) })
+		if err != nil {
+			r.cfg.Log.Error().Err(err).Msg("libvirt events unavailable; VM status follows verbs only")
+		}
+		r.cancel = cancel
+		r.props = actor.PropsFromProducer(nil, actor.WithDispatcher(system.Dispatcher()))
+	case *actor.Stopping:
+		if r.cancel != nil {
+			r.cancel()
+		}
+	}
+}
+
+func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
+	h := &Handle{ID: id}
+	a.id, a.h, a.lv, a.registry = id, h, r.cfg.Libvirt, c.Self()
+	a.log = r.cfg.Log.With().Str("vm_id", id).Logger()
+	a.ran = new(atomic.Bool)
+	created := *a
+	producer := func() actor.Actor {
+		fresh := created
+		if fresh.ran.Load() {
+			// A restart after a panic starts from the domain as libvirt has it now, not from
+			// the request that created the VM.
+			fresh.xml, fresh.rec, fresh.reread = "", nil, true
+		}
+		return &fresh
+	}
+	props := r.props.Clone(actor.WithProducer(producer), actor.WithReceiverMiddleware(
+		busy(h), supervisor.AnswerOnPanic(r.cfg.Log, "vm"), r.cfg.Faults.Middleware("vm")))
+	pid, err := c.SpawnNamed(props, "vm-"+id)
+	if err != nil {
+		// The name of a VM just removed may linger for a moment; an anonymous one serves as well.
+		pid = c.Spawn(props)
+	}
+	h.PID = pid
+	// The read model starts from the state the actor is about to take, so a list right after a
+	// create or a recovery already shows it.
+	var first State
+	if a.rec != nil {
+		first, _ = Step(State{}, *a.rec, time.Now())
+	} else {
+		first, _ = Step(State{}, Created{LaunchPaused: a.info.LaunchPaused, DestroyOnReboot: a.info.Meta.DestroyOnReboot}, time.Now())
+	}
+	r.vms[id] = &entry{h: h, info: a.info, xml: a.xml, state: first}
+	r.cfg.Index.with(id, h)
+	return h
+}
+
+func (r *Registry) create(c actor.Context, m *Create) {
+	raw, ok := m.Params["xml"]
+	var xml string
+	if !ok || json.Unmarshal(raw, &xml) != nil || xml == "" {
+		m.Reply.Error(vdsm.CodeGeneralException, "General Exception: (\"'xml'\",)")
+		return
+	}
+	info, err := ParseDomainXML(xml)
+	if err != nil || info.UUID == "" {
+		m.Reply.Error(vdsm.CodeGeneralException, vdsm.WithContext(vdsm.Message(vdsm.CodeGeneralException), "reason", fmt.Sprintf("cannot read the domain XML: %v", err)))
+		return
+	}
+	if _, exists := r.vms[info.UUID]; exists {
+		m.Reply.Error(vdsm.CodeVMExists, vdsm.Message(vdsm.CodeVMExists))
+		return
+	}
+	r.spawn(c, info.UUID, &vmActor{xml: xml, info: info})
+	r.updateCounts(c)
+	now := time.Now()
+	m.Reply.Result(map[string]any{
+		"vmId": info.UUID, "status": vdsm.StatusWaitForLaunch,
+		"statusTime": r.cfg.Clock.StatusTime(now), "xml": xml,
+	})
+}
+
+// recover attaches a VM actor to every domain libvirt has. Nothing is restarted. The agent is
+// ready once they are all spawned; each VM's status is pushed as an event when its actor
+// reports, so the engine hears every recovered VM.
+func (r *Registry) recover(c actor.Context) {
+	doms, err := r.cfg.Libvirt.Domains()
+	if err != nil {
+		r.cfg.Log.Error().Err(err).Msg("listing domains for recovery")
+	}
+	for _, d := range doms {
+		if _, ok := r.vms[d.UUID]; ok {
+			continue
+		}
+		r.adopt(c, d)
+	}
+	r.updateCounts(c)
+	r.cfg.Log.Info().Int("vms", len(r.vms)).Msg("recovery done")
+	r.cfg.Ready.Store(true)
+	if r.cfg.OnReady != nil {
+		r.cfg.OnReady()
+		r.cfg.OnReady = nil
+	}
+}
+
+func (r *Registry) adopt(c actor.Context, d virt.Domain) {
+	info, err := ParseDomainXML(d.XML)
+	if err != nil {
+		r.cfg.Log.Warn().Err(err).Str("vm_id", d.UUID).Msg("domain XML unreadable; recovering with what libvirt says")
+		info = DomainInfo{UUID: d.UUID, Name: d.Name}
+	}
+	rec := &Recovered{State: d.State, Reason: d.Reason, Meta: info.Meta}
+	r.spawn(c, d.UUID, &vmActor{rec: rec, info: info, xml: d.XML, announce: true})
+}
+
+func (r *Registry) route(c actor.Context, e virt.Event) {
+	if en, ok := r.vms[e.UUID]; ok {
+		c.Send(en.h.PID, &libvirtEvent{e: e})
+		return
+	}
+	if e.Type == virt.EventDefined || e.Type == virt.EventStarted {
+		// A domain made behind the agent's back (virsh, another tool): take it in, as VDSM's
+		// external-VM lookup does.
+		doms, err := r.cfg.Libvirt.Domains()
+		if err != nil {
+			return
+		}
+		for _, d := range doms {
+			if d.UUID == e.UUID {
+				r.adopt(c, d)
+				r.updateCounts(c)
+			}
+		}
+	}
+}
+
+func (r *Registry) changed(c actor.Context, m *stateChanged) {
+	en, ok := r.vms[m.id]
+	if !ok {
+		return
+	}
+	en.state = m.state
+	if m.info != nil {
+		en.info = *m.info
+	}
+	if m.xml != "" {
+		en.xml = m.xml
+	}
+	for _, e := range m.emit {
+		r.publish(c, m.id, en, e)
+	}
+	if m.remove {
+		delete(r.vms, m.id)
+		r.cfg.Index.with(m.id, nil)
+	}
+	r.updateCounts(c)
+}
+
+// publish sends a |virt|VM_status|<vmId> event. Events wait for readiness: the engine ignores
+// what a recovering host says, so recovered VMs announce themselves once the agent is ready.
+func (r *Registry) publish(c actor.Context, id string, en *entry, e EmitStatus) {
+	now := time.Now()
+	st := r.stats(id, en, now)
+	params := vdsm.VMStatusParams{VMID: id, Details: e.Payload(st), NotifyTime: r.cfg.Clock.EventTime(now)}
+	body, err := jsonrpc.AppendNotification(nil, vdsm.VMStatusMethod(id), params)
+	if err != nil {
+		r.cfg.Log.Error().Err(err).Str("vm_id", id).Msg("encoding a status event")
+		return
+	}
+	c.Send(r.cfg.Broker, &broker.Publish{Dest: stomp.EventQueue, Body: body})
+}
+
+func (r *Registry) stats(id string, en *entry, now time.Time) vdsm.VmStats {
+	ok := SampleFresh(en.cur, now)
+	if _, _, stuck := en.h.Stuck(now, r.cfg.StuckAfter); stuck {
+		ok = false
+	}
+	return BuildStats(id, en.info.Name, en.state, en.prev, en.cur, en.info, now, r.cfg.Clock, ok)
+}
+
+func (r *Registry) sampled(ss []virt.DomainStats) {
+	for i := range ss {
+		en, ok := r.vms[ss[i].UUID]
+		if !ok {
+			continue
+		}
+		en.prev, en.cur = en.cur, toSample(&ss[i])
+	}
+}
+
+func (r *Registry) getStats(m *GetStats) {
+	now := time.Now()
+	if !m.All {
+		en, ok := r.vms[m.VMID]
+		if !ok {
+			m.Reply.Error(vdsm.CodeNoSuchVM, vdsm.NoSuchVM(m.VMID).Message)
+			return
+		}
+		m.Reply.Result([]vdsm.VmStats{r.stats(m.VMID, en, now)})
+		return
+	}
+	out := make([]vdsm.VmStats, 0, len(r.vms))
+	for _, id := range r.sortedIDs() {
+		out = append(out, r.stats(id, r.vms[id], now))
+	}
+	m.Reply.Result(out)
+}
+
+func (r *Registry) sortedIDs() []string {
+	ids := make([]string, 0, len(r.vms))
+	for id := range r.vms {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func (r *Registry) short(id string, en *entry, now time.Time) vdsm.VmShortStatus {
+	return vdsm.VmShortStatus{VMID: id, Status: LastStatus(en.state), StatusTime: r.cfg.Clock.StatusTime(now)}
+}
+
+func (r *Registry) list(m *List) {
+	now := time.Now()
+	if m.One {
+		en, ok := r.vms[firstOr(m.VMIDs)]
+		if !ok {
+			// VDSM indexes an empty list here and answers an internal error; so do we, in words.
+			m.Reply.Error(vdsm.CodeInternal, vdsm.Internal("list index out of range").Message)
+			return
+		}
+		m.Reply.Result(r.short(m.VMIDs[0], en, now))
+		return
+	}
+	ids := m.VMIDs
+	if len(ids) == 0 {
+		ids = r.sortedIDs()
+	}
+	out := make([]vdsm.VmShortStatus, 0, len(ids))
+	for _, id := range ids {
+		if en, ok := r.vms[id]; ok {
+			out = append(out, r.short(id, en, now))
+		}
+	}
+	m.Reply.Result(out)
+}
+
+func firstOr(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return ids[0]
+}
+
+func (r *Registry) dumpXMLs(m *DumpXMLs) {
+	ids := m.VMIDs
+	if len(ids) == 0 {
+		ids = r.sortedIDs()
+	}
+	out := make(map[string]string, len(ids))
+	for _, id := range ids {
+		en, ok := r.vms[id]
+		if !ok {
+			// VDSM raises KeyError here, which reaches the client as -32603.
+			m.Reply.Error(vdsm.CodeInternal, vdsm.Internal(fmt.Sprintf("'%s'", id)).Message)
+			return
+		}
+		out[id] = en.xml
+	}
+	m.Reply.Result(out)
+}
+
+func (r *Registry) updateCounts(c actor.Context) {
+	var n host.VMCounts
+	for _, en := range r.vms {
+		n.Total++
+		switch LastStatus(en.state) {
+		case vdsm.StatusUp:
+			n.Active++
+		case vdsm.StatusMigrationSource:
+			n.Migrating++
+			n.Outgoing++
+		case vdsm.StatusMigrationDestination:
+			n.Migrating++
+			n.Incoming++
+		}
+	}
+	if n != r.counts && r.cfg.Host != nil {
+		r.counts = n
+		c.Send(r.cfg.Host, &host.VMCountsUpdate{Counts: n})
+	}
+}
+
+func toSample(s *virt.DomainStats) *Sample {
+	out := &Sample{Time: s.Time, State: s.State, CPUTime: s.CPUTime, CPUUser: s.CPUUser, CPUSystem: s.CPUSystem,
+		VCPUs: s.VCPUs, BalloonCurKiB: s.BalloonCur, BalloonMaxKiB: s.BalloonMax, MemStats: s.Mem}
+	for _, n := range s.Nets {
+		out.Nets = append(out.Nets, NetSample{Name: n.Name, RxBytes: n.RxBytes, TxBytes: n.TxBytes,
+			RxErrs: n.RxErrs, TxErrs: n.TxErrs, RxDrop: n.RxDrop, TxDrop: n.TxDrop})
+	}
+	for _, b := range s.Blocks {
+		out.Disks = append(out.Disks, DiskSample{Name: b.Name, RdBytes: b.RdBytes, WrBytes: b.WrBytes, RdReqs: b.RdReqs,
+			WrReqs: b.WrReqs, FlReqs: b.FlReqs, RdTimes: b.RdTimes, WrTimes: b.WrTimes, FlTimes: b.FlTimes,
+			Capacity: b.Capacity, Allocation: b.Allocation, Physical: b.Physical})
+	}
+	return out
+}

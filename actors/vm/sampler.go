@@ -1,0 +1,62 @@
+package vm
+
+import (
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/hostagent/hostagent/virt"
+)
+
+// sampleTick is the sampler's timer.
+type sampleTick struct{}
+
+// Sampler takes one bulk stats reading of every domain per interval and hands it to the
+// registry. It is its own actor so a slow bulk call delays only sampling: verbs, events and
+// getAllVmStats go on, and the samples' age shows up as monitorResponse "-1".
+type Sampler struct {
+	lv       *virt.Conn
+	registry *actor.PID
+	every    time.Duration
+	log      zerolog.Logger
+	stop     chan struct{}
+}
+
+// NewSampler makes the sampler's producer.
+func NewSampler(lv *virt.Conn, registry *actor.PID, every time.Duration, log zerolog.Logger) actor.Producer {
+	return func() actor.Actor { return &Sampler{lv: lv, registry: registry, every: every, log: log} }
+}
+
+func (s *Sampler) Receive(c actor.Context) {
+	switch c.Message().(type) {
+	case *actor.Started:
+		s.stop = make(chan struct{})
+		root, self, stop, every := c.ActorSystem().Root, c.Self(), s.stop, s.every
+		root.Send(self, &sampleTick{})
+		go func() {
+			t := time.NewTicker(every)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					root.Send(self, &sampleTick{})
+				case <-stop:
+					return
+				}
+			}
+		}()
+	case *actor.Stopping, *actor.Restarting:
+		if s.stop != nil {
+			close(s.stop)
+			s.stop = nil
+		}
+	case *sampleTick:
+		st, err := s.lv.AllStats()
+		if err != nil {
+			s.log.Warn().Err(err).Msg("bulk VM stats")
+			return
+		}
+		c.Send(s.registry, &samples{stats: st})
+	}
+}

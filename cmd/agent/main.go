@@ -1,0 +1,35 @@
+// Command agent is hostagent's binary: `agent serve` runs the daemon, `agent call` is a
+// vdsm-client-like command line client. It parses flags and calls into the packages; it holds no
+// logic of its own.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `usage:
+  agent serve [flags]                       run the host agent (see agent serve -h)
+  agent call [flags] Namespace.method [name=value ...] [-f params.json|-]
+                                            call one verb and print its result (see agent call -h)
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var code int
+	switch os.Args[1] {
+	case "serve":
+		code = serve(os.Args[2:])
+	case "call":
+		code = call(os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(os.Stdout, usage)
+	default:
+		fmt.Fprintf(os.Stderr, "agent: unknown command %q\n%s", os.Args[1], usage)
+		code = 2
+	}
+	os.Exit(code)
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+
+	"github.com/hostagent/hostagent/actors/agent"
+)
+
+func serve(args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	listen := fs.String("listen", "[::]:54321", "address to listen on (HOST:PORT)")
+	useTLS := fs.Bool("tls", true, "require mutual TLS; --tls=false serves plain TCP (tests only)")
+	cert := fs.String("tls-cert", "/etc/pki/vdsm/certs/vdsmcert.pem", "server certificate (PEM)")
+	key := fs.String("tls-key", "/etc/pki/vdsm/keys/vdsmkey.pem", "server private key (PEM)")
+	ca := fs.String("tls-ca", "/etc/pki/vdsm/certs/cacert.pem", "CA that client certificates must chain to (PEM)")
+	uri := fs.String("libvirt-uri", "", "libvirt URI (default: the embedded test-driver host; qemu:///system on a real host)")
+	workers := fs.Int("workers", 8, "worker actors")
+	queue := fs.Int("queue", 80, "requests admitted beyond the workers before answering 1100")
+	deadline := fs.Duration("deadline", 60*time.Second, "per-verb deadline")
+	sample := fs.Duration("sample-interval", 15*time.Second, "host and VM stats sampling interval")
+	grace := fs.Duration("shutdown-grace", 30*time.Second, "how long SIGTERM waits for requests in flight")
+	level := fs.String("log-level", "info", "trace, debug, info, warn, error")
+	format := fs.String("log-format", "", "json or console (default: console on a terminal, else json)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log, err := newLogger(*level, *format)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "agent serve:", err)
+		return 2
+	}
+	cfg := agent.Config{Listen: *listen, LibvirtURI: *uri, Workers: *workers, Queue: *queue,
+		Deadline: *deadline, SampleInterval: *sample, Log: log}
+	if *useTLS {
+		if cfg.TLS, err = agent.ServerTLS(*cert, *key, *ca); err != nil {
+			log.Error().Err(err).Msg("TLS setup failed (use --tls=false for plain TCP)")
+			return 1
+		}
+	}
+	a, err := agent.Start(cfg)
+	if err != nil {
+		log.Error().Err(err).Msg("agent failed to start")
+		return 1
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
+	s := <-sigs
+	log.Info().Str("signal", s.String()).Dur("grace", *grace).Msg("shutting down")
+	if err := a.Shutdown(*grace); err != nil {
+		log.Warn().Err(err).Msg("shutdown")
+	}
+	log.Info().Msg("stopped")
+	return 0
+}
+
+func newLogger(level, format string) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || level == "" {
+		return zerolog.Logger{}, fmt.Errorf("bad --log-level %q", level)
+	}
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	if format == "" {
+		format = "json"
+		if isatty.IsTerminal(os.Stderr.Fd()) {
+			format = "console"
+		}
+	}
+	var log zerolog.Logger
+	switch format {
+	case "json":
+		log = zerolog.New(os.Stderr)
+	case "console":
+		log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05.000"})
+	default:
+		return zerolog.Logger{}, fmt.Errorf("bad --log-format %q (json or console)", format)
+	}
+	return log.Level(lvl).With().Timestamp().Str("svc", "hostagent").Logger(), nil
+}

@@ -1,0 +1,61 @@
+package virt
+
+import (
+	"libvirt.org/go/libvirt"
+)
+
+// Lifecycle events, as libvirt numbers them (virDomainEventType).
+const (
+	EventDefined     = int(libvirt.DOMAIN_EVENT_DEFINED)
+	EventUndefined   = int(libvirt.DOMAIN_EVENT_UNDEFINED)
+	EventStarted     = int(libvirt.DOMAIN_EVENT_STARTED)
+	EventSuspended   = int(libvirt.DOMAIN_EVENT_SUSPENDED)
+	EventResumed     = int(libvirt.DOMAIN_EVENT_RESUMED)
+	EventStopped     = int(libvirt.DOMAIN_EVENT_STOPPED)
+	EventShutdown    = int(libvirt.DOMAIN_EVENT_SHUTDOWN)
+	EventPMSuspended = int(libvirt.DOMAIN_EVENT_PMSUSPENDED)
+	EventCrashed     = int(libvirt.DOMAIN_EVENT_CRASHED)
+)
+
+// Event is a domain event, reduced to plain values. Reboot is set for a guest reboot (libvirt's
+// REBOOT event, which is not a lifecycle event).
+type Event struct {
+	UUID   string
+	Type   int
+	Detail int
+	Reboot bool
+}
+
+// Handler receives events on libvirt's event-loop goroutine. It must only hand the event off:
+// anything slow there stalls every event and the connection's keepalive.
+type Handler func(Event)
+
+// Subscribe registers h for lifecycle and reboot events of every domain. The returned function
+// deregisters them (a registration holds a reference on the connection).
+func (c *Conn) Subscribe(h Handler) (cancel func(), err error) {
+	life, err := c.c.DomainEventLifecycleRegister(nil, func(_ *libvirt.Connect, d *libvirt.Domain, e *libvirt.DomainEventLifecycle) {
+		uuid, err := d.GetUUIDString()
+		if err != nil {
+			return
+		}
+		h(Event{UUID: uuid, Type: int(e.Event), Detail: e.Detail})
+	})
+	if err != nil {
+		return nil, wrap("register lifecycle events", "", err)
+	}
+	reboot, err := c.c.DomainEventRebootRegister(nil, func(_ *libvirt.Connect, d *libvirt.Domain) {
+		uuid, err := d.GetUUIDString()
+		if err != nil {
+			return
+		}
+		h(Event{UUID: uuid, Reboot: true})
+	})
+	if err != nil {
+		c.c.DomainEventDeregister(life)
+		return nil, wrap("register reboot events", "", err)
+	}
+	return func() {
+		c.c.DomainEventDeregister(life)
+		c.c.DomainEventDeregister(reboot)
+	}, nil
+}
