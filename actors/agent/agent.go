@@ -148,7 +148,8 @@ func Start(cfg Config) (*Agent, error) {
 		StuckAfter: cfg.StuckAfter, Faults: cfg.Faults, Log: cfg.Log.With().Str("actor", "vm").Logger(),
 	}))
 	a.sampler = root.Spawn(actor.PropsFromProducer(vm.NewSampler(lv, a.registry, cfg.SampleInterval,
-		cfg.Log.With().Str("actor", "sampler").Logger()), actor.WithDispatcher(system.Dispatcher())))
+		cfg.Log.With().Str("actor", "sampler").Logger()), actor.WithDispatcher(system.Dispatcher()),
+		actor.WithReceiverMiddleware(cfg.Faults.Middleware("sampler"))))
 
 	a.env = &api.Env{Root: root, Host: a.host, VMs: a.registry, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log, Start: start}
 	table := api.NewTable(append(api.HostVerbs(), api.VMVerbs()...)...)
@@ -196,6 +197,13 @@ func (a *Agent) System() *actor.ActorSystem { return a.sys }
 
 // Router is the router actor's PID.
 func (a *Agent) Router() *actor.PID { return a.router }
+
+// SampleNow takes a VM stats sample at once; requests sent after it returns see the sample.
+func (a *Agent) SampleNow() {
+	done := make(chan struct{})
+	a.sys.Root.Send(a.sampler, &vm.SampleNow{Done: done})
+	<-done
+}
 
 // InFlight is the number of admitted requests not yet answered.
 func (a *Agent) InFlight() int { return a.admission.InFlight() }

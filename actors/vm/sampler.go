@@ -12,6 +12,10 @@ import (
 // sampleTick is the sampler's timer.
 type sampleTick struct{}
 
+// SampleNow takes a sample at once and closes Done once the registry has been sent it; a request
+// to the registry sent after Done sees the sample. Tests use it instead of waiting for the timer.
+type SampleNow struct{ Done chan struct{} }
+
 // Sampler takes one bulk stats reading of every domain per interval and hands it to the
 // registry. It is its own actor so a slow bulk call delays only sampling: verbs, events and
 // getAllVmStats go on, and the samples' age shows up as monitorResponse "-1".
@@ -29,7 +33,7 @@ func NewSampler(lv *virt.Conn, registry *actor.PID, every time.Duration, log zer
 }
 
 func (s *Sampler) Receive(c actor.Context) {
-	switch c.Message().(type) {
+	switch m := c.Message().(type) {
 	case *actor.Started:
 		s.stop = make(chan struct{})
 		root, self, stop, every := c.ActorSystem().Root, c.Self(), s.stop, s.every
@@ -52,11 +56,18 @@ func (s *Sampler) Receive(c actor.Context) {
 			s.stop = nil
 		}
 	case *sampleTick:
-		st, err := s.lv.AllStats()
-		if err != nil {
-			s.log.Warn().Err(err).Msg("bulk VM stats")
-			return
-		}
-		c.Send(s.registry, &samples{stats: st})
+		s.sample(c)
+	case *SampleNow:
+		s.sample(c)
+		close(m.Done)
 	}
+}
+
+func (s *Sampler) sample(c actor.Context) {
+	st, err := s.lv.AllStats()
+	if err != nil {
+		s.log.Warn().Err(err).Msg("bulk VM stats")
+		return
+	}
+	c.Send(s.registry, &samples{stats: st})
 }

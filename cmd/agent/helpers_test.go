@@ -38,10 +38,12 @@ func startAgent(t *testing.T, opts ...option) *testAgent {
 		Listen: "127.0.0.1:0", Workers: 4, Queue: 16, Deadline: 30 * time.Second,
 		SampleInterval: time.Hour, Faults: faults, Log: testLogger(t),
 	}
+	// The libvirtd lane points the same tests at a real daemon.
+	cfg.LibvirtURI = os.Getenv("HOSTAGENT_TEST_LIBVIRT_URI")
 	for _, o := range opts {
 		o(&cfg)
 	}
-	a, err := agent.Start(cfg)
+	a, err := startRaw(cfg)
 	if err != nil {
 		t.Fatalf("start agent: %v", err)
 	}
@@ -59,6 +61,8 @@ func startAgent(t *testing.T, opts ...option) *testAgent {
 	})
 	return ta
 }
+
+func startRaw(cfg agentConfig) (*agent.Agent, error) { return agent.Start(cfg) }
 
 func testLogger(t *testing.T) zerolog.Logger {
 	if os.Getenv("AGENT_TEST_LOG") != "" {
