@@ -12,6 +12,7 @@ import (
 
 	"github.com/hostagent/hostagent/actors/broker"
 	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/protocol/stomp"
 )
 
@@ -123,20 +124,7 @@ func (a *Actor) heartbeats(send, _ time.Duration) {
 	a.sendHB = send
 	if send > 0 {
 		a.hbStop = make(chan struct{})
-		go ticker(a.root, a.self, send/2, a.hbStop)
-	}
-}
-
-func ticker(root *actor.RootContext, self *actor.PID, every time.Duration, stop <-chan struct{}) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			root.Send(self, &heartbeatTick{})
-		case <-stop:
-			return
-		}
+		system.Tick(a.root, a.self, send/2, &heartbeatTick{}, a.hbStop)
 	}
 }
 

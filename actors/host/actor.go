@@ -7,6 +7,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
+	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/protocol/vdsm"
 	"github.com/hostagent/hostagent/virt"
 )
@@ -42,7 +43,7 @@ func (a *Actor) Receive(c actor.Context) {
 		a.sampler = NewSampler(a.cfg.Root, a.cfg.Start)
 		a.sample()
 		a.stop = make(chan struct{})
-		go tick(c.ActorSystem().Root, c.Self(), a.cfg.SampleInterval, a.stop)
+		system.Tick(c.ActorSystem().Root, c.Self(), a.cfg.SampleInterval, &sampleTick{}, a.stop)
 	case *actor.Stopping, *actor.Restarting:
 		if a.stop != nil {
 			close(a.stop)
@@ -81,22 +82,5 @@ func (a *Actor) Receive(c actor.Context) {
 func (a *Actor) sample() {
 	if err := a.sampler.Sample(time.Now()); err != nil {
 		a.cfg.Log.Warn().Err(err).Msg("host sample")
-	}
-}
-
-// tick drives sampling from outside the actor: an actor must never sleep in Receive.
-func tick(root *actor.RootContext, self *actor.PID, every time.Duration, stop <-chan struct{}) {
-	if every <= 0 {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			root.Send(self, &sampleTick{})
-		case <-stop:
-			return
-		}
 	}
 }

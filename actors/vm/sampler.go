@@ -6,6 +6,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
+	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/virt"
 )
 
@@ -36,20 +37,8 @@ func (s *Sampler) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *actor.Started:
 		s.stop = make(chan struct{})
-		root, self, stop, every := c.ActorSystem().Root, c.Self(), s.stop, s.every
-		root.Send(self, &sampleTick{})
-		go func() {
-			t := time.NewTicker(every)
-			defer t.Stop()
-			for {
-				select {
-				case <-t.C:
-					root.Send(self, &sampleTick{})
-				case <-stop:
-					return
-				}
-			}
-		}()
+		c.Send(c.Self(), &sampleTick{})
+		system.Tick(c.ActorSystem().Root, c.Self(), s.every, &sampleTick{}, s.stop)
 	case *actor.Stopping, *actor.Restarting:
 		if s.stop != nil {
 			close(s.stop)
