@@ -110,6 +110,10 @@ func toVM(msg func(r *reply.Reply, c *Call) (any, error)) Handler {
 		if h == nil {
 			return nil, vdsm.NoSuchVM(id)
 		}
+		if h.Dead() {
+			return nil, vdsm.ContextError(vdsm.CodeResourceUnavail, "vmId", id,
+				"reason", "this VM's actor failed repeatedly and was stopped; the agent needs a restart to recover it")
+		}
 		if op, d, stuck := h.Stuck(time.Now(), c.Env.StuckAfter); stuck {
 			return nil, vdsm.ContextError(vdsm.CodeResourceUnavail, "vmId", id,
 				"reason", fmt.Sprintf("libvirt call %q on this VM has not returned for %s", op, d.Round(time.Second)))

@@ -18,7 +18,12 @@ type Handle struct {
 	busySince atomic.Int64 // unix ns when the current libvirt call began; 0 when none
 	busyOp    atomic.Value // string: the call
 	pending   atomic.Int32 // verbs sent and not yet taken up
+	dead      atomic.Bool  // the actor was stopped after failing past its restart budget
 }
+
+// Dead reports a VM whose actor its supervisor gave up on: it is reported not responding and
+// refuses verbs, while the agent carries on.
+func (h *Handle) Dead() bool { return h.dead.Load() }
 
 // MaxPending is how many verbs may wait for one VM actor. A VM is a serial thing: the engine
 // never needs more, and a stuck VM must not collect requests.

@@ -83,6 +83,8 @@ func (r *Registry) Receive(c actor.Context) {
 		r.create(c, m)
 	case *Recover:
 		r.recover(c)
+	case *actor.Terminated:
+		r.terminated(m.Who)
 	case *actor.Started:
 		r.self = c.Self()
 		root, self := c.ActorSystem().Root, c.Self()
@@ -133,6 +135,18 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 	r.vms[id] = &entry{h: h, info: a.info, xml: a.xml, state: first}
 	r.cfg.Index.with(id, h)
 	return h
+}
+
+// terminated is a VM actor stopping. A removed VM is already gone; any other was stopped by its
+// supervisor after failing again and again, and stays listed as not responding.
+func (r *Registry) terminated(pid *actor.PID) {
+	for id, en := range r.vms {
+		if en.h.PID.Equal(pid) {
+			en.h.dead.Store(true)
+			r.cfg.Log.Error().Str("vm_id", id).Msg("VM actor failed past its restart budget; the VM is reported not responding")
+			return
+		}
+	}
 }
 
 func (r *Registry) create(c actor.Context, m *Create) {
@@ -251,7 +265,7 @@ func (r *Registry) publish(c actor.Context, id string, en *entry, e EmitStatus) 
 }
 
 func (r *Registry) stats(id string, en *entry, now time.Time) vdsm.VmStats {
-	ok := SampleFresh(en.cur, now)
+	ok := SampleFresh(en.cur, now) && !en.h.Dead()
 	if _, _, stuck := en.h.Stuck(now, r.cfg.StuckAfter); stuck {
 		ok = false
 	}

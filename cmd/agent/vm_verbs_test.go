@@ -246,3 +246,36 @@ func TestRecoveryAfterAgentRestart(t *testing.T) {
 		}
 	}
 }
+
+// A VM actor that panics on every message is restarted until its budget is spent, then stopped:
+// the VM is reported not responding, its verbs are refused, and the agent serves everything else.
+func TestVMActorCrashLoop(t *testing.T) {
+	ta := startAgent(t)
+	c := ta.dial(t)
+	ta.faults.Set(supervisor.Rule{Kind: "vm", Message: "*vm.Pause", Action: supervisor.Panic})
+	for i := 0; ; i++ {
+		_, err := c.Call("VM.pause", map[string]any{"vmID": vmWeb1})
+		e, ok := err.(*client.Error)
+		if !ok {
+			t.Fatalf("pause %d: %v", i, err)
+		}
+		if e.Code == 40 {
+			break // the supervisor gave up: the VM is marked, the verb refused at once
+		}
+		if e.Code != -32603 {
+			t.Fatalf("pause %d on a crashing VM actor: %+v", i, e)
+		}
+		if i > 50 {
+			t.Fatal("the crash loop never ended")
+		}
+	}
+	if st := vmStatsOf(t, c, vmWeb1); st["monitorResponse"] != "-1" {
+		t.Fatalf("a VM whose actor is gone: monitorResponse %v", st["monitorResponse"])
+	}
+	if st := vmStatsOf(t, c, vmDB1); st["monitorResponse"] != "0" {
+		t.Fatalf("another VM: %v", st["monitorResponse"])
+	}
+	if _, err := c.Call("Host.ping2", nil); err != nil {
+		t.Fatal(err)
+	}
+}
