@@ -44,3 +44,15 @@ func TestCallParams(t *testing.T) {
 		t.Fatal("want an error for an argument without =")
 	}
 }
+
+func TestVerbDeadlineFlag(t *testing.T) {
+	f := verbDeadlineFlag{}
+	if err := f.Set("Host.getCapabilities=120s"); err != nil || f["Host.getCapabilities"].String() != "2m0s" {
+		t.Fatalf("%v %v", f, err)
+	}
+	for _, bad := range []string{"Host.getCapabilities", "noverb=1s", "Host.x=soon", "Host.x=-1s"} {
+		if err := f.Set(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,7 +26,10 @@ func serve(args []string) int {
 	uri := fs.String("libvirt-uri", "", "libvirt URI (default: the embedded test-driver host; qemu:///system on a real host)")
 	workers := fs.Int("workers", 8, "worker actors")
 	queue := fs.Int("queue", 80, "requests admitted beyond the workers before answering 1100")
-	deadline := fs.Duration("deadline", 60*time.Second, "per-verb deadline")
+	deadline := fs.Duration("deadline", 60*time.Second, "deadline of every verb not named by --verb-deadline")
+	verbDeadlines := verbDeadlineFlag{}
+	fs.Var(verbDeadlines, "verb-deadline", "a verb's own deadline, VERB=DURATION (repeatable), e.g. Host.getCapabilities=120s")
+	stuck := fs.Duration("stuck-after", 15*time.Second, "a VM inside one libvirt call for longer is reported not responding and refuses verbs")
 	sample := fs.Duration("sample-interval", 15*time.Second, "host and VM stats sampling interval")
 	grace := fs.Duration("shutdown-grace", 30*time.Second, "how long SIGTERM waits for requests in flight")
 	level := fs.String("log-level", "info", "trace, debug, info, warn, error")
@@ -38,7 +43,7 @@ func serve(args []string) int {
 		return 2
 	}
 	cfg := agent.Config{Listen: *listen, LibvirtURI: *uri, Workers: *workers, Queue: *queue,
-		Deadline: *deadline, SampleInterval: *sample, Log: log}
+		Deadline: *deadline, Deadlines: verbDeadlines, SampleInterval: *sample, StuckAfter: *stuck, Log: log}
 	if *useTLS {
 		if cfg.TLS, err = agent.ServerTLS(*cert, *key, *ca); err != nil {
 			log.Error().Err(err).Msg("TLS setup failed (use --tls=false for plain TCP)")
@@ -83,4 +88,29 @@ func newLogger(level, format string) (zerolog.Logger, error) {
 		return zerolog.Logger{}, fmt.Errorf("bad --log-format %q (json or console)", format)
 	}
 	return log.Level(lvl).With().Timestamp().Str("svc", "hostagent").Logger(), nil
+}
+
+// verbDeadlineFlag collects --verb-deadline VERB=DURATION values.
+type verbDeadlineFlag map[string]time.Duration
+
+func (f verbDeadlineFlag) String() string {
+	parts := make([]string, 0, len(f))
+	for k, v := range f {
+		parts = append(parts, k+"="+v.String())
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+func (f verbDeadlineFlag) Set(s string) error {
+	verb, d, ok := strings.Cut(s, "=")
+	if !ok || !strings.Contains(verb, ".") {
+		return fmt.Errorf("want VERB=DURATION, got %q", s)
+	}
+	dur, err := time.ParseDuration(d)
+	if err != nil || dur <= 0 {
+		return fmt.Errorf("bad duration in %q", s)
+	}
+	f[verb] = dur
+	return nil
 }
