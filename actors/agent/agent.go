@@ -22,6 +22,7 @@ import (
 	"github.com/hostagent/hostagent/actors/broker"
 	"github.com/hostagent/hostagent/actors/conn"
 	"github.com/hostagent/hostagent/actors/host"
+	"github.com/hostagent/hostagent/actors/metrics"
 	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/actors/vm"
@@ -50,6 +51,7 @@ type Config struct {
 	MaxConnections int
 	MaxOutboxBytes int
 	DetectTimeout  time.Duration
+	MetricsListen  string               // "" : no metrics endpoint
 	Faults         *supervisor.Injector // tests only
 	Log            zerolog.Logger
 }
@@ -94,6 +96,8 @@ type Agent struct {
 	registry  *actor.PID
 	sampler   *actor.PID
 	env       *api.Env
+	metrics   *metrics.Metrics
+	mserver   *metrics.Server
 	stopOnce  sync.Once
 	stopErr   error
 }
@@ -120,6 +124,8 @@ func Start(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	a.lv = lv
+	a.metrics = metrics.New()
+	a.metrics.Libvirt.Set(1)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -143,9 +149,16 @@ func Start(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	index := vm.NewIndex()
+	lastSample := new(atomic.Int64)
+	a.metrics.Gauge("hostagent_vm_sample_age_seconds", "Age of the latest VM stats sample (-1 before the first).", func() float64 {
+		if t := lastSample.Load(); t != 0 {
+			return time.Since(time.Unix(0, t)).Seconds()
+		}
+		return -1
+	})
 	a.registry = root.Spawn(vm.NewRegistry(vm.Config{
 		Libvirt: lv, Index: index, Broker: a.broker, Host: a.host, Ready: &a.ready, OnReady: func() { close(a.readyCh) }, Clock: clock,
-		StuckAfter: cfg.StuckAfter, Faults: cfg.Faults, Log: cfg.Log.With().Str("actor", "vm").Logger(),
+		StuckAfter: cfg.StuckAfter, Faults: cfg.Faults, Metrics: a.metrics, LastSample: lastSample, Log: cfg.Log.With().Str("actor", "vm").Logger(),
 	}))
 	a.sampler = root.Spawn(actor.PropsFromProducer(vm.NewSampler(lv, a.registry, cfg.SampleInterval,
 		cfg.Log.With().Str("actor", "sampler").Logger()), actor.WithDispatcher(system.Dispatcher()),
@@ -156,7 +169,7 @@ func Start(cfg Config) (*Agent, error) {
 	a.admission = router.NewAdmission(cfg.Workers + cfg.Queue)
 	a.router = root.Spawn(router.New(router.Config{
 		Workers: cfg.Workers, Queue: cfg.Queue, Deadline: cfg.Deadline, Deadlines: cfg.Deadlines,
-		Table: table, Env: a.env, Admission: a.admission, Ready: &a.ready, Faults: cfg.Faults,
+		Table: table, Env: a.env, Admission: a.admission, Ready: &a.ready, Faults: cfg.Faults, Metrics: a.metrics,
 		Log: cfg.Log.With().Str("actor", "router").Logger(),
 	}))
 	// Every request is answered 99 until the registry has attached to the existing domains.
@@ -167,6 +180,16 @@ func Start(cfg Config) (*Agent, error) {
 		DetectTimeout: cfg.DetectTimeout, Router: a.router, Broker: a.broker,
 		Log: cfg.Log.With().Str("actor", "conn").Logger(),
 	})
+	a.metrics.Gauge("hostagent_requests_in_flight", "Admitted requests not yet answered.", func() float64 { return float64(a.admission.InFlight()) })
+	a.metrics.Gauge("hostagent_connections", "Open client connections.", func() float64 { return float64(a.listener.Connections()) })
+	if cfg.MetricsListen != "" {
+		if a.mserver, err = metrics.Serve(cfg.MetricsListen, a.metrics); err != nil {
+			a.listener.CloseAll(time.Second)
+			a.cleanup()
+			return nil, fmt.Errorf("metrics endpoint on %s: %w", cfg.MetricsListen, err)
+		}
+		cfg.Log.Info().Str("metrics", a.mserver.Addr().String()).Msg("metrics endpoint serving")
+	}
 	cfg.Log.Info().Str("listen", ln.Addr().String()).Str("libvirt", uri).Bool("tls", cfg.TLS != nil).
 		Int("workers", cfg.Workers).Int("queue", cfg.Queue).Msg("agent serving")
 	return a, nil
@@ -184,6 +207,14 @@ func writeDefaultHost() (string, error) {
 		return "", fmt.Errorf("default libvirt host: %w", err)
 	}
 	return path, nil
+}
+
+// MetricsAddr is where the metrics endpoint listens (nil when it is off).
+func (a *Agent) MetricsAddr() net.Addr {
+	if a.mserver == nil {
+		return nil
+	}
+	return a.mserver.Addr()
 }
 
 // Ready is closed once the agent has recovered its VMs and answers requests.
@@ -257,6 +288,10 @@ func (a *Agent) stopActor(pid *actor.PID) {
 }
 
 func (a *Agent) cleanup() {
+	if a.mserver != nil {
+		a.mserver.Close()
+		a.mserver = nil
+	}
 	if a.lv != nil {
 		a.lv.Close()
 		a.lv = nil

@@ -45,6 +45,18 @@ func (t *Table) Lookup(method string) (*Verb, *vdsm.Error) {
 	return nil, jsonrpc.MethodNotFound(method)
 }
 
+// Label is method as a metrics label: its own name when VDSM knows it, else "other", so a client
+// cannot grow the label set with made-up names.
+func (t *Table) Label(method string) string {
+	if _, ok := t.verbs[method]; ok {
+		return method
+	}
+	if _, ok := vdsm.Lookup(method); ok {
+		return method
+	}
+	return "other"
+}
+
 // Names lists the served methods, sorted.
 func (t *Table) Names() []string {
 	out := make([]string, 0, len(t.verbs))

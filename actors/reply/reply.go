@@ -31,6 +31,7 @@ var Late atomic.Int64
 // Reply answers one request. It is safe to call from any goroutine; only the first answer wins.
 type Reply struct {
 	done    atomic.Bool
+	code    int // the answer's code (0 for a result), set by the winner before OnDone runs
 	sender  Sender
 	conn    *actor.PID
 	replyTo string
@@ -79,6 +80,10 @@ func (r *Reply) OnDone(f func()) {
 	r.mu.Unlock()
 }
 
+// Code is the code the request was answered with: 0 for a result. Meaningful once answered
+// (OnDone callbacks may read it).
+func (r *Reply) Code() int { return r.code }
+
 // Result answers with a result. It reports whether this was the answer that counted.
 func (r *Reply) Result(v any) bool {
 	if !r.claim() {
@@ -87,6 +92,7 @@ func (r *Reply) Result(v any) bool {
 	if r.id != nil {
 		body, err := r.encoder(nil, r.id, v)
 		if err != nil {
+			r.code = -32603
 			body = r.errEnc(nil, r.id, -32603, "Internal JSON-RPC error: {'reason': 'result cannot be encoded'}")
 		}
 		r.deliver(body)
@@ -100,6 +106,7 @@ func (r *Reply) Error(code int, message string) bool {
 	if !r.claim() {
 		return false
 	}
+	r.code = code
 	if r.id != nil {
 		r.deliver(r.errEnc(nil, r.id, code, message))
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/api"
+	"github.com/hostagent/hostagent/actors/metrics"
 	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/protocol/vdsm"
 	"github.com/hostagent/hostagent/supervisor"
@@ -25,6 +26,7 @@ type Config struct {
 	Admission *Admission
 	Ready     *atomic.Bool // false while VMs are being recovered: every request is answered 99
 	Faults    *supervisor.Injector
+	Metrics   *metrics.Metrics
 	Log       zerolog.Logger
 }
 
@@ -49,6 +51,9 @@ type Router struct {
 // panicking worker is restarted at once, up to 10 times in 10 s; past that it is stopped and the
 // router spawns a fresh one.
 func New(cfg Config) *actor.Props {
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
 	return actor.PropsFromProducer(func() actor.Actor { return &Router{cfg: cfg} },
 		actor.WithSupervisor(actor.NewOneForOneStrategy(10, 10*time.Second, actor.DefaultDecider)),
 		actor.WithDispatcher(system.Dispatcher()),
@@ -101,25 +106,34 @@ func (r *Router) spawn(c actor.Context) {
 }
 
 func (r *Router) admit(c actor.Context, req *Request) {
+	label := r.cfg.Table.Label(req.Method)
+	m := r.cfg.Metrics
 	if r.cfg.Ready != nil && !r.cfg.Ready.Load() {
 		req.Reply.Error(vdsm.CodeRecovery, vdsm.Message(vdsm.CodeRecovery))
+		m.Answered(label, vdsm.CodeRecovery, 0)
 		return
 	}
 	if !r.cfg.Admission.Admit(req.Reply) {
 		if r.cfg.Admission.Draining() {
 			req.Reply.Error(vdsm.CodeInternal, vdsm.Internal("the agent is shutting down").Message)
+			m.Answered(label, vdsm.CodeInternal, 0)
 			return
 		}
 		e := vdsm.ResourceExhausted(r.cfg.Queue)
 		req.Reply.Error(e.Code, e.Message)
+		m.Rejected.Inc()
+		m.Answered(label, e.Code, 0)
 		return
 	}
+	admitted := time.Now()
+	req.Reply.OnDone(func() { m.Answered(label, req.Reply.Code(), time.Since(admitted)) })
 	j := &job{req: req}
 	d := r.deadline(req.Method)
 	root, self := r.root, r.self
 	t := time.AfterFunc(d, func() {
 		msg := vdsm.Internal(fmt.Sprintf("%s did not finish within %s", req.Method, d)).Message
 		if req.Reply.Error(vdsm.CodeInternal, msg) {
+			m.Expired.Inc()
 			root.Send(self, &expired{job: j})
 		}
 	})
@@ -185,6 +199,7 @@ func (r *Router) expire(c actor.Context, j *job) {
 		r.abandoned[id] = true
 		r.stuck++
 		r.replaced++
+		r.cfg.Metrics.Stuck.Inc()
 		r.cfg.Log.Error().Str("method", j.req.Method).Str("flow", j.req.Flow).Str("worker", w.Id).
 			Msg("verb exceeded its deadline; worker abandoned and replaced")
 		r.spawn(c)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hostagent/hostagent/actors/broker"
 	"github.com/hostagent/hostagent/actors/host"
+	"github.com/hostagent/hostagent/actors/metrics"
 	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
 	"github.com/hostagent/hostagent/protocol/stomp"
@@ -31,6 +32,8 @@ type Config struct {
 	Clock      Clock
 	StuckAfter time.Duration // a VM whose libvirt call runs longer is reported not responding
 	Faults     *supervisor.Injector
+	Metrics    *metrics.Metrics // VMs by status; nil: not counted
+	LastSample *atomic.Int64    // set to the arrival time (unix ns) of each bulk sample
 	Log        zerolog.Logger
 }
 
@@ -273,6 +276,9 @@ func (r *Registry) stats(id string, en *entry, now time.Time) vdsm.VmStats {
 }
 
 func (r *Registry) sampled(ss []virt.DomainStats) {
+	if r.cfg.LastSample != nil {
+		r.cfg.LastSample.Store(time.Now().UnixNano())
+	}
 	for i := range ss {
 		en, ok := r.vms[ss[i].UUID]
 		if !ok {
@@ -365,8 +371,10 @@ func (r *Registry) dumpXMLs(m *DumpXMLs) {
 
 func (r *Registry) updateCounts(c actor.Context) {
 	var n host.VMCounts
+	byStatus := map[string]int{}
 	for _, en := range r.vms {
 		n.Total++
+		byStatus[LastStatus(en.state)]++
 		switch LastStatus(en.state) {
 		case vdsm.StatusUp:
 			n.Active++
@@ -377,6 +385,9 @@ func (r *Registry) updateCounts(c actor.Context) {
 			n.Migrating++
 			n.Incoming++
 		}
+	}
+	if r.cfg.Metrics != nil {
+		r.cfg.Metrics.SetVMs(byStatus)
 	}
 	if n != r.counts && r.cfg.Host != nil {
 		r.counts = n

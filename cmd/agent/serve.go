@@ -32,6 +32,7 @@ func serve(args []string) int {
 	stuck := fs.Duration("stuck-after", 15*time.Second, "a VM inside one libvirt call for longer is reported not responding and refuses verbs")
 	sample := fs.Duration("sample-interval", 15*time.Second, "host and VM stats sampling interval")
 	grace := fs.Duration("shutdown-grace", 30*time.Second, "how long SIGTERM waits for requests in flight")
+	metricsListen := fs.String("metrics-listen", "", "serve Prometheus metrics on HOST:PORT at /metrics (off unless set)")
 	level := fs.String("log-level", "info", "trace, debug, info, warn, error")
 	format := fs.String("log-format", "", "json or console (default: console on a terminal, else json)")
 	if err := fs.Parse(args); err != nil {
@@ -43,7 +44,7 @@ func serve(args []string) int {
 		return 2
 	}
 	cfg := agent.Config{Listen: *listen, LibvirtURI: *uri, Workers: *workers, Queue: *queue,
-		Deadline: *deadline, Deadlines: verbDeadlines, SampleInterval: *sample, StuckAfter: *stuck, Log: log}
+		Deadline: *deadline, Deadlines: verbDeadlines, SampleInterval: *sample, StuckAfter: *stuck, MetricsListen: *metricsListen, Log: log}
 	if *useTLS {
 		if cfg.TLS, err = agent.ServerTLS(*cert, *key, *ca); err != nil {
 			log.Error().Err(err).Msg("TLS setup failed (use --tls=false for plain TCP)")
