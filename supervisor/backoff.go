@@ -24,6 +24,8 @@ type Backoff struct {
 	Kind     string        // actor kind, for the log line
 	Log      zerolog.Logger
 	OnGiveUp func(child *actor.PID)
+	// OnFailure is called for every failure handled (the restarts metric).
+	OnFailure func()
 
 	mu  sync.Mutex
 	rng *rand.Rand
@@ -65,6 +67,9 @@ func (b *Backoff) jitter(d time.Duration) time.Duration {
 
 // HandleFailure implements actor.SupervisorStrategy.
 func (b *Backoff) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID, rs *actor.RestartStatistics, reason interface{}, _ interface{}) {
+	if b.OnFailure != nil {
+		b.OnFailure()
+	}
 	rs.Fail()
 	n := rs.NumberOfFailures(b.Window)
 	if n > b.Budget {

@@ -140,8 +140,9 @@ func Start(cfg Config) (*Agent, error) {
 		Root: cfg.Root, Libvirt: lv, AgentVersion: Version, Start: start,
 		SampleInterval: cfg.SampleInterval, Log: cfg.Log.With().Str("actor", "host").Logger(),
 	}), actor.WithDispatcher(system.Dispatcher()),
+		actor.WithGuardian(&supervisor.Resume{Kind: "host", Log: cfg.Log, OnFailure: func() { a.metrics.Restarted("host") }}),
 		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic(cfg.Log, "host"), cfg.Faults.Middleware("host"))))
-	a.broker = root.Spawn(broker.New())
+	a.broker = root.Spawn(broker.New(cfg.Log))
 
 	clock, err := vm.SystemClock()
 	if err != nil {

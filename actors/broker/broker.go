@@ -8,8 +8,10 @@ import (
 	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/supervisor"
 )
 
 // Subscribe records that conn has a subscription on dest.
@@ -64,10 +66,11 @@ type entry struct {
 	count int
 }
 
-// New makes the broker's props.
-func New() *actor.Props {
+// New makes the broker's props. A failure resumes it: a restart would forget every subscription.
+func New(log zerolog.Logger) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor { return &Broker{subs: map[string]map[string]*entry{}} },
-		actor.WithDispatcher(system.Dispatcher()))
+		actor.WithDispatcher(system.Dispatcher()),
+		actor.WithGuardian(&supervisor.Resume{Kind: "broker", Log: log}))
 }
 
 func (b *Broker) Receive(c actor.Context) {

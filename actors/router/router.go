@@ -47,18 +47,27 @@ type Router struct {
 	stopping        bool // the pool is being taken down: stopped workers are not replaced
 }
 
-// New makes the router's props. Its children (the workers) are supervised one-for-one: a
-// panicking worker is restarted at once, up to 10 times in 10 s; past that it is stopped and the
-// router spawns a fresh one.
+// New makes the router's props. Its children, the workers, are supervised one-for-one with
+// backoff (workerSupervision); the router itself resumes after a failure (supervisor.Resume).
 func New(cfg Config) *actor.Props {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
 	}
 	return actor.PropsFromProducer(func() actor.Actor { return &Router{cfg: cfg} },
-		actor.WithSupervisor(actor.NewOneForOneStrategy(10, 10*time.Second, actor.DefaultDecider)),
+		actor.WithSupervisor(workerSupervision(cfg)),
+		actor.WithGuardian(&supervisor.Resume{Kind: "router", Log: cfg.Log, OnFailure: func() { cfg.Metrics.Restarted("router") }}),
 		actor.WithDispatcher(system.Dispatcher()),
-		actor.WithReceiverMiddleware(cfg.Faults.Middleware("router")),
+		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic(cfg.Log, "router"), cfg.Faults.Middleware("router")),
 	)
+}
+
+// workerSupervision restarts a panicking worker at once, then with growing delays; past the
+// budget the worker is stopped and the router spawns a fresh one.
+func workerSupervision(cfg Config) actor.SupervisorStrategy {
+	b := supervisor.DefaultBackoff("worker", cfg.Log)
+	m := cfg.Metrics
+	b.OnFailure = func() { m.Restarted("worker") }
+	return b
 }
 
 func (r *Router) Receive(c actor.Context) {

@@ -51,19 +51,32 @@ type entry struct {
 // Registry owns the set of VMs: it admits VM.create, spawns and recovers VM actors, routes
 // libvirt events to them, keeps the read model, and publishes status events.
 type Registry struct {
-	cfg    Config
-	vms    map[string]*entry
-	props  *actor.Props
-	self   *actor.PID
-	counts host.VMCounts
-	cancel func()
+	cfg      Config
+	vms      map[string]*entry
+	props    *actor.Props
+	self     *actor.PID
+	counts   host.VMCounts
+	cancel   func()
+	stopping bool // shutting down: VM actors stopping now are not failures
 }
 
-// NewRegistry makes the registry's props. VM actors are its children, restarted one-for-one on a
-// panic (a restarted VM actor re-reads its domain from libvirt).
+// NewRegistry makes the registry's props. VM actors are its children, restarted one-for-one with
+// backoff on a panic (a restarted VM actor re-reads its domain from libvirt); past the budget a
+// VM actor is stopped and its VM reported not responding. The registry itself resumes after a
+// failure: its read model must survive.
 func NewRegistry(cfg Config) *actor.Props {
+	count := func(kind string) func() {
+		return func() {
+			if cfg.Metrics != nil {
+				cfg.Metrics.Restarted(kind)
+			}
+		}
+	}
+	vms := supervisor.DefaultBackoff("vm", cfg.Log)
+	vms.OnFailure = count("vm")
 	return actor.PropsFromProducer(func() actor.Actor { return &Registry{cfg: cfg, vms: map[string]*entry{}} },
-		actor.WithSupervisor(actor.NewOneForOneStrategy(10, 10*time.Second, actor.DefaultDecider)),
+		actor.WithSupervisor(vms),
+		actor.WithGuardian(&supervisor.Resume{Kind: "registry", Log: cfg.Log, OnFailure: count("registry")}),
 		actor.WithDispatcher(system.Dispatcher()),
 		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic(cfg.Log, "registry"), cfg.Faults.Middleware("registry")))
 }
@@ -87,7 +100,9 @@ func (r *Registry) Receive(c actor.Context) {
 	case *Recover:
 		r.recover(c)
 	case *actor.Terminated:
-		r.terminated(m.Who)
+		if !r.stopping {
+			r.terminated(m.Who)
+		}
 	case *actor.Started:
 		r.self = c.Self()
 		root, self := c.ActorSystem().Root, c.Self()
@@ -98,6 +113,7 @@ func (r *Registry) Receive(c actor.Context) {
 		r.cancel = cancel
 		r.props = actor.PropsFromProducer(nil, actor.WithDispatcher(system.Dispatcher()))
 	case *actor.Stopping:
+		r.stopping = true
 		if r.cancel != nil {
 			r.cancel()
 		}

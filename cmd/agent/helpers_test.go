@@ -132,6 +132,17 @@ func (r *raw) frame() *frame.Frame {
 	}
 }
 
+// next reads the next frame, skipping heart-beats, without failing the test (for goroutines).
+func (r *raw) next() (*frame.Frame, error) {
+	r.nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for {
+		f, err := r.r.Read()
+		if err != nil || f != nil {
+			return f, err
+		}
+	}
+}
+
 // closed waits until the agent closes the connection and returns what it read before that.
 func (r *raw) closed() []byte {
 	r.t.Helper()
