@@ -47,7 +47,10 @@ func wrap(op, uuid string, err error) error {
 // withDomain looks the domain up, runs f on it and frees it: every Domain handle holds a
 // reference on the connection and must be freed.
 func (c *Conn) withDomain(op, uuid string, f func(d *libvirt.Domain) error) error {
-	d, err := c.c.LookupDomainByUUIDString(uuid)
+	if !c.up.Load() {
+		return fmt.Errorf("%s %s: %w", op, uuid, ErrDisconnected)
+	}
+	d, err := c.lc().LookupDomainByUUIDString(uuid)
 	if err != nil {
 		return wrap(op, uuid, err)
 	}
@@ -57,7 +60,7 @@ func (c *Conn) withDomain(op, uuid string, f func(d *libvirt.Domain) error) erro
 
 // Define defines (or redefines) a persistent domain from XML and returns its UUID.
 func (c *Conn) Define(xml string) (string, error) {
-	d, err := c.c.DomainDefineXML(xml)
+	d, err := c.lc().DomainDefineXML(xml)
 	if err != nil {
 		return "", wrap("define", "", err)
 	}
@@ -171,7 +174,10 @@ type Domain struct {
 
 // Domains lists every domain, running or defined, with its state and XML.
 func (c *Conn) Domains() ([]Domain, error) {
-	ds, err := c.c.ListAllDomains(0)
+	if !c.up.Load() {
+		return nil, fmt.Errorf("list domains: %w", ErrDisconnected)
+	}
+	ds, err := c.lc().ListAllDomains(0)
 	if err != nil {
 		return nil, wrap("list domains", "", err)
 	}

@@ -30,10 +30,30 @@ type Event struct {
 // anything slow there stalls every event and the connection's keepalive.
 type Handler func(Event)
 
-// Subscribe registers h for lifecycle and reboot events of every domain. The returned function
-// deregisters them (a registration holds a reference on the connection).
+// Subscribe registers h for lifecycle and reboot events of every domain, on this connection and
+// on every one that replaces it after a loss. The returned function deregisters them (a
+// registration holds a reference on the connection).
 func (c *Conn) Subscribe(h Handler) (cancel func(), err error) {
-	life, err := c.c.DomainEventLifecycleRegister(nil, func(_ *libvirt.Connect, d *libvirt.Domain, e *libvirt.DomainEventLifecycle) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids, err := register(c.lc(), h)
+	if err != nil {
+		return nil, err
+	}
+	c.handlers = append(c.handlers, h)
+	c.events = append(c.events, ids...)
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, id := range c.events {
+			_ = c.lc().DomainEventDeregister(id)
+		}
+		c.events, c.handlers = nil, nil
+	}, nil
+}
+
+func register(lc *libvirt.Connect, h Handler) ([]int, error) {
+	life, err := lc.DomainEventLifecycleRegister(nil, func(_ *libvirt.Connect, d *libvirt.Domain, e *libvirt.DomainEventLifecycle) {
 		uuid, err := d.GetUUIDString()
 		if err != nil {
 			return
@@ -43,7 +63,7 @@ func (c *Conn) Subscribe(h Handler) (cancel func(), err error) {
 	if err != nil {
 		return nil, wrap("register lifecycle events", "", err)
 	}
-	reboot, err := c.c.DomainEventRebootRegister(nil, func(_ *libvirt.Connect, d *libvirt.Domain) {
+	reboot, err := lc.DomainEventRebootRegister(nil, func(_ *libvirt.Connect, d *libvirt.Domain) {
 		uuid, err := d.GetUUIDString()
 		if err != nil {
 			return
@@ -51,11 +71,8 @@ func (c *Conn) Subscribe(h Handler) (cancel func(), err error) {
 		h(Event{UUID: uuid, Reboot: true})
 	})
 	if err != nil {
-		c.c.DomainEventDeregister(life)
+		_ = lc.DomainEventDeregister(life)
 		return nil, wrap("register reboot events", "", err)
 	}
-	return func() {
-		c.c.DomainEventDeregister(life)
-		c.c.DomainEventDeregister(reboot)
-	}, nil
+	return []int{life, reboot}, nil
 }

@@ -136,7 +136,7 @@ func machineNames(ms []Machine) []string {
 
 // Capabilities asks libvirt for the host's capabilities.
 func (c *Conn) Capabilities() (HostCaps, error) {
-	s, err := c.c.GetCapabilities()
+	s, err := c.lc().GetCapabilities()
 	if err != nil {
 		return HostCaps{}, fmt.Errorf("libvirt capabilities: %w", err)
 	}
@@ -306,7 +306,7 @@ type NodeInfo struct {
 
 // NodeInfo asks libvirt for its node summary.
 func (c *Conn) NodeInfo() (NodeInfo, error) {
-	ni, err := c.c.GetNodeInfo()
+	ni, err := c.lc().GetNodeInfo()
 	if err != nil {
 		return NodeInfo{}, fmt.Errorf("libvirt node info: %w", err)
 	}
@@ -367,7 +367,7 @@ func (c *Conn) DomainCapabilities() (DomainCaps, error) {
 		lastErr  error
 	)
 	for _, vt := range []string{"kvm", "qemu"} {
-		s, lastErr = c.c.GetDomainCapabilities("", arch, "", vt, 0)
+		s, lastErr = c.lc().GetDomainCapabilities("", arch, "", vt, 0)
 		if lastErr == nil {
 			virtType = vt
 			break
@@ -447,7 +447,7 @@ func isNoSupport(err error) bool {
 
 // Hostname is the host name as the libvirt driver reports it.
 func (c *Conn) Hostname() (string, error) {
-	h, err := c.c.GetHostname()
+	h, err := c.lc().GetHostname()
 	if err != nil {
 		return "", fmt.Errorf("libvirt hostname: %w", err)
 	}
@@ -479,7 +479,7 @@ func (v Version) AtLeast(major, minor, micro uint32) bool {
 
 // LibVersion is the version of the libvirt library (for a remote URI, the daemon's).
 func (c *Conn) LibVersion() (Version, error) {
-	n, err := c.c.GetLibVersion()
+	n, err := c.lc().GetLibVersion()
 	if err != nil {
 		return Version{}, fmt.Errorf("libvirt version: %w", err)
 	}
@@ -490,11 +490,11 @@ func (c *Conn) LibVersion() (Version, error) {
 // hypervisor behind it; the version is zero when the driver does not know it. For QEMU it is
 // QEMU's own version; the test driver answers a meaningless 0.0.2.
 func (c *Conn) HypervisorVersion() (driver string, v Version, err error) {
-	driver, err = c.c.GetType()
+	driver, err = c.lc().GetType()
 	if err != nil {
 		return "", Version{}, fmt.Errorf("libvirt driver type: %w", err)
 	}
-	n, err := c.c.GetVersion()
+	n, err := c.lc().GetVersion()
 	if err != nil {
 		if isNoSupport(err) {
 			return driver, Version{}, nil

@@ -2,6 +2,7 @@ package virt
 
 import (
 	"encoding/xml"
+	"fmt"
 	"time"
 
 	"libvirt.org/go/libvirt"
@@ -49,8 +50,11 @@ const bulkStats = libvirt.DOMAIN_STATS_STATE | libvirt.DOMAIN_STATS_CPU_TOTAL | 
 // (libvirt's test driver) are completed with per-domain calls for the running domains, so the
 // sample is real either way.
 func (c *Conn) AllStats() ([]DomainStats, error) {
+	if !c.up.Load() {
+		return nil, fmt.Errorf("bulk stats: %w", ErrDisconnected)
+	}
 	now := time.Now()
-	recs, err := c.c.GetAllDomainStats(nil, bulkStats, 0)
+	recs, err := c.lc().GetAllDomainStats(nil, bulkStats, 0)
 	if err != nil {
 		return nil, wrap("bulk stats", "", err)
 	}

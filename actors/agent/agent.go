@@ -165,7 +165,14 @@ func Start(cfg Config) (*Agent, error) {
 		cfg.Log.With().Str("actor", "sampler").Logger()), actor.WithDispatcher(system.Dispatcher()),
 		actor.WithReceiverMiddleware(cfg.Faults.Middleware("sampler"))))
 
-	a.env = &api.Env{Root: root, Host: a.host, VMs: a.registry, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log, Start: start}
+	lv.OnConnectionChange(func(reason string) {
+		a.metrics.Libvirt.Set(0)
+		root.Send(a.registry, &vm.LibvirtLost{Reason: reason})
+	}, func() {
+		a.metrics.Libvirt.Set(1)
+		root.Send(a.registry, &vm.LibvirtBack{})
+	})
+	a.env = &api.Env{Root: root, Host: a.host, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log, Start: start}
 	table := api.NewTable(append(api.HostVerbs(), api.VMVerbs()...)...)
 	a.admission = router.NewAdmission(cfg.Workers + cfg.Queue)
 	a.router = root.Spawn(router.New(router.Config{

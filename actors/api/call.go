@@ -12,6 +12,7 @@ import (
 	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/vm"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/virt"
 )
 
 // Env is what handlers reach: the actors that own state, and the agent's logger.
@@ -21,6 +22,7 @@ type Env struct {
 	VMs        *actor.PID // the VM registry
 	Index      *vm.Index  // VM id → its actor, without asking the registry
 	StuckAfter time.Duration
+	Libvirt    *virt.Conn // only to ask whether it is up
 	Log        zerolog.Logger
 	Start      time.Time
 }

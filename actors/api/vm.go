@@ -110,6 +110,9 @@ func toVM(msg func(r *reply.Reply, c *Call) (any, error)) Handler {
 		if h == nil {
 			return nil, vdsm.NoSuchVM(id)
 		}
+		if !c.Env.Libvirt.Alive() {
+			return nil, vdsm.ContextError(vdsm.CodeResourceUnavail, "vmId", id, "reason", "the libvirt connection is lost; the agent is reconnecting")
+		}
 		if h.Dead() {
 			return nil, vdsm.ContextError(vdsm.CodeResourceUnavail, "vmId", id,
 				"reason", "this VM's actor failed repeatedly and was stopped; the agent needs a restart to recover it")

@@ -87,6 +87,8 @@ func (a *vmActor) Receive(c actor.Context) {
 			a.log.Info().Msg("guest did not power off in time; destroying it (forced shutdown)")
 			a.effect(c, DestroyDomain{})
 		}
+	case *resync:
+		a.resync(c, m.dom)
 	case *SetDestroyOnRebootVerb:
 		a.h.taken()
 		a.step(c, SetDestroyOnReboot{})
@@ -332,3 +334,29 @@ func (a *vmActor) report(c actor.Context, emit []EmitStatus, withInfo bool) {
 }
 
 func (a *vmActor) reportEmit(c actor.Context, emit []EmitStatus) { a.report(c, emit, false) }
+
+// resync steps the VM to match its domain as libvirt lists it after a reconnect, as the lifecycle
+// events missed in the gap would have.
+func (a *vmActor) resync(c actor.Context, d *virt.Domain) {
+	if d == nil {
+		if a.state.Status != vdsm.StatusDown {
+			a.step(c, DomainMissing{})
+		}
+		return
+	}
+	running := d.State == virt.StateRunning || d.State == virt.StateBlocked || d.State == virt.StateShutdown
+	switch {
+	case d.State == virt.StateShutoff || d.State == virt.StateCrashed:
+		if a.state.Status != vdsm.StatusDown {
+			detail := d.Reason - 1 // shut-off reasons are the STOPPED details, one up
+			if detail < 0 {
+				detail = 5 // unknown: failed
+			}
+			a.step(c, LibvirtStopped{Detail: detail})
+		}
+	case d.State == virt.StatePaused && a.state.CPURunning:
+		a.step(c, LibvirtSuspended{})
+	case running && !a.state.CPURunning && a.state.Status != vdsm.StatusDown:
+		a.step(c, LibvirtResumed{})
+	}
+}

@@ -94,3 +94,13 @@ func (m *Reset) Answer() *reply.Reply                  { return m.Reply }
 func (m *Pause) Answer() *reply.Reply                  { return m.Reply }
 func (m *Cont) Answer() *reply.Reply                   { return m.Reply }
 func (m *SetDestroyOnRebootVerb) Answer() *reply.Reply { return m.Reply }
+
+// LibvirtLost and LibvirtBack tell the registry the libvirt connection went away and came back.
+type LibvirtLost struct{ Reason string }
+
+// LibvirtBack: the connection is back; events missed in the gap are made up by a resync.
+type LibvirtBack struct{}
+
+// resync gives a VM actor its domain as libvirt lists it after a reconnect (nil: the domain is
+// gone).
+type resync struct{ dom *virt.Domain }

@@ -99,6 +99,10 @@ func (r *Registry) Receive(c actor.Context) {
 		r.create(c, m)
 	case *Recover:
 		r.recover(c)
+	case *LibvirtLost:
+		r.cfg.Log.Error().Str("reason", m.Reason).Msg("libvirt connection lost; VMs reported not responding until it is back")
+	case *LibvirtBack:
+		r.resync(c)
 	case *actor.Terminated:
 		if !r.stopping {
 			r.terminated(m.Who)
@@ -154,6 +158,33 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 	r.vms[id] = &entry{h: h, info: a.info, xml: a.xml, state: first}
 	r.cfg.Index.with(id, h)
 	return h
+}
+
+// resync makes up for the events missed while libvirt was away: every VM actor is told how its
+// domain stands now, domains that appeared are adopted.
+func (r *Registry) resync(c actor.Context) {
+	doms, err := r.cfg.Libvirt.Domains()
+	if err != nil {
+		r.cfg.Log.Error().Err(err).Msg("resync after reconnect")
+		return
+	}
+	seen := map[string]bool{}
+	for i := range doms {
+		d := doms[i]
+		seen[d.UUID] = true
+		if en, ok := r.vms[d.UUID]; ok {
+			c.Send(en.h.PID, &resync{dom: &d})
+			continue
+		}
+		r.adopt(c, d)
+	}
+	for id, en := range r.vms {
+		if !seen[id] {
+			c.Send(en.h.PID, &resync{})
+		}
+	}
+	r.updateCounts(c)
+	r.cfg.Log.Info().Int("vms", len(r.vms)).Msg("libvirt connection back; VMs resynced")
 }
 
 // terminated is a VM actor stopping. A removed VM is already gone; any other was stopped by its
@@ -284,7 +315,7 @@ func (r *Registry) publish(c actor.Context, id string, en *entry, e EmitStatus) 
 }
 
 func (r *Registry) stats(id string, en *entry, now time.Time) vdsm.VmStats {
-	ok := SampleFresh(en.cur, now) && !en.h.Dead()
+	ok := SampleFresh(en.cur, now) && !en.h.Dead() && r.cfg.Libvirt.Alive()
 	if _, _, stuck := en.h.Stuck(now, r.cfg.StuckAfter); stuck {
 		ok = false
 	}
