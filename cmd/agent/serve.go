@@ -35,8 +35,20 @@ func serve(args []string) int {
 	metricsListen := fs.String("metrics-listen", "", "serve Prometheus metrics on HOST:PORT at /metrics (off unless set)")
 	level := fs.String("log-level", "info", "trace, debug, info, warn, error")
 	format := fs.String("log-format", "", "json or console (default: console on a terminal, else json)")
+	configFile := fs.String("config", "", "read settings from this file (key = value, keys are these flags' names); flags given here win")
+	printCfg := fs.Bool("print-config", false, "print the effective configuration in the config file's format and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *configFile != "" {
+		if err := applyConfigFile(fs, *configFile); err != nil {
+			fmt.Fprintln(os.Stderr, "agent serve:", err)
+			return 2
+		}
+	}
+	if *printCfg {
+		printConfig(fs, os.Stdout)
+		return 0
 	}
 	log, err := newLogger(*level, *format)
 	if err != nil {
