@@ -39,10 +39,11 @@ type Reply struct {
 	batch   *Batch
 	slot    int
 
-	mu      sync.Mutex
-	onDone  []func()
-	encoder func(dst []byte, id json.RawMessage, result any) ([]byte, error)
-	errEnc  func(dst []byte, id json.RawMessage, code int, msg string) []byte
+	mu       sync.Mutex
+	finished bool // callbacks ran; later OnDone calls run at once
+	onDone   []func()
+	encoder  func(dst []byte, id json.RawMessage, result any) ([]byte, error)
+	errEnc   func(dst []byte, id json.RawMessage, code int, msg string) []byte
 }
 
 // Codec is the pair of JSON-RPC encoders a Reply uses; it is passed in so this package does not
@@ -71,7 +72,7 @@ func (r *Reply) Done() bool { return r.done.Load() }
 // deadline timer stop). Registered after the answer, f runs at once.
 func (r *Reply) OnDone(f func()) {
 	r.mu.Lock()
-	if r.done.Load() {
+	if r.finished {
 		r.mu.Unlock()
 		f()
 		return
@@ -89,12 +90,18 @@ func (r *Reply) Result(v any) bool {
 	if !r.claim() {
 		return false
 	}
+	var body []byte
 	if r.id != nil {
-		body, err := r.encoder(nil, r.id, v)
+		var err error
+		body, err = r.encoder(nil, r.id, v)
 		if err != nil {
 			r.code = -32603
 			body = r.errEnc(nil, r.id, -32603, "Internal JSON-RPC error: {'reason': 'result cannot be encoded'}")
 		}
+	}
+	// The answer is handed on before the slot is released: shutdown waits for the last release,
+	// then drains the connections, so every answer must already be on its way by then.
+	if body != nil {
 		r.deliver(body)
 	}
 	r.finish()
@@ -132,6 +139,7 @@ func (r *Reply) deliver(body []byte) {
 
 func (r *Reply) finish() {
 	r.mu.Lock()
+	r.finished = true
 	fs := r.onDone
 	r.onDone = nil
 	r.mu.Unlock()

@@ -12,6 +12,7 @@ const usage = `usage:
   agent serve [flags]                       run the host agent (see agent serve -h)
   agent call [flags] Namespace.method [name=value ...] [-f params.json|-]
                                             call one verb and print its result (see agent call -h)
+  agent bench [flags]                       load-test an agent on loopback, against a baseline (see agent bench -h)
 `
 
 func main() {
@@ -25,6 +26,8 @@ func main() {
 		code = serve(os.Args[2:])
 	case "call":
 		code = call(os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
+	case "bench":
+		code = bench(os.Args[2:], os.Stdout, os.Stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 	default:

@@ -250,7 +250,9 @@ func TestRecoveryAfterAgentRestart(t *testing.T) {
 // A VM actor that panics on every message is restarted until its budget is spent, then stopped:
 // the VM is reported not responding, its verbs are refused, and the agent serves everything else.
 func TestVMActorCrashLoop(t *testing.T) {
-	ta := startAgent(t)
+	// A pause sent in the moment between the actor stopping and the registry marking the VM goes
+	// to a dead actor and is answered by its deadline: keep that short.
+	ta := startAgent(t, func(c *agentConfig) { c.Deadline = 3 * time.Second })
 	c := ta.dial(t)
 	ta.faults.Set(supervisor.Rule{Kind: "vm", Message: "*vm.Pause", Action: supervisor.Panic})
 	for i := 0; ; i++ {

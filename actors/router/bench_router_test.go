@@ -1,0 +1,59 @@
+package router_test
+
+import (
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/hostagent/hostagent/actors/api"
+	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/actors/router"
+	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/protocol/jsonrpc"
+)
+
+// codec is the JSON-RPC encoding the connection reader gives every reply.
+var codec = reply.Codec{Result: jsonrpc.AppendResult, Error: jsonrpc.AppendError}
+
+// windowSender stands in for the connection actor: each answer frees a place in the window.
+type windowSender struct{ window chan struct{} }
+
+func (s windowSender) Send(*actor.PID, interface{}) { <-s.window }
+
+// BenchmarkRouter is one request through admission, the router, a worker, the verb table and the
+// reply's encoding, with no socket and no connection actor: what the actor hops cost, with 1 or
+// more requests in flight.
+func BenchmarkRouter(b *testing.B) {
+	sys := system.New(zerolog.Nop())
+	table := api.NewTable(api.Verb{Name: "Host.ping2", Run: func(*api.Call) (any, error) { return true, nil }})
+	const workers, queue = 8, 1024
+	pid := sys.Root.Spawn(router.New(router.Config{
+		Workers: workers, Queue: queue, Deadline: time.Minute, Table: table, Env: &api.Env{},
+		Admission: router.NewAdmission(workers + queue), Log: zerolog.Nop(),
+	}))
+	b.Cleanup(func() { sys.Root.PoisonFuture(pid).Wait() })
+	ids := make([]json.RawMessage, 1024)
+	for i := range ids {
+		ids[i] = json.RawMessage(strconv.Itoa(i))
+	}
+	for _, inFlight := range []int{1, 16, 128} {
+		b.Run("inflight="+strconv.Itoa(inFlight), func(b *testing.B) {
+			s := windowSender{window: make(chan struct{}, inFlight)}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				s.window <- struct{}{}
+				r := reply.New(s, codec, nil, "", ids[i%len(ids)])
+				sys.Root.Send(pid, &router.Request{Reply: r, Method: "Host.ping2"})
+				i++
+			}
+			for range inFlight {
+				s.window <- struct{}{}
+			}
+		})
+	}
+}
