@@ -13,17 +13,16 @@ import (
 // jittered delays. protoactor's own "exponential" strategy grows linearly and never gives up; a
 // crash loop there spins for ever. Here the first failure restarts at once (a one-off panic must
 // not cost time), each further failure within Window waits twice as long as the one before, up
-// to Max, and past Budget failures within Window the child is stopped and OnGiveUp is called, so
-// its owner can report it instead of the agent dying or spinning.
+// to Max, and past Budget failures within Window the child is stopped: its parent gets
+// Terminated and reports it, instead of the agent dying or spinning.
 type Backoff struct {
-	Initial  time.Duration // delay before the second restart
-	Max      time.Duration
-	Jitter   float64       // ± this fraction of each delay, so siblings do not restart in step
-	Budget   int           // failures allowed within Window before the child is stopped
-	Window   time.Duration //
-	Kind     string        // actor kind, for the log line
-	Log      zerolog.Logger
-	OnGiveUp func(child *actor.PID)
+	Initial time.Duration // delay before the second restart
+	Max     time.Duration
+	Jitter  float64       // ± this fraction of each delay, so siblings do not restart in step
+	Budget  int           // failures allowed within Window before the child is stopped
+	Window  time.Duration //
+	Kind    string        // actor kind, for the log line
+	Log     zerolog.Logger
 	// OnFailure is called for every failure handled (the restarts metric).
 	OnFailure func()
 
@@ -77,9 +76,6 @@ func (b *Backoff) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, chil
 		b.Log.Error().Str("actor", b.Kind).Str("pid", child.Id).Int("failures", n).Dur("window", b.Window).
 			Interface("reason", reason).Msg("restart budget spent: actor stopped")
 		sup.StopChildren(child)
-		if b.OnGiveUp != nil {
-			b.OnGiveUp(child)
-		}
 		return
 	}
 	d := b.jitter(b.Delay(n))

@@ -86,7 +86,7 @@ type Agent struct {
 	sys       *actor.ActorSystem
 	lv        *virt.Conn
 	tmpHost   string
-	admission *Admission
+	admission *router.Admission
 	ready     atomic.Bool
 	readyCh   chan struct{}
 	listener  *conn.Listener
@@ -101,9 +101,6 @@ type Agent struct {
 	stopOnce  sync.Once
 	stopErr   error
 }
-
-// Admission is the router's admission, re-exported for callers that watch it.
-type Admission = router.Admission
 
 // Start boots the agent and starts serving.
 func Start(cfg Config) (*Agent, error) {
@@ -172,7 +169,7 @@ func Start(cfg Config) (*Agent, error) {
 		a.metrics.Libvirt.Set(1)
 		root.Send(a.registry, &vm.LibvirtBack{})
 	})
-	a.env = &api.Env{Root: root, Host: a.host, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log, Start: start}
+	a.env = &api.Env{Root: root, Host: a.host, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
 	table := api.NewTable(append(api.HostVerbs(), api.VMVerbs()...)...)
 	a.admission = router.NewAdmission(cfg.Workers + cfg.Queue)
 	a.router = root.Spawn(router.New(router.Config{

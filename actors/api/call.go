@@ -24,7 +24,6 @@ type Env struct {
 	StuckAfter time.Duration
 	Libvirt    *virt.Conn // only to ask whether it is up
 	Log        zerolog.Logger
-	Start      time.Time
 }
 
 // Call is one request on its way through a handler.

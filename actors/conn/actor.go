@@ -103,7 +103,7 @@ func (a *Actor) frame(c actor.Context, f *stomp.Frame) {
 		c.Send(a.cfg.Broker, &broker.Forward{From: a.self, Dest: o.Destination, ContentType: ct, Body: f.Body})
 	}
 	if f.Command == stomp.CmdConnect || f.Command == stomp.CmdStomp {
-		a.heartbeats(o.HeartBeatSend, o.HeartBeatExpect)
+		a.heartbeats(o.HeartBeatSend)
 	}
 	for _, r := range o.Replies {
 		a.pending = stomp.AppendFrame(a.pending, r)
@@ -116,7 +116,7 @@ func (a *Actor) frame(c actor.Context, f *stomp.Frame) {
 
 // heartbeats applies a CONNECT's negotiated outgoing interval with a ticker; the reader enforces
 // the incoming one with read deadlines.
-func (a *Actor) heartbeats(send, _ time.Duration) {
+func (a *Actor) heartbeats(send time.Duration) {
 	if a.hbStop != nil {
 		close(a.hbStop)
 		a.hbStop = nil

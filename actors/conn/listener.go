@@ -218,6 +218,6 @@ func (l *Listener) serve(raw, nc net.Conn, first []byte) {
 	log.Debug().Str("conn", pid.Id).Msg("STOMP connection")
 	r := &reader{cfg: &l.cfg, nc: nc, src: io.MultiReader(bytes.NewReader(first), nc), root: l.sys.Root, conn: pid,
 		inbox: inbox, slots: make(chan struct{}, l.cfg.MaxInFlight), done: done, expect: expect,
-		local: raw.LocalAddr(), log: log}
+		local: raw.LocalAddr()}
 	go r.run()
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/router"
@@ -31,7 +30,6 @@ type reader struct {
 	done   <-chan struct{}
 	expect *atomic.Int64
 	local  net.Addr
-	log    zerolog.Logger
 }
 
 // deadlineReader sets the socket's read deadline before every read from the negotiated incoming

@@ -51,7 +51,7 @@ func (a *vmActor) Receive(c actor.Context) {
 		if a.refuse(m.Reply, VerbPause) {
 			return
 		}
-		if err := a.call("suspend", a.lv.Suspend); err != nil {
+		if err := a.call(a.lv.Suspend); err != nil {
 			a.fail(m.Reply, err)
 			return
 		}
@@ -62,7 +62,7 @@ func (a *vmActor) Receive(c actor.Context) {
 		if a.refuse(m.Reply, VerbCont) {
 			return
 		}
-		if err := a.call("resume", a.lv.Resume); err != nil {
+		if err := a.call(a.lv.Resume); err != nil {
 			a.fail(m.Reply, err)
 			return
 		}
@@ -73,7 +73,7 @@ func (a *vmActor) Receive(c actor.Context) {
 		if a.refuse(m.Reply, VerbReset) {
 			return
 		}
-		if err := a.call("reset", a.lv.Reset); err != nil {
+		if err := a.call(a.lv.Reset); err != nil {
 			m.Reply.Error(vdsm.CodeResetFailed, vdsm.WithContext(vdsm.Message(vdsm.CodeResetFailed), "reason", err.Error()))
 			return
 		}
@@ -121,7 +121,7 @@ func (a *vmActor) start(c actor.Context) {
 		return
 	}
 	a.saveMetadata(metadataOf(a.state))
-	if err := a.call("start", func(id string) error { return a.lv.Start(id, a.state.LaunchPaused) }); err != nil {
+	if err := a.call(func(id string) error { return a.lv.Start(id, a.state.LaunchPaused) }); err != nil {
 		a.step(c, StartFailed{Reason: vdsm.ExitReasonLibvirtStartFailed, Message: err.Error()})
 		return
 	}
@@ -132,7 +132,7 @@ func (a *vmActor) start(c actor.Context) {
 // fromLibvirt reads the domain's state, XML and metadata afresh.
 func (a *vmActor) fromLibvirt() *Recovered {
 	var state, reason int
-	err := a.call("state", func(id string) error {
+	err := a.call(func(id string) error {
 		var err error
 		state, reason, err = a.lv.State(id)
 		return err
@@ -142,7 +142,7 @@ func (a *vmActor) fromLibvirt() *Recovered {
 		return &Recovered{State: virt.StateShutoff}
 	}
 	var x string
-	if err := a.call("dumpxml", func(id string) error { var err error; x, err = a.lv.XML(id); return err }); err == nil {
+	if err := a.call(func(id string) error { var err error; x, err = a.lv.XML(id); return err }); err == nil {
 		if info, err := ParseDomainXML(x); err == nil {
 			a.info, a.xml = info, x
 		}
@@ -154,9 +154,7 @@ func (a *vmActor) lvDefine() (string, error) { return a.lv.Define(a.xml) }
 
 // call runs one libvirt call on this VM's domain. The whole turn it runs in is marked busy on
 // the handle (see busy), so a hung call shows to everyone who would queue behind it.
-func (a *vmActor) call(op string, f func(id string) error) error {
-	return f(a.id)
-}
+func (a *vmActor) call(f func(id string) error) error { return f(a.id) }
 
 // refuse answers a verb the VM's status does not allow, as VDSM would.
 func (a *vmActor) refuse(r interface{ Error(int, string) bool }, v Verb) bool {
@@ -184,9 +182,9 @@ func (a *vmActor) shutdown(c actor.Context, m *Shutdown) {
 	}
 	var err error
 	if m.Reboot {
-		err = a.call("reboot", a.lv.Reboot)
+		err = a.call(a.lv.Reboot)
 	} else {
-		err = a.call("shutdown", func(id string) error { return a.lv.Shutdown(id, a.info.ACPI) })
+		err = a.call(func(id string) error { return a.lv.Shutdown(id, a.info.ACPI) })
 	}
 	if err != nil && !m.Force {
 		a.fail(m.Reply, err)
@@ -261,7 +259,7 @@ func (a *vmActor) step(c actor.Context, e Event) {
 		for _, f := range later {
 			if _, ok := f.(DestroyDomain); ok {
 				// Whatever a start in progress brought up goes before the definition does.
-				_ = a.call("destroy", a.lv.Destroy)
+				_ = a.call(a.lv.Destroy)
 			}
 		}
 		a.remove(c, emit)
@@ -276,7 +274,7 @@ func (a *vmActor) step(c actor.Context, e Event) {
 func (a *vmActor) effect(c actor.Context, f Effect) {
 	switch f.(type) {
 	case DestroyDomain:
-		err := a.call("destroy", a.lv.Destroy)
+		err := a.call(a.lv.Destroy)
 		switch {
 		case err == nil, errors.Is(err, virt.ErrNotRunning), errors.Is(err, virt.ErrNoDomain):
 			// Off already, or never started: either way, off.
@@ -288,7 +286,7 @@ func (a *vmActor) effect(c actor.Context, f Effect) {
 }
 
 func (a *vmActor) saveMetadata(meta Metadata) {
-	err := a.call("set metadata", func(id string) error {
+	err := a.call(func(id string) error {
 		return a.lv.SetMetadata(id, MetadataXML(meta), MetadataPrefix, MetadataNamespace)
 	})
 	if err != nil && !errors.Is(err, virt.ErrNoDomain) {
@@ -298,7 +296,7 @@ func (a *vmActor) saveMetadata(meta Metadata) {
 
 func (a *vmActor) refreshXML(c actor.Context) {
 	var x string
-	err := a.call("dumpxml", func(id string) error {
+	err := a.call(func(id string) error {
 		var err error
 		x, err = a.lv.XML(id)
 		return err
@@ -315,7 +313,7 @@ func (a *vmActor) refreshXML(c actor.Context) {
 }
 
 func (a *vmActor) remove(c actor.Context, emit []EmitStatus) {
-	err := a.call("undefine", a.lv.Undefine)
+	err := a.call(a.lv.Undefine)
 	if err != nil && !errors.Is(err, virt.ErrNoDomain) {
 		a.log.Error().Err(err).Msg("undefine failed; the VM is removed all the same")
 	}
