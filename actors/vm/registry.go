@@ -98,11 +98,13 @@ func (r *Registry) Receive(c actor.Context) {
 	case *Create:
 		r.create(c, m)
 	case *Recover:
-		r.recover(c)
+		r.listDomains(c, listToRecover, "")
+	case *domainsListed:
+		r.listed(c, m)
 	case *LibvirtLost:
 		r.cfg.Log.Error().Str("reason", m.Reason).Msg("libvirt connection lost; VMs reported not responding until it is back")
 	case *LibvirtBack:
-		r.resync(c)
+		r.listDomains(c, listToResync, "")
 	case *actor.Terminated:
 		if !r.stopping {
 			r.terminated(m.Who)
@@ -160,10 +162,53 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 	return h
 }
 
+// Why the registry lists libvirt's domains.
+const (
+	listToRecover = iota
+	listToResync
+	listToAdopt
+)
+
+// domainsListed is libvirt's domain list, fetched off the registry's turn.
+type domainsListed struct {
+	why  int
+	uuid string // listToAdopt: the domain an event named
+	doms []virt.Domain
+	err  error
+}
+
+// listDomains lists libvirt's domains on a goroutine of its own and sends the result back: the
+// registry answers every list verb and VM.getStats, so it must never wait on libvirt itself.
+func (r *Registry) listDomains(c actor.Context, why int, uuid string) {
+	root, self, lv := c.ActorSystem().Root, c.Self(), r.cfg.Libvirt
+	go func() {
+		doms, err := lv.Domains()
+		root.Send(self, &domainsListed{why: why, uuid: uuid, doms: doms, err: err})
+	}()
+}
+
+func (r *Registry) listed(c actor.Context, m *domainsListed) {
+	switch m.why {
+	case listToRecover:
+		r.recover(c, m.doms, m.err)
+	case listToResync:
+		r.resync(c, m.doms, m.err)
+	case listToAdopt:
+		if _, known := r.vms[m.uuid]; known || m.err != nil {
+			return
+		}
+		for _, d := range m.doms {
+			if d.UUID == m.uuid {
+				r.adopt(c, d)
+				r.updateCounts(c)
+			}
+		}
+	}
+}
+
 // resync makes up for the events missed while libvirt was away: every VM actor is told how its
 // domain stands now, domains that appeared are adopted.
-func (r *Registry) resync(c actor.Context) {
-	doms, err := r.cfg.Libvirt.Domains()
+func (r *Registry) resync(c actor.Context, doms []virt.Domain, err error) {
 	if err != nil {
 		r.cfg.Log.Error().Err(err).Msg("resync after reconnect")
 		return
@@ -227,8 +272,7 @@ func (r *Registry) create(c actor.Context, m *Create) {
 // recover attaches a VM actor to every domain libvirt has. Nothing is restarted. The agent is
 // ready once they are all spawned; each VM's status is pushed as an event when its actor
 // reports, so the engine hears every recovered VM.
-func (r *Registry) recover(c actor.Context) {
-	doms, err := r.cfg.Libvirt.Domains()
+func (r *Registry) recover(c actor.Context, doms []virt.Domain, err error) {
 	if err != nil {
 		r.cfg.Log.Error().Err(err).Msg("listing domains for recovery")
 	}
@@ -265,16 +309,7 @@ func (r *Registry) route(c actor.Context, e virt.Event) {
 	if e.Type == virt.EventDefined || e.Type == virt.EventStarted {
 		// A domain made behind the agent's back (virsh, another tool): take it in, as VDSM's
 		// external-VM lookup does.
-		doms, err := r.cfg.Libvirt.Domains()
-		if err != nil {
-			return
-		}
-		for _, d := range doms {
-			if d.UUID == e.UUID {
-				r.adopt(c, d)
-				r.updateCounts(c)
-			}
-		}
+		r.listDomains(c, listToAdopt, e.UUID)
 	}
 }
 
