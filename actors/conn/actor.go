@@ -40,6 +40,7 @@ type Actor struct {
 	hbStop  chan struct{}
 	sentAt  time.Time // last output handed to the writer
 	sendHB  time.Duration
+	subs    []stomp.Subscription // respond's scratch
 }
 
 func (a *Actor) Receive(c actor.Context) {
@@ -136,12 +137,12 @@ func (a *Actor) respond(c actor.Context, r *reply.Response) {
 	if dest == "" {
 		dest = stomp.ResponseQueue
 	}
-	subs := a.session.Subscriptions(dest)
-	if len(subs) == 0 {
+	a.subs = a.session.AppendSubscriptions(a.subs[:0], dest)
+	if len(a.subs) == 0 {
 		a.log.Debug().Str("reply_to", dest).Msg("response dropped: no subscription on its destination")
 		return
 	}
-	for _, s := range subs {
+	for _, s := range a.subs {
 		a.message(c, dest, s.ID, r.Body)
 	}
 }

@@ -217,7 +217,7 @@ func (l *Listener) serve(raw, nc net.Conn, first []byte) {
 	l.mu.Unlock()
 	log.Debug().Str("conn", pid.Id).Msg("STOMP connection")
 	r := &reader{cfg: &l.cfg, nc: nc, src: io.MultiReader(bytes.NewReader(first), nc), root: l.sys.Root, conn: pid,
-		inbox: inbox, slots: make(chan struct{}, l.cfg.MaxInFlight), done: done, expect: expect,
+		inbox: inbox, slots: make(slots, l.cfg.MaxInFlight), done: done, expect: expect,
 		local: raw.LocalAddr()}
 	go r.run()
 }

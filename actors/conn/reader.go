@@ -26,7 +26,7 @@ type reader struct {
 	root   *actor.RootContext
 	conn   *actor.PID
 	inbox  chan struct{}
-	slots  chan struct{} // requests of this connection in flight
+	slots  slots // requests of this connection in flight
 	done   <-chan struct{}
 	expect *atomic.Int64
 	local  net.Addr
@@ -113,7 +113,7 @@ func (r *reader) requests(f *stomp.Frame) bool {
 			r.root.Send(r.conn, &reply.Response{ReplyTo: replyTo, Body: jsonrpc.AppendError(nil, nil, it.Error.Code, it.Error.Message)})
 			return true
 		}
-		return r.submit(reply.New(r.root, codec, r.conn, replyTo, it.Request.ID), it.Request, flow)
+		return r.submit(router.NewRequest(r.root, codec, r.conn, replyTo, it.Request.ID), it.Request, flow)
 	}
 	b := reply.NewBatch(r.root, r.conn, replyTo, jsonrpc.AppendBatch)
 	b.Hold()
@@ -123,21 +123,27 @@ func (r *reader) requests(f *stomp.Frame) bool {
 			b.Immediate(jsonrpc.AppendError(nil, nil, it.Error.Code, it.Error.Message))
 			continue
 		}
-		if !r.submit(b.Add(codec, it.Request.ID), it.Request, flow) {
+		if !r.submit(&router.Request{Reply: b.Add(codec, it.Request.ID)}, it.Request, flow) {
 			return false
 		}
 	}
 	return true
 }
 
-func (r *reader) submit(rp *reply.Reply, req *jsonrpc.Request, flow string) bool {
+func (r *reader) submit(req *router.Request, in *jsonrpc.Request, flow string) bool {
 	select {
 	case r.slots <- struct{}{}:
 	case <-r.done:
 		return false
 	}
-	slots := r.slots
-	rp.OnDone(func() { <-slots })
-	r.root.Send(r.cfg.Router, &router.Request{Reply: rp, Method: req.Method, Params: req.Params, Flow: flow, Local: r.local})
+	req.Reply.AddHook(r.slots)
+	req.Method, req.Params, req.Flow, req.Local = in.Method, in.Params, flow, r.local
+	r.root.Send(r.cfg.Router, req)
 	return true
 }
+
+// slots bounds a connection's requests in flight: the reader takes a place before it submits
+// a request, and the answer gives it back.
+type slots chan struct{}
+
+func (s slots) Answered(*reply.Reply) { <-s }

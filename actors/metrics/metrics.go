@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,11 +30,27 @@ type Metrics struct {
 	restarts *prometheus.CounterVec
 	vms      *prometheus.GaugeVec
 	Libvirt  prometheus.Gauge // 1 while the libvirt connection is up
+
+	mu      sync.Mutex
+	methods map[string]*Method
+}
+
+// Method is one method's answer counters and latency histogram, resolved once: a label lookup
+// (a hash of the label values under the vector's lock) costs more than the count itself, and
+// every answer is counted.
+type Method struct {
+	name    string
+	vecs    *Metrics
+	ok      prometheus.Counter
+	latency prometheus.Observer
+
+	mu    sync.Mutex
+	codes map[int]prometheus.Counter // errors; far rarer than results
 }
 
 // New makes the metrics.
 func New() *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry()}
+	m := &Metrics{reg: prometheus.NewRegistry(), methods: map[string]*Method{}}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hostagent_requests_total",
 		Help: "JSON-RPC requests answered, by method and answer code (0 = success)."}, []string{"method", "code"})
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hostagent_request_duration_seconds",
@@ -58,8 +75,38 @@ func New() *Metrics {
 // Answered records one answered request. method must come from a bounded set (the caller maps
 // names it does not serve to "other"), or the label set would grow with every typo a client sends.
 func (m *Metrics) Answered(method string, code int, took time.Duration) {
-	m.requests.WithLabelValues(method, strconv.Itoa(code)).Inc()
-	m.latency.WithLabelValues(method).Observe(took.Seconds())
+	m.Method(method).Answered(code, took)
+}
+
+// Method is the counters of one method label, for callers that count many answers of it. The
+// same rule on method holds as for Answered.
+func (m *Metrics) Method(method string) *Method {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mm, ok := m.methods[method]
+	if !ok {
+		mm = &Method{name: method, vecs: m, ok: m.requests.WithLabelValues(method, "0"),
+			latency: m.latency.WithLabelValues(method), codes: map[int]prometheus.Counter{}}
+		m.methods[method] = mm
+	}
+	return mm
+}
+
+// Answered records one answered request of this method.
+func (mm *Method) Answered(code int, took time.Duration) {
+	if code == 0 {
+		mm.ok.Inc()
+	} else {
+		mm.mu.Lock()
+		c, ok := mm.codes[code]
+		if !ok {
+			c = mm.vecs.requests.WithLabelValues(mm.name, strconv.Itoa(code))
+			mm.codes[code] = c
+		}
+		mm.mu.Unlock()
+		c.Inc()
+	}
+	mm.latency.Observe(took.Seconds())
 }
 
 // Restarted records an actor failure handled by supervision.

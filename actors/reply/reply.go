@@ -38,13 +38,28 @@ type Reply struct {
 	id      json.RawMessage // nil for a notification: it is run, never answered
 	batch   *Batch
 	slot    int
+	out     Response // the message that carries the answer: part of the reply, not an allocation of its own
+
+	encoder func(dst []byte, id json.RawMessage, result any) ([]byte, error)
+	errEnc  func(dst []byte, id json.RawMessage, code int, msg string) []byte
 
 	mu       sync.Mutex
-	finished bool // callbacks ran; later OnDone calls run at once
-	onDone   []func()
-	encoder  func(dst []byte, id json.RawMessage, result any) ([]byte, error)
-	errEnc   func(dst []byte, id json.RawMessage, code int, msg string) []byte
+	finished bool // hooks ran; later ones run at once
+	// A request has two hooks (its connection's in-flight slot, and admission with metrics):
+	// they fit inline, so registering one allocates nothing.
+	hooks  [3]Hook
+	nhooks int
+	more   []Hook
 }
+
+// Hook is told, once, that its request was answered. Implementations are long-lived or
+// per-request objects that exist anyway (the router's request, a connection's slot channel), so
+// registering one costs no closure.
+type Hook interface{ Answered(r *Reply) }
+
+type funcHook func()
+
+func (f funcHook) Answered(*Reply) { f() }
 
 // Codec is the pair of JSON-RPC encoders a Reply uses; it is passed in so this package does not
 // depend on the protocol packages' internals.
@@ -56,7 +71,15 @@ type Codec struct {
 // New makes the reply for a request with the given raw id (nil for a notification) that arrived
 // on conn and wants its answer on replyTo.
 func New(s Sender, c Codec, conn *actor.PID, replyTo string, id json.RawMessage) *Reply {
-	return &Reply{sender: s, conn: conn, replyTo: replyTo, id: id, encoder: c.Result, errEnc: c.Error}
+	r := new(Reply)
+	r.Init(s, c, conn, replyTo, id)
+	return r
+}
+
+// Init readies a zero Reply in place, as New does: for a Reply embedded in the request that
+// carries it, so one allocation holds both.
+func (r *Reply) Init(s Sender, c Codec, conn *actor.PID, replyTo string, id json.RawMessage) {
+	r.sender, r.conn, r.replyTo, r.id, r.encoder, r.errEnc = s, conn, replyTo, id, c.Result, c.Error
 }
 
 // ID is the request's raw id (nil for a notification).
@@ -68,16 +91,25 @@ func (r *Reply) Conn() *actor.PID { return r.conn }
 // Done reports whether the request has been answered.
 func (r *Reply) Done() bool { return r.done.Load() }
 
-// OnDone registers f to run once, right after the request is answered (admission release,
-// deadline timer stop). Registered after the answer, f runs at once.
-func (r *Reply) OnDone(f func()) {
+// OnDone registers f to run once, right after the request is answered. Registered after the
+// answer, f runs at once.
+func (r *Reply) OnDone(f func()) { r.AddHook(funcHook(f)) }
+
+// AddHook registers h to be told once, right after the request is answered (a slot released,
+// the answer counted). Registered after the answer, h is told at once.
+func (r *Reply) AddHook(h Hook) {
 	r.mu.Lock()
 	if r.finished {
 		r.mu.Unlock()
-		f()
+		h.Answered(r)
 		return
 	}
-	r.onDone = append(r.onDone, f)
+	if r.nhooks < len(r.hooks) {
+		r.hooks[r.nhooks] = h
+		r.nhooks++
+	} else {
+		r.more = append(r.more, h)
+	}
 	r.mu.Unlock()
 }
 
@@ -93,7 +125,9 @@ func (r *Reply) Result(v any) bool {
 	var body []byte
 	if r.id != nil {
 		var err error
-		body, err = r.encoder(nil, r.id, v)
+		// Room for the envelope and a short result (true, {"vmList":{}}), so the usual answer
+		// is one allocation; a longer one grows as it would anyway.
+		body, err = r.encoder(make([]byte, 0, 64+len(r.id)), r.id, v)
 		if err != nil {
 			r.code = -32603
 			body = r.errEnc(nil, r.id, -32603, "Internal JSON-RPC error: {'reason': 'result cannot be encoded'}")
@@ -115,7 +149,7 @@ func (r *Reply) Error(code int, message string) bool {
 	}
 	r.code = code
 	if r.id != nil {
-		r.deliver(r.errEnc(nil, r.id, code, message))
+		r.deliver(r.errEnc(make([]byte, 0, 64+len(r.id)+len(message)), r.id, code, message))
 	}
 	r.finish()
 	return true
@@ -134,16 +168,21 @@ func (r *Reply) deliver(body []byte) {
 		r.batch.put(r.slot, body)
 		return
 	}
-	r.sender.Send(r.conn, &Response{ReplyTo: r.replyTo, Body: body})
+	r.out = Response{ReplyTo: r.replyTo, Body: body}
+	r.sender.Send(r.conn, &r.out)
 }
 
 func (r *Reply) finish() {
 	r.mu.Lock()
 	r.finished = true
-	fs := r.onDone
-	r.onDone = nil
+	n, more := r.nhooks, r.more
+	r.more = nil
 	r.mu.Unlock()
-	for _, f := range fs {
-		f()
+	// Once finished is set nobody writes hooks again, so they are read without the lock.
+	for _, h := range r.hooks[:n] {
+		h.Answered(r)
+	}
+	for _, h := range more {
+		h.Answered(r)
 	}
 }

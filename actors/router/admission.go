@@ -2,43 +2,82 @@ package router
 
 import (
 	"sync"
+	"time"
 
 	"github.com/hostagent/hostagent/actors/reply"
 )
 
 // Admission bounds the requests in flight. The router admits; whoever answers a request releases
-// it (through the reply's OnDone), so a slot is held exactly as long as the client waits.
+// it (through a hook on its reply), so a slot is held exactly as long as the client waits. The
+// slots also carry the requests' deadlines, which the router's watch checks.
 type Admission struct {
-	limit int
-
 	mu       sync.Mutex
-	live     map[*reply.Reply]struct{}
+	slots    []slot // fixed at the limit; a free slot has no reply
+	free     []int32
 	draining bool
 	drained  chan struct{}
 }
 
+type slot struct {
+	reply *reply.Reply
+	req   *Request  // nil when admitted through Admit
+	due   time.Time // zero: no deadline, or its expiry is already under way
+}
+
 // NewAdmission admits at most limit requests at a time.
 func NewAdmission(limit int) *Admission {
-	return &Admission{limit: limit, live: make(map[*reply.Reply]struct{}, limit), drained: make(chan struct{})}
+	a := &Admission{slots: make([]slot, limit), free: make([]int32, limit), drained: make(chan struct{})}
+	for i := range a.free {
+		a.free[i] = int32(limit - 1 - i)
+	}
+	return a
 }
 
 // Admit takes a slot for r, or reports that none is free (or that the agent is draining).
 func (a *Admission) Admit(r *reply.Reply) bool {
-	a.mu.Lock()
-	if a.draining || len(a.live) >= a.limit {
-		a.mu.Unlock()
-		return false
+	i, ok := a.take(r, nil, time.Time{})
+	if ok {
+		r.AddHook(&ticket{a: a, slot: i})
 	}
-	a.live[r] = struct{}{}
-	a.mu.Unlock()
-	r.OnDone(func() { a.release(r) })
-	return true
+	return ok
 }
 
-func (a *Admission) release(r *reply.Reply) {
+// ticket releases a slot taken through Admit.
+type ticket struct {
+	a    *Admission
+	slot int32
+}
+
+func (t *ticket) Answered(*reply.Reply) { t.a.release(t.slot) }
+
+// admit takes a slot for req, due at the given time; req's hook releases it.
+func (a *Admission) admit(req *Request, due time.Time) bool {
+	i, ok := a.take(req.Reply, req, due)
+	if ok {
+		req.adm, req.slot = a, i
+		req.Reply.AddHook(req)
+	}
+	return ok
+}
+
+func (a *Admission) take(r *reply.Reply, req *Request, due time.Time) (int32, bool) {
 	a.mu.Lock()
-	delete(a.live, r)
-	if a.draining && len(a.live) == 0 {
+	defer a.mu.Unlock()
+	n := len(a.free)
+	if a.draining || n == 0 {
+		return 0, false
+	}
+	i := a.free[n-1]
+	a.free = a.free[:n-1]
+	a.slots[i] = slot{reply: r, req: req, due: due}
+	return i, true
+}
+
+func (a *Admission) release(i int32) {
+	a.mu.Lock()
+	a.slots[i] = slot{}
+	a.free = append(a.free, i)
+	if a.draining && len(a.free) == len(a.slots) {
 		select {
 		case <-a.drained:
 		default:
@@ -48,11 +87,26 @@ func (a *Admission) release(r *reply.Reply) {
 	a.mu.Unlock()
 }
 
+// overdue appends to dst the admitted requests whose deadline is before now, and marks them so
+// the next look does not report them again: the caller answers them.
+func (a *Admission) overdue(now time.Time, dst []*Request) []*Request {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := range a.slots {
+		s := &a.slots[i]
+		if s.req != nil && !s.due.IsZero() && now.After(s.due) {
+			s.due = time.Time{}
+			dst = append(dst, s.req)
+		}
+	}
+	return dst
+}
+
 // InFlight is the number of admitted, unanswered requests.
 func (a *Admission) InFlight() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.live)
+	return len(a.slots) - len(a.free)
 }
 
 // Draining reports whether Drain was called.
@@ -68,7 +122,7 @@ func (a *Admission) Drain() <-chan struct{} {
 	defer a.mu.Unlock()
 	if !a.draining {
 		a.draining = true
-		if len(a.live) == 0 {
+		if len(a.free) == len(a.slots) {
 			close(a.drained)
 		}
 	}
@@ -79,9 +133,11 @@ func (a *Admission) Drain() <-chan struct{} {
 // shutdown whose grace period ran out. Nothing is left unanswered.
 func (a *Admission) AnswerAll(code int, message string) int {
 	a.mu.Lock()
-	rs := make([]*reply.Reply, 0, len(a.live))
-	for r := range a.live {
-		rs = append(rs, r)
+	rs := make([]*reply.Reply, 0, len(a.slots)-len(a.free))
+	for _, s := range a.slots {
+		if s.reply != nil {
+			rs = append(rs, s.reply)
+		}
 	}
 	a.mu.Unlock()
 	n := 0

@@ -3,9 +3,12 @@ package router
 import (
 	"encoding/json"
 	"net"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/hostagent/hostagent/actors/api"
+	"github.com/hostagent/hostagent/actors/metrics"
 	"github.com/hostagent/hostagent/actors/reply"
 )
 
@@ -16,12 +19,43 @@ type Request struct {
 	Params json.RawMessage
 	Flow   string
 	Local  net.Addr
+
+	// What one request needs on its way lives in it, so the path from reader to answer allocates
+	// it once: its reply (when made by NewRequest), its job, the call its handler sees, and
+	// what the router records on admission.
+	reply    reply.Reply
+	job      job
+	adm      *Admission
+	slot     int32
+	owner    *actor.PID // the router that admitted it, told when its deadline answers it
+	deadline time.Duration
+	admitted time.Time
+	metric   *metrics.Method
+}
+
+// NewRequest makes a request whose reply is held in the request itself; the caller fills in
+// Method, Params, Flow and Local.
+func NewRequest(s reply.Sender, c reply.Codec, conn *actor.PID, replyTo string, id json.RawMessage) *Request {
+	req := &Request{}
+	req.reply.Init(s, c, conn, replyTo, id)
+	req.Reply = &req.reply
+	return req
 }
 
 func (r *Request) Answer() *reply.Reply { return r.Reply }
 
+// Answered releases the request's admission slot and counts its answer: the Hook the router
+// gives every request it admits.
+func (r *Request) Answered(rp *reply.Reply) {
+	r.adm.release(r.slot)
+	r.metric.Answered(rp.Code(), time.Since(r.admitted))
+}
+
 // job is an admitted request on its way to or inside a worker.
-type job struct{ req *Request }
+type job struct {
+	req  *Request
+	call api.Call
+}
 
 func (j *job) Answer() *reply.Reply { return j.req.Reply }
 

@@ -45,6 +45,11 @@ type Router struct {
 
 	stuck, replaced int64
 	stopping        bool // the pool is being taken down: stopped workers are not replaced
+
+	methods   map[string]*metrics.Method // by method name, for the names the table knows
+	other     *metrics.Method            // every name it does not
+	stopWatch chan struct{}
+	guard     *guard
 }
 
 // New makes the router's props. Its children, the workers, are supervised one-for-one with
@@ -53,11 +58,14 @@ func New(cfg Config) *actor.Props {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
 	}
-	return actor.PropsFromProducer(func() actor.Actor { return &Router{cfg: cfg} },
+	return actor.PropsFromProducer(func() actor.Actor {
+		r := &Router{cfg: cfg}
+		r.guard = newGuard(cfg.Log, "router", cfg.Faults, r.receive)
+		return r
+	},
 		actor.WithSupervisor(workerSupervision(cfg)),
 		actor.WithGuardian(&supervisor.Resume{Kind: "router", Log: cfg.Log, OnFailure: func() { cfg.Metrics.Restarted("router") }}),
 		actor.WithDispatcher(system.Dispatcher()),
-		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic(cfg.Log, "router"), cfg.Faults.Middleware("router")),
 	)
 }
 
@@ -70,7 +78,9 @@ func workerSupervision(cfg Config) actor.SupervisorStrategy {
 	return b
 }
 
-func (r *Router) Receive(c actor.Context) {
+func (r *Router) Receive(c actor.Context) { r.guard.receive(c) }
+
+func (r *Router) receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *Request:
 		r.admit(c, m)
@@ -84,6 +94,11 @@ func (r *Router) Receive(c actor.Context) {
 		}
 	case *actor.Stopping:
 		r.stopping = true
+	case *actor.Stopped:
+		if r.stopWatch != nil {
+			close(r.stopWatch)
+			r.stopWatch = nil
+		}
 	case *Stats:
 		c.Respond(r.stats())
 	case *actor.Started:
@@ -97,13 +112,15 @@ func (r *Router) start(c actor.Context) {
 	r.pool = make(map[string]*actor.PID, r.cfg.Workers)
 	r.busy = make(map[string]*job, r.cfg.Workers)
 	r.abandoned = map[string]bool{}
-	r.props = actor.PropsFromProducer(func() actor.Actor { return &worker{table: r.cfg.Table, env: r.cfg.Env} },
-		actor.WithDispatcher(system.Dispatcher()),
-		actor.WithReceiverMiddleware(
-			supervisor.AnswerOnPanic(r.cfg.Log, "worker"),
-			r.cfg.Faults.Middleware("worker"),
-		),
-	)
+	r.methods = map[string]*metrics.Method{}
+	r.other = r.cfg.Metrics.Method("other")
+	r.stopWatch = make(chan struct{})
+	go r.watch(r.stopWatch, r.tick())
+	r.props = actor.PropsFromProducer(func() actor.Actor {
+		w := &worker{table: r.cfg.Table, env: r.cfg.Env}
+		w.guard = newGuard(r.cfg.Log, "worker", r.cfg.Faults, w.receive)
+		return w
+	}, actor.WithDispatcher(system.Dispatcher()))
 	for i := 0; i < r.cfg.Workers; i++ {
 		r.spawn(c)
 	}
@@ -115,38 +132,29 @@ func (r *Router) spawn(c actor.Context) {
 }
 
 func (r *Router) admit(c actor.Context, req *Request) {
-	label := r.cfg.Table.Label(req.Method)
-	m := r.cfg.Metrics
+	mm := r.metric(req.Method)
 	if r.cfg.Ready != nil && !r.cfg.Ready.Load() {
 		req.Reply.Error(vdsm.CodeRecovery, vdsm.Message(vdsm.CodeRecovery))
-		m.Answered(label, vdsm.CodeRecovery, 0)
+		mm.Answered(vdsm.CodeRecovery, 0)
 		return
 	}
-	if !r.cfg.Admission.Admit(req.Reply) {
+	req.metric, req.owner = mm, r.self
+	req.deadline = r.deadline(req.Method)
+	req.admitted = time.Now()
+	if !r.cfg.Admission.admit(req, req.admitted.Add(req.deadline)) {
 		if r.cfg.Admission.Draining() {
 			req.Reply.Error(vdsm.CodeInternal, vdsm.Internal("the agent is shutting down").Message)
-			m.Answered(label, vdsm.CodeInternal, 0)
+			mm.Answered(vdsm.CodeInternal, 0)
 			return
 		}
 		e := vdsm.ResourceExhausted(r.cfg.Queue)
 		req.Reply.Error(e.Code, e.Message)
-		m.Rejected.Inc()
-		m.Answered(label, e.Code, 0)
+		r.cfg.Metrics.Rejected.Inc()
+		mm.Answered(e.Code, 0)
 		return
 	}
-	admitted := time.Now()
-	req.Reply.OnDone(func() { m.Answered(label, req.Reply.Code(), time.Since(admitted)) })
-	j := &job{req: req}
-	d := r.deadline(req.Method)
-	root, self := r.root, r.self
-	t := time.AfterFunc(d, func() {
-		msg := vdsm.Internal(fmt.Sprintf("%s did not finish within %s", req.Method, d)).Message
-		if req.Reply.Error(vdsm.CodeInternal, msg) {
-			m.Expired.Inc()
-			root.Send(self, &expired{job: j})
-		}
-	})
-	req.Reply.OnDone(func() { t.Stop() })
+	j := &req.job
+	j.req = req
 	if n := len(r.idle); n > 0 {
 		w := r.idle[n-1]
 		r.idle = r.idle[:n-1]
@@ -154,6 +162,63 @@ func (r *Router) admit(c actor.Context, req *Request) {
 		return
 	}
 	r.queue = append(r.queue, j)
+}
+
+// metric is the method's counters. Names the table does not know share one label, so a client
+// cannot grow the cache (or the label set) with made-up names.
+func (r *Router) metric(method string) *metrics.Method {
+	if mm, ok := r.methods[method]; ok {
+		return mm
+	}
+	label := r.cfg.Table.Label(method)
+	if label != method {
+		return r.other
+	}
+	mm := r.cfg.Metrics.Method(label)
+	r.methods[method] = mm
+	return mm
+}
+
+// tick is how often the watch looks for requests past their deadline: a small fraction of the
+// shortest deadline, so none is answered much later than it should be.
+func (r *Router) tick() time.Duration {
+	d := r.cfg.Deadline
+	for _, v := range r.cfg.Deadlines {
+		if v < d || d <= 0 {
+			d = v
+		}
+	}
+	return min(max(d/16, time.Millisecond), 100*time.Millisecond)
+}
+
+// watch answers the requests that outlive their deadline. One ticker serves every request in
+// flight, where a timer per request cost an allocation, a closure and a timer-heap update each.
+// It runs beside the router rather than in it, so a deadline is kept even while the router
+// itself is busy or stuck.
+func (r *Router) watch(stop <-chan struct{}, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var due []*Request
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			due = r.cfg.Admission.overdue(now, due[:0])
+			for i, req := range due {
+				r.expireRequest(req)
+				due[i] = nil
+			}
+		}
+	}
+}
+
+func (r *Router) expireRequest(req *Request) {
+	msg := vdsm.Internal(fmt.Sprintf("%s did not finish within %s", req.Method, req.deadline)).Message
+	if req.Reply.Error(vdsm.CodeInternal, msg) {
+		r.cfg.Metrics.Expired.Inc()
+		r.root.Send(req.owner, &expired{job: &req.job})
+	}
 }
 
 func (r *Router) deadline(method string) time.Duration {

@@ -11,17 +11,28 @@ import (
 type worker struct {
 	table *api.Table
 	env   *api.Env
+	idle  *workerIdle // the same message every time: it never changes, so it is made once
+	guard *guard
 }
 
-func (w *worker) Receive(c actor.Context) {
+func (w *worker) Receive(c actor.Context) { w.guard.receive(c) }
+
+func (w *worker) receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *job:
-		if !m.req.Reply.Done() {
-			call := &api.Call{Method: m.req.Method, Reply: m.req.Reply, Flow: m.req.Flow, Local: m.req.Local, Env: w.env}
-			w.table.Dispatch(call, m.req.Params)
+		if req := m.req; !req.Reply.Done() {
+			m.call = api.Call{Method: req.Method, Reply: req.Reply, Flow: req.Flow, Local: req.Local, Env: w.env}
+			w.table.Dispatch(&m.call, req.Params)
 		}
-		c.Send(c.Parent(), &workerIdle{worker: c.Self()})
+		c.Send(c.Parent(), w.idleMsg(c))
 	case *actor.Started:
-		c.Send(c.Parent(), &workerIdle{worker: c.Self()})
+		c.Send(c.Parent(), w.idleMsg(c))
 	}
+}
+
+func (w *worker) idleMsg(c actor.Context) *workerIdle {
+	if w.idle == nil {
+		w.idle = &workerIdle{worker: c.Self()}
+	}
+	return w.idle
 }

@@ -15,10 +15,10 @@ type Handle struct {
 	ID  string
 	PID *actor.PID
 
-	busySince atomic.Int64 // unix ns when the current libvirt call began; 0 when none
-	busyOp    atomic.Value // string: the call
-	pending   atomic.Int32 // verbs sent and not yet taken up
-	dead      atomic.Bool  // the actor was stopped after failing past its restart budget
+	busySince atomic.Int64           // unix ns when the current libvirt call began; 0 when none
+	busyOp    atomic.Pointer[string] // the turn's message, as turnLabel names it
+	pending   atomic.Int32           // verbs sent and not yet taken up
+	dead      atomic.Bool            // the actor was stopped after failing past its restart budget
 }
 
 // Dead reports a VM whose actor its supervisor gave up on: it is reported not responding and
@@ -29,7 +29,7 @@ func (h *Handle) Dead() bool { return h.dead.Load() }
 // never needs more, and a stuck VM must not collect requests.
 const MaxPending = 16
 
-func (h *Handle) enter(op string) {
+func (h *Handle) enter(op *string) {
 	h.busyOp.Store(op)
 	h.busySince.Store(time.Now().UnixNano())
 }
@@ -42,7 +42,7 @@ func (h *Handle) leave() { h.busySince.Store(0) }
 func busy(h *Handle) actor.ReceiverMiddleware {
 	return func(next actor.ReceiverFunc) actor.ReceiverFunc {
 		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
-			h.enter(fmt.Sprintf("%T", env.Message))
+			h.enter(turnLabel(env.Message))
 			defer h.leave()
 			next(c, env)
 		}
@@ -59,8 +59,51 @@ func (h *Handle) Stuck(now time.Time, after time.Duration) (op string, d time.Du
 	if d < after {
 		return "", d, false
 	}
-	op, _ = h.busyOp.Load().(string)
+	if p := h.busyOp.Load(); p != nil {
+		op = *p
+	}
 	return op, d, true
+}
+
+// Labels of the VM actor's turns, as %T prints their messages. They are variables so a turn
+// stores a pointer to one: naming every turn with fmt costs an allocation and a reflection
+// walk, on every verb and every event.
+var (
+	labelEvent         = "*vm.libvirtEvent"
+	labelDestroy       = "*vm.Destroy"
+	labelPause         = "*vm.Pause"
+	labelCont          = "*vm.Cont"
+	labelReset         = "*vm.Reset"
+	labelShutdown      = "*vm.Shutdown"
+	labelShutdownTimer = "*vm.shutdownTimedOut"
+	labelResync        = "*vm.resync"
+	labelDestroyReboot = "*vm.SetDestroyOnRebootVerb"
+)
+
+func turnLabel(m any) *string {
+	switch m.(type) {
+	case *libvirtEvent:
+		return &labelEvent
+	case *Destroy:
+		return &labelDestroy
+	case *Pause:
+		return &labelPause
+	case *Cont:
+		return &labelCont
+	case *Reset:
+		return &labelReset
+	case *Shutdown:
+		return &labelShutdown
+	case *shutdownTimedOut:
+		return &labelShutdownTimer
+	case *resync:
+		return &labelResync
+	case *SetDestroyOnRebootVerb:
+		return &labelDestroyReboot
+	}
+	// Lifecycle turns (start, restart, stop) are rare.
+	s := fmt.Sprintf("%T", m)
+	return &s
 }
 
 // Reserve takes a place in the VM actor's queue; false when it is full.

@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -58,6 +59,9 @@ type Registry struct {
 	counts   host.VMCounts
 	cancel   func()
 	stopping bool // shutting down: VM actors stopping now are not failures
+
+	statsBuf bytes.Buffer // getStats' scratch; the reply copies out of it
+	statsEnc *json.Encoder
 }
 
 // NewRegistry makes the registry's props. VM actors are its children, restarted one-for-one with
@@ -372,20 +376,52 @@ func (r *Registry) sampled(ss []virt.DomainStats) {
 
 func (r *Registry) getStats(m *GetStats) {
 	now := time.Now()
-	if !m.All {
-		en, ok := r.vms[m.VMID]
-		if !ok {
-			m.Reply.Error(vdsm.CodeNoSuchVM, vdsm.NoSuchVM(m.VMID).Message)
-			return
-		}
-		m.Reply.Result([]vdsm.VmStats{r.stats(m.VMID, en, now)})
+	ids := []string{m.VMID}
+	if m.All {
+		ids = r.sortedIDs()
+	} else if _, ok := r.vms[m.VMID]; !ok {
+		m.Reply.Error(vdsm.CodeNoSuchVM, vdsm.NoSuchVM(m.VMID).Message)
 		return
 	}
-	out := make([]vdsm.VmStats, 0, len(r.vms))
-	for _, id := range r.sortedIDs() {
-		out = append(out, r.stats(id, r.vms[id], now))
+	out, err := r.encodeStats(ids, now)
+	if err != nil {
+		m.Reply.Error(vdsm.CodeInternal, vdsm.Internal("VM stats cannot be encoded").Message)
+		return
 	}
 	m.Reply.Result(out)
+}
+
+// encodeStats encodes the VmStats of ids as a JSON list, each element as VmStats.MarshalJSON
+// writes it, into the registry's scratch buffer: valid until the next call.
+func (r *Registry) encodeStats(ids []string, now time.Time) (jsonrpc.Encoded, error) {
+	if r.statsEnc == nil {
+		r.statsEnc = json.NewEncoder(&r.statsBuf)
+	}
+	b := &r.statsBuf
+	b.Reset()
+	b.WriteByte('[')
+	for _, id := range ids {
+		s := r.stats(id, r.vms[id], now)
+		var v any
+		switch {
+		case s.Down != nil:
+			v = s.Down
+		case s.Running != nil:
+			v = s.Running
+		default:
+			return nil, fmt.Errorf("VM %s has no stats", id)
+		}
+		if err := r.statsEnc.Encode(v); err != nil {
+			return nil, err
+		}
+		b.Truncate(b.Len() - 1) // Encode ends every value with a newline
+		b.WriteByte(',')
+	}
+	if len(ids) > 0 {
+		b.Truncate(b.Len() - 1)
+	}
+	b.WriteByte(']')
+	return jsonrpc.Encoded(b.Bytes()), nil
 }
 
 func (r *Registry) sortedIDs() []string {

@@ -113,3 +113,14 @@ func BenchmarkDecodeInvalid(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNamedParamsEmpty is the params most requests carry (Host.ping2's {}): no map.
+func BenchmarkNamedParamsEmpty(b *testing.B) {
+	raw := json.RawMessage(`{}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := NamedParams(raw, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

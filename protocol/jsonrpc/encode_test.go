@@ -178,3 +178,19 @@ func TestEncodersDecodeBack(t *testing.T) {
 		}
 	}
 }
+
+// An Encoded result is written as is; an empty one is null.
+func TestAppendResultEncoded(t *testing.T) {
+	for _, tt := range []struct {
+		result Encoded
+		want   string
+	}{
+		{Encoded(`[{"a":"\u003c"},{}]`), `{"jsonrpc":"2.0","id":1,"result":[{"a":"\u003c"},{}]}`},
+		{nil, `{"jsonrpc":"2.0","id":1,"result":null}`},
+	} {
+		got, err := AppendResult(nil, json.RawMessage(`1`), tt.result)
+		if err != nil || string(got) != tt.want {
+			t.Errorf("AppendResult(%s) = %s, %v; want %s", tt.result, got, err, tt.want)
+		}
+	}
+}
