@@ -7,7 +7,8 @@
 # The guest's /init brings up the virtio devices, starts watching the ACPI power button (it powers
 # off when the button is pressed, as a guest OS with acpid would), then prints
 # "HOSTAGENT-GUEST: userspace up" on the serial console. With "hostagent.acpi=ignore" on the kernel command line it ignores the button (a guest
-# that VM.shutdown cannot reach). A loop pings the (absent) host every 2 s, which keeps traffic on
+# that VM.shutdown cannot reach); with "hostagent.poweroff" it powers off by itself once up (a user
+# shutting the guest down from within). A loop pings the (absent) host every 2 s, which keeps traffic on
 # the guest's network interface.
 set -euo pipefail
 cache=${CACHE:-/var/cache/hostagent/guest}
@@ -72,6 +73,10 @@ else
   sleep 1 # the watchers have the devices open before the guest says it is up
 fi
 echo "HOSTAGENT-GUEST: userspace up"
+if grep -q 'hostagent.poweroff' /proc/cmdline; then
+  echo "HOSTAGENT-GUEST: powering off by itself"
+  poweroff -f
+fi
 while :; do ping -c 1 -W 1 192.0.2.1 >/dev/null 2>&1; sleep 2; done
 EOF
 chmod 755 "$root/init"

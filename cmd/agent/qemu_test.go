@@ -329,7 +329,8 @@ func TestQEMULifecycle(t *testing.T) {
 }
 
 // VM.shutdown with force on a guest that ignores the power button: after the timeout the agent
-// destroys it, and Down is reported once, with the admin-shutdown reason.
+// destroys it, and Down is reported once, with the admin-shutdown reason. A guest that powers
+// itself off is Down with the guest-shutdown reason.
 func TestQEMUForcedShutdown(t *testing.T) {
 	q := qemuEnv(t)
 	ta := q.agent(t)
@@ -360,12 +361,24 @@ func TestQEMUForcedShutdown(t *testing.T) {
 	if !q.gone(t, g) {
 		t.Fatalf("%s is still defined after VM.destroy", g.name)
 	}
-	other := q.create(t, c, "deaf2", "c1c1c1c1-0000-4000-8000-000000000002", "")
+	// The next event on the stream is another VM's: this one, whose guest powers itself off
+	// once up (no VM.shutdown): Down with the guest-shutdown reason.
+	other := q.create(t, c, "self", "c1c1c1c1-0000-4000-8000-000000000002", "hostagent.poweroff")
 	if got, p := next(); got != other.id {
 		t.Fatalf("event after Down: %s %v", got, p)
 	}
+	down = waitEvent(t, next, other.id, "Down")
+	if down["exitReason"] != float64(7) || down["exitMessage"] != "User shut down from within the guest" {
+		t.Fatalf("Down of a guest that powered itself off: %v", down)
+	}
+	if !strings.Contains(other.log(t), "HOSTAGENT-GUEST: powering off by itself") {
+		t.Fatalf("the guest's console:\n%s", other.log(t))
+	}
 	if _, err := c.Call("VM.destroy", map[string]any{"vmID": other.id}); err != nil {
 		t.Fatalf("VM.destroy: %v", err)
+	}
+	if !q.gone(t, other) {
+		t.Fatalf("%s is still defined after VM.destroy", other.name)
 	}
 }
 
