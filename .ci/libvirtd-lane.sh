@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 # startAgent's HOSTAGENT_TEST_LIBVIRT_URI (TestRecoveryGate, TestRecoveryAfterAgentRestart, ...),
 # TestRecoveredVMsOfTheEmbeddedHost (about the embedded host), and long ones that prove nothing
 # more here (TestThousandVMs, TestVMActorCrashLoop, TestChaos).
-DEFAULT_TESTS='^(TestLibvirtd.*|TestVMLifecycle|TestUnknownVM|TestVMShutdown|TestVMForcedShutdown|TestVMResetAndDestroyOnReboot|TestPing2|TestUnknownMethodAndNotImplemented|TestHostGetCapabilities|TestHostGetStats|TestHostGetHardwareInfoAndMOM|TestAgentCall)$'
+DEFAULT_TESTS='^(TestLibvirtd.*|TestVMLifecycle|TestUnknownVM|TestVMShutdown|TestVMForcedShutdown|TestVMResetAndDestroyOnReboot|TestVMRecreatedWithTheSameUUID|TestPing2|TestUnknownMethodAndNotImplemented|TestHostGetCapabilities|TestHostGetStats|TestHostGetHardwareInfoAndMOM|TestAgentCall)$'
 HOST_TESTS='^(TestHungVMCostsOneVM|TestVMStatsFromSamples)$'
 READY_SECONDS=30
 

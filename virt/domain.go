@@ -68,13 +68,22 @@ func (c *Conn) Define(xml string) (string, error) {
 	return d.GetUUIDString()
 }
 
-// Start starts a defined domain, paused if asked.
-func (c *Conn) Start(uuid string, paused bool) error {
+// Start starts a defined domain, paused if asked, and returns the id of this run (-1 if libvirt
+// does not say).
+func (c *Conn) Start(uuid string, paused bool) (int, error) {
 	var flags libvirt.DomainCreateFlags
 	if paused {
 		flags |= libvirt.DOMAIN_START_PAUSED
 	}
-	return c.withDomain("start", uuid, func(d *libvirt.Domain) error { return d.CreateWithFlags(flags) })
+	id := -1
+	err := c.withDomain("start", uuid, func(d *libvirt.Domain) error {
+		if err := d.CreateWithFlags(flags); err != nil {
+			return err
+		}
+		id = domainID(d)
+		return nil
+	})
+	return id, err
 }
 
 // Destroy stops a domain at once.

@@ -53,29 +53,37 @@ func TestDomainLifecycle(t *testing.T) {
 	if err != nil || got != uuid {
 		t.Fatalf("define: %q %v", got, err)
 	}
-	want := func(typ int) {
+	want := func(typ int) Event {
 		t.Helper()
 		select {
 		case e := <-events:
 			if e.UUID != uuid || e.Type != typ {
 				t.Fatalf("event %+v, want type %d", e, typ)
 			}
+			return e
 		case <-time.After(10 * time.Second):
 			t.Fatalf("no event of type %d", typ)
 		}
+		return Event{}
 	}
 	want(EventDefined)
-	step := func(name string, f func(string) error, event, state int) {
+	step := func(name string, f func(string) error, event, state int) Event {
 		t.Helper()
 		if err := f(uuid); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		want(event)
+		e := want(event)
 		if s, _, err := c.State(uuid); err != nil || s != state {
 			t.Fatalf("after %s: state %d %v, want %d", name, s, err, state)
 		}
+		return e
 	}
-	step("start", func(u string) error { return c.Start(u, false) }, EventStarted, StateRunning)
+	// The run's id comes back from Start and with every event of the run.
+	runID := -1
+	started := step("start", func(u string) (err error) { runID, err = c.Start(u, false); return err }, EventStarted, StateRunning)
+	if runID < 0 || started.ID != runID {
+		t.Fatalf("Start gave id %d, its Started event %d", runID, started.ID)
+	}
 	step("suspend", c.Suspend, EventSuspended, StatePaused)
 	step("resume", c.Resume, EventResumed, StateRunning)
 

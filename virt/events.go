@@ -2,6 +2,7 @@ package virt
 
 import (
 	"libvirt.org/go/libvirt"
+	"math"
 )
 
 // Lifecycle events, as libvirt numbers them (virDomainEventType).
@@ -24,6 +25,10 @@ type Event struct {
 	Type   int
 	Detail int
 	Reboot bool
+	// ID is the domain's id when the event was raised: a new one at each start, -1 when it
+	// is not running. It tells the events of one run of a domain from those of an earlier
+	// run under the same UUID.
+	ID int
 }
 
 // Handler receives events on libvirt's event-loop goroutine. It must only hand the event off:
@@ -58,7 +63,7 @@ func register(lc *libvirt.Connect, h Handler) ([]int, error) {
 		if err != nil {
 			return
 		}
-		h(Event{UUID: uuid, Type: int(e.Event), Detail: e.Detail})
+		h(Event{UUID: uuid, Type: int(e.Event), Detail: e.Detail, ID: domainID(d)})
 	})
 	if err != nil {
 		return nil, wrap("register lifecycle events", "", err)
@@ -68,11 +73,21 @@ func register(lc *libvirt.Connect, h Handler) ([]int, error) {
 		if err != nil {
 			return
 		}
-		h(Event{UUID: uuid, Reboot: true})
+		h(Event{UUID: uuid, Reboot: true, ID: domainID(d)})
 	})
 	if err != nil {
 		_ = lc.DomainEventDeregister(life)
 		return nil, wrap("register reboot events", "", err)
 	}
 	return []int{life, reboot}, nil
+}
+
+// domainID is d's id, -1 when it is not running. libvirt keeps it in the handle: no call to the
+// daemon, so it is safe on the event loop.
+func domainID(d *libvirt.Domain) int {
+	id, err := d.GetID()
+	if err != nil || id > math.MaxInt32 {
+		return -1
+	}
+	return int(id)
 }

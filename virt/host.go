@@ -367,6 +367,11 @@ func (c *Conn) DomainCapabilities() (DomainCaps, error) {
 		lastErr  error
 	)
 	for _, vt := range []string{"kvm", "qemu"} {
+		if vt == "kvm" && hc.HasDomainType(arch, "qemu") && !hc.HasDomainType(arch, "kvm") {
+			// libvirt already says there is no KVM here; asking would only log an error in
+			// libvirtd at each call.
+			continue
+		}
 		s, lastErr = c.lc().GetDomainCapabilities("", arch, "", vt, 0)
 		if lastErr == nil {
 			virtType = vt

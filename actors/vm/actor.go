@@ -34,6 +34,12 @@ type vmActor struct {
 	state   State
 	info    DomainInfo
 	shutGen int
+	// stale: the domain this actor started has not reported its start yet. An earlier VM with
+	// the same UUID, just destroyed, may still have events on their way (its Started, Stopped,
+	// Undefined) that are not about this run: libvirt delivers events in order, so none comes
+	// after the Started that carries our run's id (startedID; -1 when libvirt did not say).
+	stale     bool
+	startedID int
 }
 
 func (a *vmActor) Receive(c actor.Context) {
@@ -116,12 +122,16 @@ func (a *vmActor) start(c actor.Context) {
 	a.report(c, nil, true)
 	// Define and start now, in this turn: VM.create was already answered WaitForLaunch, as VDSM
 	// answers it before its creation thread runs.
+	a.stale = true
 	if _, err := a.lvDefine(); err != nil {
 		a.step(c, StartFailed{Reason: vdsm.ExitReasonGenericError, Message: err.Error()})
 		return
 	}
 	a.saveMetadata(metadataOf(a.state))
-	if err := a.call(func(id string) error { return a.lv.Start(id, a.state.LaunchPaused) }); err != nil {
+	if err := a.call(func(id string) (err error) {
+		a.startedID, err = a.lv.Start(id, a.state.LaunchPaused)
+		return err
+	}); err != nil {
 		a.step(c, StartFailed{Reason: vdsm.ExitReasonLibvirtStartFailed, Message: err.Error()})
 		return
 	}
@@ -204,6 +214,12 @@ func (a *vmActor) shutdown(c actor.Context, m *Shutdown) {
 }
 
 func (a *vmActor) event(c actor.Context, e virt.Event) {
+	if a.stale {
+		if e.Type != virt.EventStarted || (a.startedID >= 0 && e.ID != a.startedID) {
+			return
+		}
+		a.stale = false
+	}
 	var ev Event
 	switch {
 	case e.Reboot:

@@ -3,6 +3,8 @@ package vm
 import (
 	"encoding/json"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/virt"
 )
@@ -104,3 +106,6 @@ type LibvirtBack struct{}
 // resync gives a VM actor its domain as libvirt lists it after a reconnect (nil: the domain is
 // gone).
 type resync struct{ dom *virt.Domain }
+
+// vmStopped is a VM actor's Terminated, looked at again once its earlier messages are in.
+type vmStopped struct{ pid *actor.PID }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -58,7 +59,8 @@ type Registry struct {
 	self     *actor.PID
 	counts   host.VMCounts
 	cancel   func()
-	stopping bool // shutting down: VM actors stopping now are not failures
+	stopping bool   // shutting down: VM actors stopping now are not failures
+	spawned  uint64 // VM actors spawned so far: makes each one's name unique
 
 	statsBuf bytes.Buffer // getStats' scratch; the reply copies out of it
 	statsEnc *json.Encoder
@@ -110,8 +112,14 @@ func (r *Registry) Receive(c actor.Context) {
 	case *LibvirtBack:
 		r.listDomains(c, listToResync, "")
 	case *actor.Terminated:
+		// A system message, so it can overtake the actor's last report: a VM actor that removed
+		// its VM sends that report and then stops. Decide after whatever it sent before it went.
 		if !r.stopping {
-			r.terminated(m.Who)
+			c.Send(c.Self(), &vmStopped{pid: m.Who})
+		}
+	case *vmStopped:
+		if !r.stopping {
+			r.terminated(m.pid)
 		}
 	case *actor.Started:
 		r.self = c.Self()
@@ -147,9 +155,12 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 	}
 	props := r.props.Clone(actor.WithProducer(producer), actor.WithReceiverMiddleware(
 		busy(h), supervisor.AnswerOnPanic(r.cfg.Log, "vm"), r.cfg.Faults.Middleware("vm")))
-	pid, err := c.SpawnNamed(props, "vm-"+id)
+	// Never the name of an earlier actor: a VM destroyed and created again with the same UUID (as
+	// the engine does on a restart) would get its predecessor's PID, and the predecessor's
+	// Terminated would then be taken for the new actor's death.
+	r.spawned++
+	pid, err := c.SpawnNamed(props, "vm-"+id+"."+strconv.FormatUint(r.spawned, 10))
 	if err != nil {
-		// The name of a VM just removed may linger for a moment; an anonymous one serves as well.
 		pid = c.Spawn(props)
 	}
 	h.PID = pid

@@ -281,3 +281,26 @@ func TestVMActorCrashLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The engine re-creates a VM with the same UUID right after it is destroyed (a restart). The new
+// VM actor is a new actor: the old one's stop is not taken for the new one's death (a shared name
+// once made the new VM "not responding" and refused its verbs with 40).
+func TestVMRecreatedWithTheSameUUID(t *testing.T) {
+	ta := startAgent(t)
+	c := ta.dial(t)
+	id := "56565656-6666-4777-8888-999999999999"
+	for i := 0; i < 30; i++ {
+		createVM(t, c, "again", id)
+		if _, err := c.Call("VM.pause", map[string]any{"vmID": id}); err != nil {
+			t.Fatalf("round %d: VM.pause of the re-created VM: %v; %v", i, err, vmStatsOf(t, c, id))
+		}
+		if _, err := c.Call("VM.destroy", map[string]any{"vmID": id}); err != nil {
+			t.Fatalf("round %d: VM.destroy: %v", i, err)
+		}
+	}
+	createVM(t, c, "again", id)
+	ta.SampleNow()
+	if st := vmStatsOf(t, c, id); st["monitorResponse"] != "0" {
+		t.Fatalf("re-created VM: %v", st)
+	}
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds the QEMU lane's guest: Debian's cloud kernel and a busybox initramfs, from packages fetched
+# with `apt-get download` (nothing is installed). Prints the directory holding vmlinuz and
+# initrd.img. The result is cached under CACHE (default /var/cache/hostagent/guest), keyed by the
+# package versions and this script, so later runs cost nothing.
+#
+# The guest's /init brings up the virtio devices, starts watching the ACPI power button (it powers
+# off when the button is pressed, as a guest OS with acpid would), then prints
+# "HOSTAGENT-GUEST: userspace up" on the serial console. With "hostagent.acpi=ignore" on the kernel command line it ignores the button (a guest
+# that VM.shutdown cannot reach); with "hostagent.poweroff" it powers off by itself once up (a user
+# shutting the guest down from within). A loop pings the (absent) host every 2 s, which keeps traffic on
+# the guest's network interface.
+set -euo pipefail
+cache=${CACHE:-/var/cache/hostagent/guest}
+
+kpkg=$(apt-cache depends linux-image-cloud-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -n1)
+[ -n "$kpkg" ] || { echo "qemu-guest: no linux-image-*-cloud-amd64 in apt's lists (apt-get update?)" >&2; exit 1; }
+kver=$(apt-cache policy "$kpkg" | sed -n 's/^ *Candidate: //p')
+bver=$(apt-cache policy busybox-static | sed -n 's/^ *Candidate: //p')
+key=$(printf '%s\n' "$kpkg=$kver" "busybox-static=$bver" | cat - "$0" | sha256sum | cut -c1-16)
+out=$cache/$key
+if [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ]; then
+  echo "$out"
+  exit 0
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && apt-get download -q "$kpkg" busybox-static >/dev/null 2>&1) ||
+  (cd "$work" && apt-get download "$kpkg" busybox-static >&2)
+dpkg-deb -x "$work"/linux-image-*.deb "$work/k"
+dpkg-deb -x "$work"/busybox-static_*.deb "$work/b"
+release=${kpkg#linux-image-}
+mods=$work/k/lib/modules/$release
+
+root=$work/root
+mkdir -p "$root"/{bin,dev,proc,sys,mods}
+cp "$work/b/bin/busybox" "$root/bin/busybox"
+
+# Each module after those it depends on (read from the module's own .modinfo "depends=" entry).
+order=()
+add() {
+  local m=$1 f d
+  for d in "${order[@]}"; do [ "$d" = "$m" ] && return 0; done
+  f=$(find "$mods" -name "$m.ko" | head -n1)
+  [ -n "$f" ] || { echo "qemu-guest: module $m not in $kpkg" >&2; exit 1; }
+  for d in $(tr '\0' '\n' <"$f" | sed -n 's/^depends=//p' | head -n1 | tr ',' ' '); do
+    add "$d"
+  done
+  cp "$f" "$root/mods/"
+  order+=("$m")
+}
+for m in virtio_pci virtio_net virtio_balloon button evdev; do add "$m"; done
+printf '%s\n' "${order[@]}" >"$root/mods/order"
+
+cat >"$root/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for m in $(cat /mods/order); do insmod /mods/$m.ko; done
+ip link set lo up
+ip addr add 192.0.2.2/24 dev eth0 && ip link set eth0 up
+if grep -q 'hostagent.acpi=ignore' /proc/cmdline; then
+  echo "HOSTAGENT-GUEST: ignoring the power button"
+else
+  for d in /sys/class/input/event*; do
+    [ "$(cat $d/device/name 2>/dev/null)" = "Power Button" ] || continue
+    (dd if=/dev/input/${d##*/} of=/dev/null bs=24 count=1 2>/dev/null
+     echo "HOSTAGENT-GUEST: power button, powering off"; poweroff -f) &
+  done
+  sleep 1 # the watchers have the devices open before the guest says it is up
+fi
+echo "HOSTAGENT-GUEST: userspace up"
+if grep -q 'hostagent.poweroff' /proc/cmdline; then
+  echo "HOSTAGENT-GUEST: powering off by itself"
+  poweroff -f
+fi
+while :; do ping -c 1 -W 1 192.0.2.1 >/dev/null 2>&1; sleep 2; done
+EOF
+chmod 755 "$root/init"
+
+mkdir -p "$out.tmp"
+cp "$work/k/boot/vmlinuz-$release" "$out.tmp/vmlinuz"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) >"$out.tmp/initrd.img"
+# QEMU runs as libvirt-qemu: every directory on the way must be searchable, the files readable.
+chmod 755 "$out.tmp"
+chmod 644 "$out.tmp"/*
+rm -rf "$out"
+mv "$out.tmp" "$out"
+chmod o+x "$cache" "$(dirname "$cache")"
+echo "$out"

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The QEMU lane (`go tool task test:qemu`): the agent against real QEMU guests through a real
+# system libvirtd, qemu:///system. As root it:
+#   1. installs what it needs when missing (Debian: libvirt-daemon-system, libvirt-clients,
+#      qemu-system-x86, tini, cpio; --no-install-recommends);
+#   2. builds the guest (.ci/qemu-guest.sh: Debian's cloud kernel and a busybox initramfs, cached);
+#   3. picks the domain type: kvm only where KVM is really usable (/dev/kvm, a CPU with vmx or svm,
+#      and not the kvm_pvm module, under which a stock kernel never boots), else qemu (TCG);
+#   4. starts virtlogd and libvirtd (.ci/qemu-daemons.sh: libvirtd under a child-subreaper);
+#   5. runs the tests of cmd/agent/qemu_test.go (TestQEMU*), at most two guests at once;
+#   6. whatever happens, destroys and undefines any guest left, stops the daemons by PID, and
+#      fails if a daemon, a QEMU process or a domain definition is left.
+#
+# Without root (or on a machine that cannot run it) this lane fails under CI=true, and otherwise
+# prints a loud SKIPPED line and exits 0.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/sbin:/sbin"
+
+t0=${EPOCHREALTIME/./}
+say() {
+  local t=$((${EPOCHREALTIME/./} - t0))
+  printf 'test:qemu: [%d.%ds] %s\n' $((t / 1000000)) $((t / 100000 % 10)) "$*" >&2
+}
+fail() {
+  say "FAILED: $*"
+  exit 1
+}
+cannot() {
+  case "${CI:-}" in
+  "" | 0 | false | False | FALSE) ;;
+  *) fail "$* (CI=${CI}: this lane never skips in CI)" ;;
+  esac
+  echo "################################################################################" >&2
+  say "SKIPPED: needs root, libvirtd and QEMU: $*"
+  echo "################################################################################" >&2
+  exit 0
+}
+
+if [ "$(id -u)" != 0 ]; then
+  cannot "runs a system libvirtd (qemu:///system), which needs root; run it as root: sudo go tool task test:qemu"
+fi
+if [ "$(uname -m)" != x86_64 ]; then
+  cannot "the guest is x86_64 ($(uname -m) here)"
+fi
+
+missing=()
+for c in libvirtd virtlogd virsh qemu-system-x86_64 tini cpio; do
+  command -v "$c" >/dev/null || missing+=("$c")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "missing ${missing[*]}: installing libvirt-daemon-system libvirt-clients qemu-system-x86 tini cpio"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || cannot "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends libvirt-daemon-system libvirt-clients qemu-system-x86 tini cpio >/dev/null ||
+    cannot "apt-get install failed"
+fi
+
+say "building the guest"
+guest=$(bash .ci/qemu-guest.sh) || fail "could not build the guest"
+say "guest: $guest"
+
+type=qemu
+why="no /dev/kvm"
+if [ -e /dev/kvm ]; then
+  if [ -e /sys/module/kvm_pvm ]; then
+    why="/dev/kvm is kvm_pvm (PVM): a stock guest kernel does not boot under it"
+  elif ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
+    why="the CPU has neither vmx nor svm"
+  else
+    type=kvm
+    why="/dev/kvm with hardware virtualization"
+    # QEMU runs as libvirt-qemu:kvm; without udev /dev/kvm is root's alone.
+    chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
+  fi
+fi
+say "domain type $type ($why)"
+
+state=$(mktemp -d /run/hostagent-qemu-lane.XXXXXX)
+export STATE=$state
+daemons_up=
+cleanup() {
+  local rc=$?
+  set +e
+  if [ -n "$daemons_up" ]; then
+    bash .ci/qemu-daemons.sh stop || rc=1
+  fi
+  if [ "$rc" != 0 ] && [ -s "$state/libvirtd.out" ]; then
+    say "libvirtd's output (last 20 lines):"
+    tail -n 20 "$state/libvirtd.out" >&2
+  fi
+  rm -rf "$state"
+  [ "$rc" = 0 ] && say "PASSED" || say "FAILED"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say "building the tests of ./cmd/agent"
+go test -c -o "$state/agent.test" ./cmd/agent/
+
+daemons_up=1
+bash .ci/qemu-daemons.sh start || fail "the daemons did not start"
+
+out=$state/qemu.out
+say "go test -count=1 -v -run '^TestQEMU' ./cmd/agent/ (guest $guest, type $type)"
+if ! (cd cmd/agent && env HOSTAGENT_TEST_QEMU_GUEST="$guest" HOSTAGENT_TEST_QEMU_TYPE="$type" \
+  HOSTAGENT_TEST_QEMU_RESTART="STATE=$state bash $PWD/../../.ci/qemu-daemons.sh restart-libvirtd" \
+  "$state/agent.test" -test.count=1 -test.v -test.run '^TestQEMU' -test.timeout 15m) >"$out" 2>&1; then
+  cat "$out" >&2
+  fail "tests failed against QEMU"
+fi
+grep -E -- '^(--- |PASS|FAIL)|qemu_test.go' "$out" >&2 || true
+if grep -q -- '--- SKIP' "$out"; then
+  cat "$out" >&2
+  fail "tests were skipped"
+fi
+grep -q -- '--- PASS' "$out" || fail "no test ran"
