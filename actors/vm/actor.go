@@ -123,6 +123,9 @@ func (a *vmActor) start(c actor.Context) {
 	// Define and start now, in this turn: VM.create was already answered WaitForLaunch, as VDSM
 	// answers it before its creation thread runs.
 	a.stale = true
+	// Once defined, libvirt holds the domain XML (the registry keeps libvirt's copy): an
+	// engine-sized XML kept here too would cost every VM several KiB for nothing.
+	defer func() { a.xml = "" }()
 	if _, err := a.lvDefine(); err != nil {
 		a.step(c, StartFailed{Reason: vdsm.ExitReasonGenericError, Message: err.Error()})
 		return

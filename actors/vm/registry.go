@@ -146,6 +146,7 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 	created := *a
 	producer := func() actor.Actor {
 		fresh := created
+		created.xml = "" // only the first incarnation defines the domain from it
 		if fresh.ran.Load() {
 			// A restart after a panic starts from the domain as libvirt has it now, not from
 			// the request that created the VM.

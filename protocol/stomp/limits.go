@@ -22,8 +22,8 @@ const maxCommandLine = 64
 //     claims (up to 4 GiB).
 //   - 64 headers: the engine sends about six, go-stomp about five; STOMP has nothing that needs
 //     dozens.
-//   - 64 KiB per header line: destinations, ids and correlation ids are tens of bytes, and a
-//     line that fits the Reader's 64 KiB buffer is parsed where it lies, without a copy.
+//   - 64 KiB per header line: destinations, ids and correlation ids are tens of bytes (a line
+//     that fits the Reader's 4 KiB buffer is parsed where it lies; a longer one is copied).
 func DefaultLimits() Limits {
 	return Limits{
 		MaxFrameBytes:      64 << 20,
