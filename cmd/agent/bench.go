@@ -33,7 +33,7 @@ import (
 )
 
 const benchUsage = `usage: agent bench [--host H] [--port P] [--insecure | --cert C --key K --ca A] [--allow-remote]
-                   [--self [--self-workers N] [--self-queue N]] [--baseline]
+                   [--self [--self-workers N] [--self-queue N]] [--baseline [--rounds R]]
                    [-c CONNS] [-w IN_FLIGHT] [-n REQUESTS] [-d DURATION] [--warmup D]
                    [-method Ns.verb] [-params JSON] [--shared-reply] [--timeout D]
                    [--json] [--cpuprofile FILE]
@@ -48,7 +48,9 @@ logs off) and measures it instead of --host/--port. --baseline first measures a 
 responder started in this process (plain TCP; it answers true to anything), then the agent, and
 reports the agent/baseline ratios. With both, one command compares the two with no other process;
 the CPU reported is then the load generator's plus the server's, the same load generator in both
-phases. Against an external agent it is the load generator's alone.
+phases. Against an external agent it is the load generator's alone. --rounds R alternates the two
+phases R times (baseline, agent, baseline, agent, ...), so that both see the same background load,
+prints each round's ratios, and reports the round with the median throughput ratio in full.
 
 Only loopback targets are accepted unless --allow-remote is given: every address the host
 resolves to must be a loopback address.
@@ -69,6 +71,7 @@ type benchFlags struct {
 	port                  int
 	insecure, allowRemote bool
 	self, baseline        bool
+	rounds                int
 	selfWorkers           int
 	selfQueue             int
 	conns, window         int
@@ -97,6 +100,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.selfWorkers, "self-workers", 8, "--self: worker actors")
 	fs.IntVar(&f.selfQueue, "self-queue", -1, "--self: requests admitted beyond the workers; -1: max(80, c×w), so the run measures answers, not 1100s")
 	fs.BoolVar(&f.baseline, "baseline", false, "first measure the in-process baseline responder, then the agent, and report the ratios")
+	fs.IntVar(&f.rounds, "rounds", 1, "--baseline: alternate the baseline and agent phases this many times (at most 20)")
 	fs.IntVar(&f.conns, "c", 1, fmt.Sprintf("connections (at most %d)", benchMaxConns))
 	fs.IntVar(&f.window, "w", 1, fmt.Sprintf("requests in flight on each connection (at most %d)", benchMaxWindow))
 	fs.Int64Var(&f.n, "n", 0, fmt.Sprintf("requests to answer, over all connections (at most %d; 0: run for -d)", benchMaxRequests))
@@ -174,6 +178,8 @@ func (f *benchFlags) spec() (loadSpec, error) {
 		return s, fmt.Errorf("-method must be Namespace.method, got %q", f.method)
 	case f.self && f.selfWorkers < 1:
 		return s, errors.New("--self-workers must be at least 1")
+	case f.rounds < 1 || f.rounds > 20 || (f.rounds > 1 && !f.baseline):
+		return s, errors.New("--rounds must be within 1..20, and above 1 only with --baseline")
 	}
 	if s.n == 0 && s.duration == 0 {
 		s.duration = 10 * time.Second
@@ -186,7 +192,8 @@ func (f *benchFlags) spec() (loadSpec, error) {
 	return s, nil
 }
 
-// run measures the baseline (if asked), then the agent, each in its own phase.
+// run measures the baseline (if asked), then the agent, each in its own phase, for as many rounds
+// as asked.
 func (f *benchFlags) run(spec loadSpec) (*benchReport, error) {
 	rep := &benchReport{Method: f.method, Params: json.RawMessage(spec.params), Connections: spec.conns,
 		InFlight: spec.window, N: spec.n, Duration: spec.duration.String(), Warmup: spec.warmup.String(),
@@ -205,20 +212,14 @@ func (f *benchFlags) run(spec loadSpec) (*benchReport, error) {
 	case f.baseline:
 		rep.CPUScope = "baseline: load generator + in-process baseline; agent: load generator only (the agent is another process)"
 	}
+	bs := spec
 	if f.baseline {
 		srv, err := baseline.Listen("127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("baseline: %w", err)
 		}
-		bs := spec
+		defer srv.Close()
 		bs.addr, bs.tls = srv.Addr().String(), nil
-		rep.Baseline, err = runPhase("baseline", bs)
-		srv.Close()
-		if err != nil {
-			return nil, fmt.Errorf("baseline: %w", err)
-		}
-		// The next phase should not pay for this one's garbage.
-		runtime.GC()
 	}
 	if f.self {
 		a, err := startSelfAgent(f.selfWorkers, f.selfQueue, spec.conns*spec.window)
@@ -229,24 +230,52 @@ func (f *benchFlags) run(spec loadSpec) (*benchReport, error) {
 		spec.addr = a.Addr().String()
 		rep.Self = &benchSelf{Workers: f.selfWorkers, Queue: a.queue}
 	}
-	if f.cpuprofile != "" {
-		pf, err := os.Create(f.cpuprofile)
+	type round struct{ baseline, agent *benchPhase }
+	var rounds []round
+	for i := 0; i < f.rounds; i++ {
+		var r round
+		var err error
+		if f.baseline {
+			if r.baseline, err = runPhase("baseline", bs); err != nil {
+				return nil, fmt.Errorf("baseline: %w", err)
+			}
+			// The next phase should not pay for this one's garbage.
+			runtime.GC()
+		}
+		if f.cpuprofile != "" && i == 0 {
+			pf, err := os.Create(f.cpuprofile)
+			if err != nil {
+				return nil, err
+			}
+			defer pf.Close()
+			if err := pprof.StartCPUProfile(pf); err != nil {
+				return nil, err
+			}
+		}
+		r.agent, err = runPhase("agent", spec)
+		if f.cpuprofile != "" && i == 0 {
+			pprof.StopCPUProfile()
+		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("agent: %w", err)
 		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return nil, err
+		runtime.GC()
+		rounds = append(rounds, r)
+		if r.baseline != nil {
+			rep.Rounds = append(rep.Rounds, ratios(r.agent, r.baseline))
 		}
 	}
-	var err error
-	rep.Agent, err = runPhase("agent", spec)
-	if f.cpuprofile != "" {
-		pprof.StopCPUProfile()
+	pick := 0
+	if len(rep.Rounds) > 1 {
+		order := make([]int, len(rep.Rounds))
+		for i := range order {
+			order[i] = i
+		}
+		sort.Slice(order, func(a, b int) bool { return rep.Rounds[order[a]].Throughput < rep.Rounds[order[b]].Throughput })
+		pick = order[len(order)/2]
+		rep.MedianRound = pick + 1
 	}
-	if err != nil {
-		return nil, fmt.Errorf("agent: %w", err)
-	}
+	rep.Baseline, rep.Agent = rounds[pick].baseline, rounds[pick].agent
 	if rep.Baseline != nil {
 		rep.Ratio = ratios(rep.Agent, rep.Baseline)
 	}
@@ -812,6 +841,9 @@ type benchReport struct {
 	Baseline    *benchPhase     `json:"baseline,omitempty"`
 	Agent       *benchPhase     `json:"agent"`
 	Ratio       *benchRatio     `json:"ratio,omitempty"`
+	// With --rounds: every round's ratios, and which round (from 1) is reported in full.
+	Rounds      []*benchRatio `json:"rounds,omitempty"`
+	MedianRound int           `json:"median_round,omitempty"`
 }
 
 type benchSelf struct {
@@ -937,6 +969,12 @@ func (r *benchReport) print(w io.Writer) {
 	row("allocs/request", func(p *benchPhase) string { return fmt.Sprintf("%.1f", p.CPU.AllocsPerRequest) }, 0)
 	row("bytes/request", func(p *benchPhase) string { return fmt.Sprintf("%.0f", p.CPU.BytesPerRequest) }, 0)
 	tw.Flush()
+	if len(r.Rounds) > 1 {
+		fmt.Fprintf(w, "\n%d rounds, baseline and agent alternating; the table is round %d, the median by throughput\n", len(r.Rounds), r.MedianRound)
+		for i, x := range r.Rounds {
+			fmt.Fprintf(w, "  round %d: throughput %.2f×, p50 %.2f×, p99 %.2f×, cpu/request %.2f×\n", i+1, x.Throughput, x.P50, x.P99, x.CPUPerRequest)
+		}
+	}
 	for _, p := range phases {
 		if len(p.Errors) > 0 {
 			keys := make([]string, 0, len(p.Errors))
