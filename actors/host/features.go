@@ -9,8 +9,9 @@ import (
 // The host facts below are each one file the kernel or a configuration exposes; each function
 // answers VDSM's question for that capability key.
 
-// kvmUsable reports whether /dev/kvm is a device this process can open for reading and writing,
-// which is what starting a KVM guest needs: existing but inaccessible is not enough.
+// kvmUsable reports whether a stock guest would really run accelerated here, which is what the
+// engine takes kvmEnabled to mean: /dev/kvm is a device this process can open for reading and
+// writing (existing but inaccessible is not enough), and kvmAccelerates.
 func kvmUsable(r fsRoot) bool {
 	p := r.path("/dev/kvm")
 	st, err := os.Stat(p)
@@ -22,7 +23,23 @@ func kvmUsable(r fsRoot) bool {
 		return false
 	}
 	f.Close()
-	return true
+	ci, err := readCPUInfo(r)
+	return err == nil && kvmAccelerates(ci.Flags, r.exists("/sys/module/kvm_pvm"))
+}
+
+// kvmAccelerates: the CPU has hardware virtualization (vmx or svm), and KVM is not kvm_pvm
+// (pagetable-based KVM for guests without it, under which a stock guest kernel never gets past
+// its decompressor: /dev/kvm works, guests do not).
+func kvmAccelerates(cpuFlags []string, pvm bool) bool {
+	if pvm {
+		return false
+	}
+	for _, f := range cpuFlags {
+		if f == "vmx" || f == "svm" {
+			return true
+		}
+	}
+	return false
 }
 
 // rngSources lists the entropy sources a guest's virtio-rng may use: /dev/random always, the

@@ -71,3 +71,23 @@ func TestKVMNeedsCharDevice(t *testing.T) {
 		t.Error("regular file accepted as /dev/kvm")
 	}
 }
+
+func TestKVMAccelerates(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		flags []string
+		pvm   bool
+		want  bool
+	}{
+		{"Intel VT-x", []string{"fpu", "vmx", "sse"}, false, true},
+		{"AMD-V", []string{"fpu", "svm"}, false, true},
+		{"no hardware virtualization", []string{"fpu", "hypervisor"}, false, false},
+		{"kvm_pvm, as on a nested cloud guest", []string{"fpu", "hypervisor"}, true, false},
+		{"kvm_pvm even with vmx", []string{"vmx"}, true, false},
+		{"no flags", nil, false, false},
+	} {
+		if got := kvmAccelerates(c.flags, c.pvm); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
