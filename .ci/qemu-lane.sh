@@ -56,7 +56,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     cannot "apt-get install failed"
 fi
 
-if [ ! -d /var/cache/hostagent/guest ] && ! apt-cache policy linux-image-cloud-amd64 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+if ! apt-cache policy linux-image-cloud-amd64 2>/dev/null | grep -q 'Candidate: [0-9]'; then
   say "apt knows no linux-image-cloud-amd64 (empty package lists): apt-get update"
   apt-get update -qq || cannot "apt-get update failed"
 fi
