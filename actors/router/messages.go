@@ -53,15 +53,19 @@ func (r *Request) Answered(rp *reply.Reply) {
 
 // job is an admitted request on its way to or inside a worker.
 type job struct {
-	req  *Request
-	call api.Call
+	req    *Request
+	call   api.Call
+	pulled bool // taken by the worker itself (Router.take), not sent by the router; under Router.mu
 }
 
 func (j *job) Answer() *reply.Reply { return j.req.Reply }
 
-// workerIdle is a worker saying it can take a job: after each job, and on every start (which
-// after a restart also frees the job it panicked on).
-type workerIdle struct{ worker *actor.PID }
+// workerIdle is a worker saying it can take a job: after a job when none waits, and on every
+// start (which after a restart also frees the job it panicked on).
+type workerIdle struct {
+	worker  *actor.PID
+	started bool // sent from Started: a new worker, or one restarted after a panic
+}
 
 // expired is a deadline that answered its request before the verb did.
 type expired struct{ job *job }

@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,11 +38,14 @@ type Router struct {
 	self  *actor.PID
 	props *actor.Props
 
+	// The pool's state. Workers read it too: one that finishes a job while requests wait takes
+	// the next itself (take), without a round trip through the router. idle is the router's own.
+	mu        sync.Mutex
 	pool      map[string]*actor.PID // workers that belong to the pool, by id
 	busy      map[string]*job       // worker id → its job
-	idle      []*actor.PID
 	queue     []*job
 	abandoned map[string]bool // stuck workers, left to finish their call and then stopped
+	idle      []*actor.PID
 
 	stuck, replaced int64
 	stopping        bool // the pool is being taken down: stopped workers are not replaced
@@ -85,7 +89,7 @@ func (r *Router) receive(c actor.Context) {
 	case *Request:
 		r.admit(c, m)
 	case *workerIdle:
-		r.idleWorker(c, m.worker)
+		r.idleWorker(c, m.worker, m.started)
 	case *expired:
 		r.expire(c, m.job)
 	case *actor.Terminated:
@@ -117,18 +121,43 @@ func (r *Router) start(c actor.Context) {
 	r.stopWatch = make(chan struct{})
 	go r.watch(r.stopWatch, r.tick())
 	r.props = actor.PropsFromProducer(func() actor.Actor {
-		w := &worker{table: r.cfg.Table, env: r.cfg.Env}
+		w := &worker{table: r.cfg.Table, env: r.cfg.Env, pool: r}
 		w.guard = newGuard(r.cfg.Log, "worker", r.cfg.Faults, w.receive)
 		return w
 	}, actor.WithDispatcher(system.Dispatcher()))
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for i := 0; i < r.cfg.Workers; i++ {
 		r.spawn(c)
 	}
 }
 
+// spawn adds a worker to the pool; r.mu is held.
 func (r *Router) spawn(c actor.Context) {
 	w := c.SpawnPrefix(r.props, "worker")
 	r.pool[w.Id] = w
+}
+
+// take gives worker w the next waiting job, or nil when none waits (the worker then reports
+// idle to the router) or w is no longer the pool's to use.
+func (r *Router) take(w *actor.PID) *job {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.abandoned[w.Id] || r.pool[w.Id] == nil {
+		return nil
+	}
+	for len(r.queue) > 0 {
+		j := r.queue[0]
+		r.queue[0] = nil
+		r.queue = r.queue[1:]
+		if j.req.Reply.Done() {
+			continue // answered by its deadline while it waited
+		}
+		j.pulled = true
+		r.busy[w.Id] = j
+		return j
+	}
+	return nil
 }
 
 func (r *Router) admit(c actor.Context, req *Request) {
@@ -155,6 +184,8 @@ func (r *Router) admit(c actor.Context, req *Request) {
 	}
 	j := &req.job
 	j.req = req
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if n := len(r.idle); n > 0 {
 		w := r.idle[n-1]
 		r.idle = r.idle[:n-1]
@@ -229,11 +260,19 @@ func (r *Router) deadline(method string) time.Duration {
 }
 
 func (r *Router) run(c actor.Context, w *actor.PID, j *job) {
+	j.pulled = false
 	r.busy[w.Id] = j
 	c.Send(w, j)
 }
 
-func (r *Router) idleWorker(c actor.Context, w *actor.PID) {
+func (r *Router) idleWorker(c actor.Context, w *actor.PID, started bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if bj := r.busy[w.Id]; started && bj != nil && bj.pulled && !bj.req.Reply.Done() {
+		// A worker restarted after a panic, with a job it took still ahead in its mailbox:
+		// it is not idle, and says so itself after that job.
+		return
+	}
 	if r.abandoned[w.Id] {
 		// Back from the call it was stuck in; its place was filled long ago.
 		delete(r.abandoned, w.Id)
@@ -263,6 +302,8 @@ func (r *Router) idleWorker(c actor.Context, w *actor.PID) {
 }
 
 func (r *Router) expire(c actor.Context, j *job) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for id, bj := range r.busy {
 		if bj != j {
 			continue
@@ -288,6 +329,8 @@ func (r *Router) expire(c actor.Context, j *job) {
 }
 
 func (r *Router) terminated(c actor.Context, w *actor.PID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.abandoned[w.Id] {
 		delete(r.abandoned, w.Id)
 		return
@@ -311,6 +354,8 @@ func (r *Router) terminated(c actor.Context, w *actor.PID) {
 }
 
 func (r *Router) stats() *PoolStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return &PoolStats{
 		Workers:   len(r.pool),
 		Idle:      len(r.idle),

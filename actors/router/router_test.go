@@ -425,6 +425,9 @@ func TestRouterPanicAnsweredAndPoolRestored(t *testing.T) {
 	for _, a := range g.collect(2, 3) {
 		wantCode(t, a, 0, "")
 	}
+	// An answer reaches the client just before its admission slot is given back: wait for the
+	// slots, or the burst below (exactly the pool plus the queue) could find one still taken.
+	g.awaitStats("the slots given back", func(s *PoolStats) bool { return s.InFlight == 0 })
 	// Several panics in a row, interleaved with good requests: each answered once.
 	for i := 10; i < 16; i++ {
 		if i%2 == 0 {
@@ -591,6 +594,54 @@ func TestRouterQueueIsFIFO(t *testing.T) {
 		wantCode(t, a, 0, "")
 	}
 	g.awaitStats("an idle pool", func(s *PoolStats) bool { return s.Idle == workers && s.InFlight == 0 && s.Queued == 0 })
+	g.noMoreResponses()
+}
+
+// A worker that finishes while requests wait takes the next itself, with no idle report to the
+// router in between; a job it took that then hangs is still found by its deadline, and the
+// worker abandoned and replaced, as for a job the router handed out.
+func TestRouterWorkerTakesWaitingJobs(t *testing.T) {
+	deadline := 50 * time.Millisecond
+	g := newRig(t, 1, 4, func(c *Config) { c.Deadlines = map[string]time.Duration{"Test.block": deadline} })
+	initial := g.workersStarted(1)[0]
+	g.send("Test.hold", 1, "1")
+	g.block.awaitEntered(t, "1")
+	g.send("Test.echo", 2, "2")
+	g.send("Test.block", 3, "3")
+	g.awaitStats("two requests waiting", func(s *PoolStats) bool { return s.Queued == 2 })
+	g.block.release("1")
+	for _, a := range g.collect(1, 2) {
+		wantCode(t, a, 0, "")
+	}
+	g.block.awaitEntered(t, "3")
+	a := g.next()
+	if a.ID != "3" {
+		t.Fatalf("response to the wrong request: %s", a.Body)
+	}
+	wantCode(t, a, -32603, fmt.Sprintf("Internal JSON-RPC error: {'reason': 'Test.block did not finish within %s'}", deadline))
+	// The only idle report before the expiry was the worker's start: it took 2 and 3 itself.
+	g.awaitTap("the expiry", func(m any) bool {
+		if w, ok := m.(*workerIdle); ok {
+			t.Fatalf("idle report from %s (started %v) while requests waited", w.worker.Id, w.started)
+		}
+		_, ok := m.(*expired)
+		return ok
+	})
+	s := g.stats()
+	if s.Workers != 1 || s.Stuck != 1 || s.Replaced != 1 || s.Abandoned != 1 {
+		t.Fatalf("after the taken job's deadline: %+v", s)
+	}
+	// The replacement serves while the stuck call hangs.
+	g.send("Test.echo", 4, "4")
+	if a := g.next(); a.ID != "4" || a.Code != 0 {
+		t.Fatalf("the replacement's answer: %s", a.Body)
+	}
+	g.block.release("3")
+	term := g.awaitTap("the abandoned worker's termination", func(m any) bool { _, ok := m.(*actor.Terminated); return ok }).(*actor.Terminated)
+	if term.Who.Id != initial.Id {
+		t.Fatalf("terminated %s, want the stuck worker %s", term.Who.Id, initial.Id)
+	}
+	g.awaitStats("an idle pool", func(s *PoolStats) bool { return s.Workers == 1 && s.Idle == 1 && s.InFlight == 0 && s.Abandoned == 0 })
 	g.noMoreResponses()
 }
 

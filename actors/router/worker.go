@@ -7,8 +7,9 @@ import (
 )
 
 // worker runs one verb at a time. It announces itself idle when it starts (and so after every
-// restart) and after every job.
+// restart), and after a job when no other waits; when one waits it takes it (Router.take).
 type worker struct {
+	pool  *Router // for take; the worker never touches the rest of it
 	table *api.Table
 	env   *api.Env
 	idle  *workerIdle // the same message every time: it never changes, so it is made once
@@ -24,9 +25,16 @@ func (w *worker) receive(c actor.Context) {
 			m.call = api.Call{Method: req.Method, Reply: req.Reply, Flow: req.Flow, Local: req.Local, Env: w.env}
 			w.table.Dispatch(&m.call, req.Params)
 		}
+		// Under load requests wait: take the next at once. Sent to itself, it is this
+		// worker's next message (no hand-off to another goroutine), and it stays one job per
+		// turn, so supervision and fault injection see each job as before.
+		if next := w.pool.take(c.Self()); next != nil {
+			c.Send(c.Self(), next)
+			return
+		}
 		c.Send(c.Parent(), w.idleMsg(c))
 	case *actor.Started:
-		c.Send(c.Parent(), w.idleMsg(c))
+		c.Send(c.Parent(), &workerIdle{worker: c.Self(), started: true})
 	}
 }
 
