@@ -26,27 +26,8 @@ DEFAULT_TESTS='^(TestLibvirtd.*|TestVMLifecycle|TestUnknownVM|TestVMShutdown|Tes
 HOST_TESTS='^(TestHungVMCostsOneVM|TestVMStatsFromSamples)$'
 READY_SECONDS=30
 
-t0=${EPOCHREALTIME/./}
-# say prints a line of the lane's log, with the seconds since the lane started.
-say() {
-  local t=$((${EPOCHREALTIME/./} - t0))
-  printf 'test:libvirtd: [%d.%ds] %s\n' $((t / 1000000)) $((t / 100000 % 10)) "$*" >&2
-}
-fail() {
-  say "FAILED: $*"
-  exit 1
-}
-# cannot: this machine cannot run the lane. A failure in CI, a loud skip elsewhere.
-cannot() {
-  case "${CI:-}" in
-  "" | 0 | false | False | FALSE) ;;
-  *) fail "$* (CI=${CI}: this lane never skips in CI)" ;;
-  esac
-  echo "################################################################################" >&2
-  say "SKIPPED: needs root/libvirtd: $*"
-  echo "################################################################################" >&2
-  exit 0
-}
+LANE=test:libvirtd NEEDS="root/libvirtd"
+. .ci/lane.sh
 
 # LIBVIRTD: another libvirtd binary (default: the one on PATH, /usr/sbin included).
 libvirtd=${LIBVIRTD:-$(PATH="$PATH:/usr/sbin:/sbin" command -v libvirtd || true)}

@@ -17,25 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin:/sbin"
 
-t0=${EPOCHREALTIME/./}
-say() {
-  local t=$((${EPOCHREALTIME/./} - t0))
-  printf 'test:qemu: [%d.%ds] %s\n' $((t / 1000000)) $((t / 100000 % 10)) "$*" >&2
-}
-fail() {
-  say "FAILED: $*"
-  exit 1
-}
-cannot() {
-  case "${CI:-}" in
-  "" | 0 | false | False | FALSE) ;;
-  *) fail "$* (CI=${CI}: this lane never skips in CI)" ;;
-  esac
-  echo "################################################################################" >&2
-  say "SKIPPED: needs root, libvirtd and QEMU: $*"
-  echo "################################################################################" >&2
-  exit 0
-}
+LANE=test:qemu NEEDS="root, libvirtd and QEMU"
+. .ci/lane.sh
 
 if [ "$(id -u)" != 0 ]; then
   cannot "runs a system libvirtd (qemu:///system), which needs root; run it as root: sudo go tool task test:qemu"
