@@ -48,7 +48,7 @@ func BuildCapabilities(src Sources, clientIface string) (vdsm.HostCapabilities, 
 	iqn := iscsiInitiatorName(r)
 
 	c := vdsm.HostCapabilities{
-		KVMEnabled:         strconv.FormatBool(kvmUsable(r)),
+		KVMEnabled:         strconv.FormatBool(kvmUsable(r, ci.Flags)),
 		CPUCores:           strconv.Itoa(cores),
 		CPUThreads:         strconv.Itoa(threads),
 		CPUSockets:         strconv.Itoa(sockets),

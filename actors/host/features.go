@@ -11,8 +11,9 @@ import (
 
 // kvmUsable reports whether a stock guest would really run accelerated here, which is what the
 // engine takes kvmEnabled to mean: /dev/kvm is a device this process can open for reading and
-// writing (existing but inaccessible is not enough), and kvmAccelerates.
-func kvmUsable(r fsRoot) bool {
+// writing (existing but inaccessible is not enough), and kvmAccelerates with the CPU's flags
+// (from /proc/cpuinfo).
+func kvmUsable(r fsRoot, cpuFlags []string) bool {
 	p := r.path("/dev/kvm")
 	st, err := os.Stat(p)
 	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
@@ -23,8 +24,7 @@ func kvmUsable(r fsRoot) bool {
 		return false
 	}
 	f.Close()
-	ci, err := readCPUInfo(r)
-	return err == nil && kvmAccelerates(ci.Flags, r.exists("/sys/module/kvm_pvm"))
+	return kvmAccelerates(cpuFlags, r.exists("/sys/module/kvm_pvm"))
 }
 
 // kvmAccelerates: the CPU has hardware virtualization (vmx or svm), and KVM is not kvm_pvm

@@ -11,7 +11,7 @@ func TestFeaturesFixture(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"kvm", kvmUsable(r), false}, // a fixture cannot hold a character device
+		{"kvm", kvmUsable(r, []string{"vmx"}), false}, // a fixture cannot hold a character device
 		{"rng", rngSources(r), []string{"random", "hwrng"}},
 		{"selinux", selinuxMode(r), "1"},
 		{"kdump", kdumpStatus(r), 1},
@@ -39,7 +39,7 @@ func TestFeaturesEmptyRoot(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"kvm", kvmUsable(r), false},
+		{"kvm", kvmUsable(r, []string{"vmx"}), false},
 		{"rng", rngSources(r), []string{"random"}},
 		{"selinux", selinuxMode(r), "-1"},
 		{"kdump", kdumpStatus(r), -1},
@@ -67,7 +67,7 @@ func TestVNCTLSLastAssignmentWins(t *testing.T) {
 
 // A regular file named /dev/kvm is not a KVM device even though it opens read-write.
 func TestKVMNeedsCharDevice(t *testing.T) {
-	if kvmUsable(writeFiles(t, map[string]string{"dev/kvm": ""})) {
+	if kvmUsable(writeFiles(t, map[string]string{"dev/kvm": ""}), []string{"vmx"}) {
 		t.Error("regular file accepted as /dev/kvm")
 	}
 }

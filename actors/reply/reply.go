@@ -57,10 +57,6 @@ type Reply struct {
 // registering one costs no closure.
 type Hook interface{ Answered(r *Reply) }
 
-type funcHook func()
-
-func (f funcHook) Answered(*Reply) { f() }
-
 // Codec is the pair of JSON-RPC encoders a Reply uses; it is passed in so this package does not
 // depend on the protocol packages' internals.
 type Codec struct {
@@ -90,10 +86,6 @@ func (r *Reply) Conn() *actor.PID { return r.conn }
 
 // Done reports whether the request has been answered.
 func (r *Reply) Done() bool { return r.done.Load() }
-
-// OnDone registers f to run once, right after the request is answered. Registered after the
-// answer, f runs at once.
-func (r *Reply) OnDone(f func()) { r.AddHook(funcHook(f)) }
 
 // AddHook registers h to be told once, right after the request is answered (a slot released,
 // the answer counted). Registered after the answer, h is told at once.

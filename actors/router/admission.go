@@ -33,23 +33,6 @@ func NewAdmission(limit int) *Admission {
 	return a
 }
 
-// Admit takes a slot for r, or reports that none is free (or that the agent is draining).
-func (a *Admission) Admit(r *reply.Reply) bool {
-	i, ok := a.take(r, nil, time.Time{})
-	if ok {
-		r.AddHook(&ticket{a: a, slot: i})
-	}
-	return ok
-}
-
-// ticket releases a slot taken through Admit.
-type ticket struct {
-	a    *Admission
-	slot int32
-}
-
-func (t *ticket) Answered(*reply.Reply) { t.a.release(t.slot) }
-
 // admit takes a slot for req, due at the given time; req's hook releases it.
 func (a *Admission) admit(req *Request, due time.Time) bool {
 	i, ok := a.take(req.Reply, req, due)

@@ -146,16 +146,24 @@ func (r *Router) take(w *actor.PID) *job {
 	if r.abandoned[w.Id] || r.pool[w.Id] == nil {
 		return nil
 	}
+	j := r.dequeue()
+	if j != nil {
+		j.pulled = true
+		r.busy[w.Id] = j
+	}
+	return j
+}
+
+// dequeue is the oldest waiting job not yet answered (by its deadline, while it waited), or nil;
+// r.mu is held.
+func (r *Router) dequeue() *job {
 	for len(r.queue) > 0 {
 		j := r.queue[0]
 		r.queue[0] = nil
 		r.queue = r.queue[1:]
-		if j.req.Reply.Done() {
-			continue // answered by its deadline while it waited
+		if !j.req.Reply.Done() {
+			return j
 		}
-		j.pulled = true
-		r.busy[w.Id] = j
-		return j
 	}
 	return nil
 }
@@ -283,13 +291,7 @@ func (r *Router) idleWorker(c actor.Context, w *actor.PID, started bool) {
 		return
 	}
 	delete(r.busy, w.Id)
-	for len(r.queue) > 0 {
-		j := r.queue[0]
-		r.queue[0] = nil
-		r.queue = r.queue[1:]
-		if j.req.Reply.Done() {
-			continue // answered by its deadline while it waited
-		}
+	if j := r.dequeue(); j != nil {
 		r.run(c, w, j)
 		return
 	}

@@ -403,8 +403,8 @@ func (r *Registry) getStats(m *GetStats) {
 	m.Reply.Result(out)
 }
 
-// encodeStats encodes the VmStats of ids as a JSON list, each element as VmStats.MarshalJSON
-// writes it, into the registry's scratch buffer: valid until the next call.
+// encodeStats encodes the VmStats of ids as a JSON list, each element its Variant as
+// VmStats.MarshalJSON writes it, into the registry's scratch buffer: valid until the next call.
 func (r *Registry) encodeStats(ids []string, now time.Time) (jsonrpc.Encoded, error) {
 	if r.statsEnc == nil {
 		r.statsEnc = json.NewEncoder(&r.statsBuf)
@@ -413,15 +413,9 @@ func (r *Registry) encodeStats(ids []string, now time.Time) (jsonrpc.Encoded, er
 	b.Reset()
 	b.WriteByte('[')
 	for _, id := range ids {
-		s := r.stats(id, r.vms[id], now)
-		var v any
-		switch {
-		case s.Down != nil:
-			v = s.Down
-		case s.Running != nil:
-			v = s.Running
-		default:
-			return nil, fmt.Errorf("VM %s has no stats", id)
+		v, err := r.stats(id, r.vms[id], now).Variant()
+		if err != nil {
+			return nil, fmt.Errorf("VM %s: %w", id, err)
 		}
 		if err := r.statsEnc.Encode(v); err != nil {
 			return nil, err

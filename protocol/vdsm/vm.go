@@ -140,11 +140,20 @@ func (s VmStats) VMID() string {
 var errEmptyVmStats = errors.New("vdsm: VmStats has neither a running nor a down variant")
 
 func (s VmStats) MarshalJSON() ([]byte, error) {
+	v, err := s.Variant()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}
+
+// Variant is the variant that is set, the value that goes on the wire for s.
+func (s VmStats) Variant() (any, error) {
 	switch {
 	case s.Down != nil:
-		return json.Marshal(s.Down)
+		return s.Down, nil
 	case s.Running != nil:
-		return json.Marshal(s.Running)
+		return s.Running, nil
 	}
 	return nil, errEmptyVmStats
 }
