@@ -73,9 +73,9 @@ func (n node) attr(name string) string {
 }
 
 type domainHead struct {
-	XMLName  xml.Name
-	UUID     string `xml:"uuid"`
-	OS       struct {
+	XMLName xml.Name
+	UUID    string `xml:"uuid"`
+	OS      struct {
 		Type struct {
 			Arch string `xml:"arch,attr"`
 		} `xml:"type"`
