@@ -171,7 +171,7 @@ func Start(cfg Config) (*Agent, error) {
 		root.Send(a.registry, &vm.LibvirtBack{})
 	})
 	a.env = &api.Env{Root: root, Host: a.host, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
-	table := api.NewTable(append(api.HostVerbs(), api.VMVerbs()...)...)
+	table := api.NewTable(append(append(api.HostVerbs(), api.VMVerbs()...), api.EngineVerbs()...)...)
 	a.admission = router.NewAdmission(cfg.Workers + cfg.Queue)
 	a.router = root.Spawn(router.New(router.Config{
 		Workers: cfg.Workers, Queue: cfg.Queue, Deadline: cfg.Deadline, Deadlines: cfg.Deadlines,

@@ -96,6 +96,9 @@ func (a *vmActor) Receive(c actor.Context) {
 		}
 	case *resync:
 		a.resync(c, m.dom)
+	case *SetTicket:
+		a.h.taken()
+		a.setTicket(m)
 	case *SetDestroyOnRebootVerb:
 		a.h.taken()
 		a.step(c, SetDestroyOnReboot{})

@@ -129,3 +129,57 @@ func TestEngineInsecureVNCRefused(t *testing.T) {
 		t.Fatal("a refused VM is listed")
 	}
 }
+
+// The console verbs as the engine's SetVmTicketVDSCommand sends them. The test driver has no
+// device update, so the ticket itself is refused in libvirt's words, as VDSM passes them on; every
+// check VDSM makes before it reaches libvirt answers with VDSM's code and message. Only a QEMU
+// guest can show the password taking effect.
+func TestEngineConsoleTicket(t *testing.T) {
+	ta := startAgent(t)
+	next := events(t, ta)
+	c := ta.dial(t)
+	const id = "3f2c9a10-6b7d-4e8f-9a0b-1c2d3e4f5a6b"
+	if _, err := engineCreate(c, id, engineXML(t, "q35")); err != nil {
+		t.Fatalf("VM.create: %v", err)
+	}
+	waitEvent(t, next, id, "Powering up")
+
+	graphics := func(change func(map[string]any)) map[string]any {
+		p := map[string]any{
+			"deviceType": "graphics", "graphicsType": "vnc", "password": "s3cret", "ttl": 120,
+			"existingConnAction": "keep", "disconnectAction": "LOCK_SCREEN", "consoleDisconnectActionDelay": 0,
+			"params": map[string]any{"fips": "false"},
+		}
+		change(p)
+		return map[string]any{"vmID": id, "params": p}
+	}
+	noUpdate := "General Exception: ('this function is not supported by the connection driver: virDomainUpdateDeviceFlags',)"
+	for _, tc := range []struct {
+		name, method string
+		params       map[string]any
+		code         int
+		message      string
+	}{
+		{"updateDevice reaches libvirt", "VM.updateDevice", graphics(func(map[string]any) {}), 100, noUpdate},
+		{"setTicket reaches libvirt", "VM.setTicket", map[string]any{"vmID": id, "password": "s3cret", "ttl": 120, "existingConnAction": "disconnect", "params": map[string]any{}}, 100, noUpdate},
+		{"no device of that type", "VM.updateDevice", graphics(func(p map[string]any) { p["graphicsType"] = "spice" }), 56, "Failed to update device"},
+		{"no password", "VM.updateDevice", graphics(func(p map[string]any) { delete(p, "password") }), 100, `General Exception: ("'password'",)`},
+		{"fips neither true nor false", "VM.updateDevice", graphics(func(p map[string]any) { p["params"] = map[string]any{"fips": "yes"} }),
+			11, `Missing required parameter: {'reason': 'fips param should either be "true", "false" or non-existent'}`},
+		{"fips without a user", "VM.updateDevice", graphics(func(p map[string]any) { p["params"] = map[string]any{"fips": "true"} }),
+			100, "General Exception: ('FIPS mode requires vncUsername',)"},
+		{"no device type", "VM.updateDevice", map[string]any{"vmID": id, "params": map[string]any{"password": "s3cret"}},
+			11, "Missing required parameter: {'missing': ['deviceType'], 'params': {'password': '********'}}"},
+		{"a NIC", "VM.updateDevice", map[string]any{"vmID": id, "params": map[string]any{"deviceType": "interface", "alias": "ua-x"}}, 44, "Not implemented"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.Call(tc.method, tc.params)
+			if e, ok := err.(*client.Error); !ok || e.Code != tc.code || e.Message != tc.message {
+				t.Fatalf("%s: %v, want %d %s", tc.method, err, tc.code, tc.message)
+			}
+		})
+	}
+	if st := vmStatsOf(t, c, id); st["status"] != "Powering up" {
+		t.Fatalf("a refused ticket changed the VM: %v", st["status"])
+	}
+}
