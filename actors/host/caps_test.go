@@ -100,8 +100,9 @@ func TestBuildCapabilitiesFixture(t *testing.T) {
 }
 
 // With the test driver: libvirt's version raises the cluster levels and joins packages2, but
-// the test driver is not QEMU (no qemu-kvm), has no domain capabilities (no model_ flags; machines
-// are the stand-in of engine_facts.go) and its imaginary 16-CPU topology does not override the host's sysfs.
+// the test driver is not QEMU (no qemu-kvm), has no domain capabilities (no model_ flags; the
+// machines are engine_facts.go's stand-in) and its imaginary 16-CPU topology does not override
+// the host's sysfs.
 func TestBuildCapabilitiesFixtureWithTestDriver(t *testing.T) {
 	lv := openTestDriver(t)
 	c, err := BuildCapabilities(Sources{Root: string(fixture), Libvirt: lv, AgentVersion: "dev"}, "")
