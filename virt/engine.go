@@ -3,6 +3,7 @@ package virt
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"libvirt.org/go/libvirt"
@@ -14,7 +15,7 @@ type Network struct {
 	Bridge string
 }
 
-// Networks lists the libvirt networks, defined or running.
+// Networks lists the libvirt networks, defined or running, by name.
 func (c *Conn) Networks() ([]Network, error) {
 	if !c.up.Load() {
 		return nil, fmt.Errorf("list networks: %w", ErrDisconnected)
@@ -34,6 +35,8 @@ func (c *Conn) Networks() ([]Network, error) {
 		}
 		n.Free()
 	}
+	// libvirt lists them in no set order.
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
