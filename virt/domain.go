@@ -78,7 +78,12 @@ func (c *Conn) Start(uuid string, paused bool) (int, error) {
 	id := -1
 	err := c.withDomain("start", uuid, func(d *libvirt.Domain) error {
 		if err := d.CreateWithFlags(flags); err != nil {
-			return err
+			if !paused || !unsupportedFlags(err) {
+				return err
+			}
+			if err := startThenSuspend(d); err != nil {
+				return err
+			}
 		}
 		id = domainID(d)
 		return nil

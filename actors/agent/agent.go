@@ -157,6 +157,7 @@ func Start(cfg Config) (*Agent, error) {
 	a.registry = root.Spawn(vm.NewRegistry(vm.Config{
 		Libvirt: lv, Index: index, Broker: a.broker, Host: a.host, Ready: &a.ready, OnReady: func() { close(a.readyCh) }, Clock: clock,
 		StuckAfter: cfg.StuckAfter, Faults: cfg.Faults, Metrics: a.metrics, LastSample: lastSample, Log: cfg.Log.With().Str("actor", "vm").Logger(),
+		Engine: host.EngineHost(cfg.Root, lv),
 	}))
 	a.sampler = root.Spawn(actor.PropsFromProducer(vm.NewSampler(lv, a.registry, cfg.SampleInterval,
 		cfg.Log.With().Str("actor", "sampler").Logger()), actor.WithDispatcher(system.Dispatcher()),
@@ -170,7 +171,7 @@ func Start(cfg Config) (*Agent, error) {
 		root.Send(a.registry, &vm.LibvirtBack{})
 	})
 	a.env = &api.Env{Root: root, Host: a.host, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
-	table := api.NewTable(append(api.HostVerbs(), api.VMVerbs()...)...)
+	table := api.NewTable(append(append(api.HostVerbs(), api.VMVerbs()...), api.EngineVerbs()...)...)
 	a.admission = router.NewAdmission(cfg.Workers + cfg.Queue)
 	a.router = root.Spawn(router.New(router.Config{
 		Workers: cfg.Workers, Queue: cfg.Queue, Deadline: cfg.Deadline, Deadlines: cfg.Deadlines,

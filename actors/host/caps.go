@@ -83,7 +83,7 @@ func BuildCapabilities(src Sources, clientIface string) (vdsm.HostCapabilities, 
 		KernelArgs:           kernelArgs(r),
 		RealtimeKernel:       realtimeKernel(r),
 		NestedVirtualization: nestedVirtualization(r),
-		EmulatedMachines:     lv.dom.Machines,
+		EmulatedMachines:     emulatedMachines(lv),
 		ISCSIInitiatorName:   iqn,
 		HBAInventory:         readHBAInventory(r, iqn),
 

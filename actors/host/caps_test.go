@@ -100,8 +100,9 @@ func TestBuildCapabilitiesFixture(t *testing.T) {
 }
 
 // With the test driver: libvirt's version raises the cluster levels and joins packages2, but
-// the test driver is not QEMU (no qemu-kvm), has no domain capabilities (no model_ flags, no
-// machines) and its imaginary 16-CPU topology does not override the host's sysfs.
+// the test driver is not QEMU (no qemu-kvm), has no domain capabilities (no model_ flags; the
+// machines are engine_facts.go's stand-in) and its imaginary 16-CPU topology does not override
+// the host's sysfs.
 func TestBuildCapabilitiesFixtureWithTestDriver(t *testing.T) {
 	lv := openTestDriver(t)
 	c, err := BuildCapabilities(Sources{Root: string(fixture), Libvirt: lv, AgentVersion: "dev"}, "")
@@ -121,7 +122,7 @@ func TestBuildCapabilitiesFixtureWithTestDriver(t *testing.T) {
 	if c.CPUThreads != "4" || c.OnlineCPUs != "0,1,2,3" || len(c.NUMANodes) != 2 {
 		t.Errorf("topology from libvirt's imaginary host: %s %s %d", c.CPUThreads, c.OnlineCPUs, len(c.NUMANodes))
 	}
-	if strings.Contains(c.CPUFlags, "model_") || len(c.EmulatedMachines) != 0 {
+	if strings.Contains(c.CPUFlags, "model_") || !reflect.DeepEqual(c.EmulatedMachines, testDriverMachines) {
 		t.Errorf("flags %s machines %v", c.CPUFlags, c.EmulatedMachines)
 	}
 	if c.UUID != "4C4C4544-0038-4B10-8032-CAC04F4C4D32" {

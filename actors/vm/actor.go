@@ -26,6 +26,7 @@ type vmActor struct {
 	// announce: push its status once the agent is ready), or restarted after a panic (reread:
 	// whatever the first incarnation did, libvirt has the truth now).
 	xml      string
+	engine   *engineParams
 	rec      *Recovered
 	announce bool
 	reread   bool
@@ -95,6 +96,9 @@ func (a *vmActor) Receive(c actor.Context) {
 		}
 	case *resync:
 		a.resync(c, m.dom)
+	case *SetTicket:
+		a.h.taken()
+		a.setTicket(m)
 	case *SetDestroyOnRebootVerb:
 		a.h.taken()
 		a.step(c, SetDestroyOnReboot{})
@@ -138,8 +142,10 @@ func (a *vmActor) start(c actor.Context) {
 		a.step(c, StartFailed{Reason: vdsm.ExitReasonLibvirtStartFailed, Message: err.Error()})
 		return
 	}
-	a.step(c, StartSucceeded{})
+	// libvirt's XML reaches the registry before the status event does, so an engine that reads
+	// Host.dumpxmls on that event gets the domain as defined, not the request.
 	a.refreshXML(c)
+	a.step(c, StartSucceeded{})
 }
 
 // fromLibvirt reads the domain's state, XML and metadata afresh.
@@ -163,7 +169,7 @@ func (a *vmActor) fromLibvirt() *Recovered {
 	return &Recovered{State: state, Reason: reason, Meta: a.info.Meta}
 }
 
-func (a *vmActor) lvDefine() (string, error) { return a.lv.Define(a.xml) }
+func (a *vmActor) lvDefine() (string, error) { return a.defineEngine() }
 
 // call runs one libvirt call on this VM's domain. The whole turn it runs in is marked busy on
 // the handle (see busy), so a hung call shows to everyone who would queue behind it.

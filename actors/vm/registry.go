@@ -16,6 +16,7 @@ import (
 	"github.com/hostagent/hostagent/actors/host"
 	"github.com/hostagent/hostagent/actors/metrics"
 	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/engine/domxml"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
 	"github.com/hostagent/hostagent/protocol/stomp"
 	"github.com/hostagent/hostagent/protocol/vdsm"
@@ -36,6 +37,7 @@ type Config struct {
 	Faults     *supervisor.Injector
 	Metrics    *metrics.Metrics // VMs by status; nil: not counted
 	LastSample *atomic.Int64    // set to the arrival time (unix ns) of each bulk sample
+	Engine     domxml.Host      // the host's facts for resolving an engine's domain XML
 	Log        zerolog.Logger
 }
 
@@ -276,7 +278,11 @@ func (r *Registry) create(c actor.Context, m *Create) {
 		m.Reply.Error(vdsm.CodeVMExists, vdsm.Message(vdsm.CodeVMExists))
 		return
 	}
-	r.spawn(c, info.UUID, &vmActor{xml: xml, info: info})
+	eng, ok := r.engineCreate(m, xml)
+	if !ok {
+		return
+	}
+	r.spawn(c, info.UUID, &vmActor{xml: xml, info: info, engine: eng})
 	r.updateCounts(c)
 	now := time.Now()
 	m.Reply.Result(map[string]any{

@@ -1,0 +1,184 @@
+package vm
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/engine/domxml"
+	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/virt"
+)
+
+// engineParams is what VM.create brings besides the XML that the VM actor needs to resolve it.
+type engineParams struct {
+	host   domxml.Host // the host's fixed facts; its networks are read when the VM is defined
+	serial string      // vmParams.serial: the SMBIOS serial instead of the host's UUID
+}
+
+// engineCreate runs VDSM's checks on a VM.create before it is admitted, answering the request
+// itself when it refuses. VDSM refuses a VNC display without a password unless SASL is
+// configured; the agent has no SASL, so such a VM is refused here, as VDSM would refuse it.
+func (r *Registry) engineCreate(m *Create, xml string) (*engineParams, bool) {
+	res, err := domxml.Resolve(xml, domxml.Host{}, domxml.Request{})
+	if err != nil {
+		m.Reply.Error(vdsm.CodeGeneralException, vdsm.WithContext(vdsm.Message(vdsm.CodeGeneralException), "reason", err.Error()))
+		return nil, false
+	}
+	if res.InsecureVNC {
+		r.cfg.Log.Warn().Str("vm_id", res.UUID).Msg("VNC not secure: passwdValidTo empty or missing and SASL not configured")
+		m.Reply.Error(vdsm.CodeCannotCreateVM, vdsm.Message(vdsm.CodeCannotCreateVM))
+		return nil, false
+	}
+	p := &engineParams{host: r.cfg.Engine}
+	if raw, ok := m.Params["serial"]; ok {
+		_ = json.Unmarshal(raw, &p.serial) // a serial that is not a string is no serial
+	}
+	return p, true
+}
+
+// defineEngine resolves the domain XML against the host as VDSM does before it defines a
+// domain (domxml.Resolve), provides what the XML asks of the host, and defines the result.
+func (a *vmActor) defineEngine() (string, error) {
+	var p engineParams
+	if a.engine != nil {
+		p = *a.engine
+	}
+	h := p.host
+	nets, err := a.lv.Networks()
+	if err != nil {
+		// Without the list every display network falls back to listening on all addresses,
+		// which still starts the VM the engine asked for.
+		a.log.Warn().Err(err).Msg("listing libvirt networks for the display network")
+	}
+	for _, n := range nets {
+		h.Networks = append(h.Networks, n.Name)
+		if n.Bridge != "" {
+			h.Bridges = append(h.Bridges, n.Bridge)
+		}
+	}
+	if !strings.HasPrefix(a.lv.URI(), "test:") {
+		// The test driver's host is a file: the machine's own bridges are not on it.
+		h.Bridges = append(h.Bridges, linuxBridges()...)
+	}
+	res, err := domxml.Resolve(a.xml, h, domxml.Request{Serial: p.serial})
+	if err != nil {
+		return "", err
+	}
+	for _, ch := range res.Changes {
+		a.log.Info().Msg("engine XML: " + ch)
+	}
+	for _, n := range res.DisplayNetworks {
+		if err := a.lv.EnsureBridgeNetwork(n.Name, n.Bridge); err != nil {
+			return "", fmt.Errorf("display network: %w", err)
+		}
+	}
+	if res.DummyBridge && !strings.HasPrefix(a.lv.URI(), "test:") && !isBridge(domxml.DummyBridge) {
+		// VDSM makes this bridge when it is configured (vdsm-tool); without it libvirt refuses
+		// to start the NIC, and says so.
+		a.log.Warn().Msg("engine XML: a NIC is on " + domxml.DummyBridge + ", which this host does not have")
+	}
+	return a.lv.Define(res.XML)
+}
+
+// linuxBridges lists the host's bridges, the devices a display network can be made on.
+func linuxBridges() []string {
+	ms, _ := filepath.Glob("/sys/class/net/*/bridge")
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, filepath.Base(filepath.Dir(m)))
+	}
+	return out
+}
+
+func isBridge(name string) bool {
+	_, err := os.Stat(filepath.Join("/sys/class/net", name, "bridge"))
+	return err == nil
+}
+
+// SetTicket sets a console password: VM.setTicket (the first graphics device) or VM.updateDevice
+// with deviceType graphics (Update; the device of GraphicsType).
+type SetTicket struct {
+	Reply        *reply.Reply
+	Update       bool
+	GraphicsType string
+	Password     string
+	TTL          int64  // seconds; not positive: the device keeps its expiry
+	ConnAct      string // SPICE: what happens to a client already connected
+	// FIPS and VNCUsername are params.fips and params.vncUsername: on a FIPS host VDSM keeps VNC
+	// passwords in SASL instead.
+	FIPS        string
+	VNCUsername *string
+}
+
+func (m *SetTicket) Answer() *reply.Reply { return m.Reply }
+
+// setTicket is VDSM's _setTicketForGraphicDev: the device as libvirt has it, with the password
+// and its expiry set, given back to libvirt's device update. Errors are answered as VDSM answers
+// them; a libvirt refusal (the test driver has no device update) reaches the engine in libvirt's
+// words.
+func (a *vmActor) setTicket(m *SetTicket) {
+	var live string
+	if err := a.call(func(id string) (err error) { live, err = a.lv.SecureXML(id); return err }); err != nil {
+		a.fail(m.Reply, err)
+		return
+	}
+	dev, typ, err := domxml.TicketDevice(live, m.GraphicsType, domxml.Ticket{
+		Password: m.Password, ValidTo: domxml.ValidTo(time.Now(), m.TTL), Connected: m.ConnAct,
+	})
+	switch {
+	case errors.Is(err, domxml.ErrNoGraphics) && m.Update:
+		m.Reply.Error(vdsm.CodeUpdateDeviceFailed, vdsm.Message(vdsm.CodeUpdateDeviceFailed))
+		return
+	case errors.Is(err, domxml.ErrNoGraphics):
+		m.Reply.Error(vdsm.CodeSpiceTicket, vdsm.Message(vdsm.CodeSpiceTicket))
+		return
+	case err != nil:
+		e := vdsm.GeneralFailure(err.Error())
+		m.Reply.Error(e.Code, e.Message)
+		return
+	}
+	if typ == "vnc" {
+		if e := fipsRefusal(m); e != nil {
+			m.Reply.Error(e.Code, e.Message)
+			return
+		}
+	}
+	if err := a.call(func(id string) error { return a.lv.UpdateDevice(id, dev) }); err != nil {
+		var le *virt.LibvirtError
+		if errors.As(err, &le) {
+			e := vdsm.GeneralFailure(le.Msg)
+			m.Reply.Error(e.Code, e.Message)
+			return
+		}
+		a.fail(m.Reply, err)
+		return
+	}
+	a.log.Info().Str("graphics", typ).Int64("ttl", m.TTL).Msg("console ticket set")
+	if m.Update {
+		m.Reply.Result(map[string]any{})
+		return
+	}
+	m.Reply.Result(true)
+}
+
+// fipsRefusal is VDSM's check of params.fips for a VNC ticket. A FIPS ticket is a SASL password
+// for vncUsername, which this agent does not keep: it says so instead of setting a password the
+// VNC server would not ask for.
+func fipsRefusal(m *SetTicket) *vdsm.Error {
+	switch m.FIPS {
+	case "", "false":
+		return nil
+	case "true":
+		if m.VNCUsername == nil {
+			return vdsm.GeneralFailure("FIPS mode requires vncUsername")
+		}
+		return vdsm.GeneralFailure("FIPS mode VNC passwords (SASL) are not supported by this host")
+	}
+	return vdsm.ContextError(vdsm.CodeMissingParameter, "reason", `fips param should either be "true", "false" or non-existent`)
+}
