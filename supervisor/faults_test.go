@@ -7,9 +7,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/rs/zerolog"
-
-	"github.com/hostagent/hostagent/actors/system"
 )
 
 // Messages the injector tests send. %T prints them as "*supervisor.ping" and so on.
@@ -69,7 +66,7 @@ type injRig struct {
 // spawnTarget starts a target whose turns go through in.Middleware(kind).
 func spawnTarget(t *testing.T, in *Injector, kind string) *injRig {
 	t.Helper()
-	g := &injRig{t: t, sys: system.New(zerolog.Nop()), seen: make(chan string, 1024)}
+	g := &injRig{t: t, sys: newSystem(), seen: make(chan string, 1024)}
 	g.pid = g.sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor {
 		return &target{seen: g.seen}
 	}, actor.WithReceiverMiddleware(in.Middleware(kind))))
