@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"os/exec"
 	"slices"
 	"strings"
@@ -112,7 +113,8 @@ func reach(pkgs map[string]*pkg, p *pkg) map[string][]string {
 // brings libvirt in anywhere but virt/.
 func TestImportRules(t *testing.T) {
 	pkgs := listModule(t)
-	for _, p := range pkgs {
+	for _, path := range slices.Sorted(maps.Keys(pkgs)) {
+		p := pkgs[path]
 		if !within(p.ImportPath, libvirtOwner) {
 			for _, imp := range slices.Concat(p.Imports, p.TestImports, p.XTestImports) {
 				if imp == libvirtPkg || strings.HasPrefix(imp, libvirtPkg+"/") {
@@ -124,7 +126,9 @@ func TestImportRules(t *testing.T) {
 			if !within(p.ImportPath, l.part) {
 				continue
 			}
-			for dep, chain := range reach(pkgs, p) {
+			paths := reach(pkgs, p)
+			for _, dep := range slices.Sorted(maps.Keys(paths)) {
+				chain := paths[dep]
 				for _, f := range l.forbidden {
 					if within(dep, f) && !within(dep, l.part) {
 						t.Errorf("%s/ may not reach %s: %s", l.part, dep, strings.Join(chain, " -> "))
