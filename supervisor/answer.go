@@ -7,19 +7,36 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
-	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/pyrepr"
 )
 
+// Answer is a request's reply handle, as far as a panic needs it: the zero value means the
+// message carries no request, and Error answers one (false when it was answered already).
+type Answer interface {
+	comparable
+	Error(code int, message string) bool
+}
+
 // Answerable is a message that carries a request's reply handle.
-type Answerable interface {
-	Answer() *reply.Reply
+type Answerable[A Answer] interface {
+	Answer() A
+}
+
+// codeInternal is JSON-RPC's internal error, VDSM's answer to an exception nothing caught.
+const codeInternal = -32603
+
+// PanicMessage is the -32603 text for a panic in an actor of kind: VDSM's ContextException form,
+// the reason rendered as Python's repr of the exception's str.
+func PanicMessage(kind string, p any) string {
+	return "Internal JSON-RPC error: {'reason': " + pyrepr.Repr(fmt.Sprintf("panic in %s: %v", kind, p)) + "}"
 }
 
 // AnswerOnPanic makes a panicking actor answer the request it was handling (-32603) before the
 // panic goes on to its supervisor. protoactor never answers a request whose target panicked, so
 // without this the client would wait for ever. The stack is logged here, once, because
-// protoactor's own log line has none.
-func AnswerOnPanic(log zerolog.Logger, kind string) actor.ReceiverMiddleware {
+// protoactor's own log line has none. A is the reply handle type the actor's messages carry;
+// supervisor does not know it, so it stays below the actors that use it.
+func AnswerOnPanic[A Answer](log zerolog.Logger, kind string) actor.ReceiverMiddleware {
 	return func(next actor.ReceiverFunc) actor.ReceiverFunc {
 		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
 			defer func() {
@@ -27,8 +44,9 @@ func AnswerOnPanic(log zerolog.Logger, kind string) actor.ReceiverMiddleware {
 					ev := log.Error().Str("actor", kind).Str("pid", c.Self().Id).
 						Str("message", fmt.Sprintf("%T", env.Message)).Interface("panic", p).
 						Bytes("stack", debug.Stack())
-					if a, ok := env.Message.(Answerable); ok && a.Answer() != nil {
-						a.Answer().Error(-32603, fmt.Sprintf("Internal JSON-RPC error: {'reason': 'panic in %s: %v'}", kind, p))
+					var none A
+					if m, ok := env.Message.(Answerable[A]); ok && m.Answer() != none {
+						m.Answer().Error(codeInternal, PanicMessage(kind, p))
 					}
 					ev.Msg("actor panicked; restarting it")
 					panic(p)

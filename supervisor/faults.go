@@ -59,11 +59,19 @@ type Injector struct {
 	mu    sync.Mutex
 	rng   *rand.Rand
 	hits  atomic.Int64
+	// byKind counts hits per actor kind and action, under mu: a test proves each fault it planned
+	// really fired, and compares the count with the answers it caused.
+	byKind map[hitKey]int64
+}
+
+type hitKey struct {
+	kind   string
+	action Action
 }
 
 // NewInjector makes an injector with no rules.
 func NewInjector(seed uint64) *Injector {
-	in := &Injector{seed: seed, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	in := &Injector{seed: seed, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), byKind: map[hitKey]int64{}}
 	in.rules.Store(&[]Rule{})
 	return in
 }
@@ -73,6 +81,29 @@ func (in *Injector) Seed() uint64 { return in.seed }
 
 // Hits is how many faults have been injected.
 func (in *Injector) Hits() int64 { return in.hits.Load() }
+
+// HitsOf is how many faults of action a have been injected into actors of the given kind ("" for
+// any kind).
+func (in *Injector) HitsOf(kind string, a Action) int64 {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if kind != "" {
+		return in.byKind[hitKey{kind, a}]
+	}
+	var n int64
+	for k, v := range in.byKind {
+		if k.action == a {
+			n += v
+		}
+	}
+	return n
+}
+
+// InjectedPanic is the value a Panic rule panics with, for a message of type msgType (as %T
+// prints it) in an actor of the given kind: a test can tell the answer it causes from others.
+func InjectedPanic(kind, msgType string) string {
+	return fmt.Sprintf("injected fault: %s in %s", msgType, kind)
+}
 
 // Set replaces the rules in force.
 func (in *Injector) Set(rules ...Rule) {
@@ -118,6 +149,9 @@ func (in *Injector) match(kind string, msg any) *Rule {
 			continue
 		}
 		in.hits.Add(1)
+		in.mu.Lock()
+		in.byKind[hitKey{kind, r.Action}]++
+		in.mu.Unlock()
 		return r
 	}
 	return nil
@@ -140,7 +174,7 @@ func (in *Injector) Middleware(kind string) actor.ReceiverMiddleware {
 				}
 				switch r.Action {
 				case Panic:
-					panic(fmt.Sprintf("injected fault: %T in %s", env.Message, kind))
+					panic(InjectedPanic(kind, fmt.Sprintf("%T", env.Message)))
 				case Delay:
 					if r.Until != nil {
 						select {

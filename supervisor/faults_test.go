@@ -7,9 +7,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/rs/zerolog"
-
-	"github.com/hostagent/hostagent/actors/system"
 )
 
 // Messages the injector tests send. %T prints them as "*supervisor.ping" and so on.
@@ -69,7 +66,7 @@ type injRig struct {
 // spawnTarget starts a target whose turns go through in.Middleware(kind).
 func spawnTarget(t *testing.T, in *Injector, kind string) *injRig {
 	t.Helper()
-	g := &injRig{t: t, sys: system.New(zerolog.Nop()), seen: make(chan string, 1024)}
+	g := &injRig{t: t, sys: newSystem(), seen: make(chan string, 1024)}
 	g.pid = g.sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor {
 		return &target{seen: g.seen}
 	}, actor.WithReceiverMiddleware(in.Middleware(kind))))
@@ -402,4 +399,49 @@ func TestInjectorSeedReplays(t *testing.T) {
 			}
 		})
 	}
+}
+
+// HitsOf counts by actor kind and action; a kind's count does not leak into another's.
+func TestInjectorHitsOf(t *testing.T) {
+	in := NewInjector(1)
+	in.Set(
+		Rule{Kind: "worker", Message: "*supervisor.ping", Action: Drop, Times: 2},
+		Rule{Kind: "worker", Message: "*supervisor.pong", Action: Delay, Delay: 0},
+		Rule{Kind: "vm", Action: Drop},
+	)
+	g := spawnTarget(t, in, "worker")
+	defer g.stop()
+	for _, m := range []any{&ping{1}, &pong{2}, &ping{3}, &ping{4}, &pong{5}} {
+		g.sys.Root.Send(g.pid, m)
+	}
+	if got, want := g.through(), []string{"pong 2", "ping 4", "pong 5"}; !slices.Equal(got, want) {
+		t.Fatalf("target received %q, want %q", got, want)
+	}
+	for _, c := range []struct {
+		kind   string
+		action Action
+		want   int64
+	}{
+		{"worker", Drop, 2}, {"worker", Delay, 2}, {"worker", Panic, 0},
+		{"vm", Drop, 0}, {"", Drop, 2}, {"", Delay, 2},
+	} {
+		if got := in.HitsOf(c.kind, c.action); got != c.want {
+			t.Errorf("HitsOf(%q, %s) = %d, want %d", c.kind, c.action, got, c.want)
+		}
+	}
+}
+
+// A Panic rule panics with InjectedPanic's text, so a test can predict the answer it causes.
+func TestInjectedPanicText(t *testing.T) {
+	in := NewInjector(1)
+	in.Set(Rule{Kind: "worker", Action: Panic})
+	mw := in.Middleware("worker")(func(actor.ReceiverContext, *actor.MessageEnvelope) {
+		t.Error("the message reached the actor")
+	})
+	defer func() {
+		if p := recover(); p != InjectedPanic("worker", "*supervisor.ping") || p != "injected fault: *supervisor.ping in worker" {
+			t.Fatalf("panicked with %v", p)
+		}
+	}()
+	mw(nil, &actor.MessageEnvelope{Message: &ping{1}})
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/hostagent/hostagent/actors/conn"
 	"github.com/hostagent/hostagent/actors/host"
 	"github.com/hostagent/hostagent/actors/metrics"
+	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/actors/vm"
@@ -138,7 +139,7 @@ func Start(cfg Config) (*Agent, error) {
 		SampleInterval: cfg.SampleInterval, Log: cfg.Log.With().Str("actor", "host").Logger(),
 	}), actor.WithDispatcher(system.Dispatcher()),
 		actor.WithGuardian(&supervisor.Resume{Kind: "host", Log: cfg.Log, OnFailure: func() { a.metrics.Restarted("host") }}),
-		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic(cfg.Log, "host"), cfg.Faults.Middleware("host"))))
+		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic[*reply.Reply](cfg.Log, "host"), cfg.Faults.Middleware("host"))))
 	a.broker = root.Spawn(broker.New(cfg.Log))
 
 	clock, err := vm.SystemClock()

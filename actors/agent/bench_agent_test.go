@@ -17,7 +17,7 @@ import (
 	"github.com/hostagent/hostagent/actors/agent"
 	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/router"
-	"github.com/hostagent/hostagent/cmd/agent/baseline"
+	"github.com/hostagent/hostagent/bench/baseline"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
 	"github.com/hostagent/hostagent/protocol/stomp"
 )

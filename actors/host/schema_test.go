@@ -1,43 +1,83 @@
 package host
 
 import (
+	"bufio"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
-// JSON kinds as VDSM puts them on the wire: s string, n number, b bool, o object, a array.
-// The lists are vdsm-api.yml's required properties (no defaultvalue) plus what VDSM always
-// sends; where VDSM departs from the schema (vncEncrypted) the wire wins.
+// The key lists and JSON kinds the answers are checked against are VDSM's API schema, copied
+// into testdata/schema (one file per schema type, the source and its commit at the top), never
+// derived from this package's structs: a key the structs lose or misspell fails here.
 
-var capsKinds = map[string]string{
-	"bondings": "o", "autoNumaBalancing": "n", "netConfigDirty": "s", "nics": "o",
-	"emulatedMachines": "a", "cpuFlags": "s", "reservedMem": "s", "onlineCpus": "s",
-	"cpuTopology": "a", "cpuSpeed": "s", "software_version": "s", "vdsmToCpusAffinity": "a",
-	"vmTypes": "a", "hostdevPassthrough": "s", "rngSources": "a", "version_name": "s",
-	"numaNodes": "o", "memSize": "s", "supportedENGINEs": "a", "cpuModel": "s", "selinux": "o",
-	"networks": "o", "kvmEnabled": "s", "ISCSIInitiatorName": "s", "cpuThreads": "s",
-	"software_revision": "s", "bridges": "o", "guestOverhead": "s", "HBAInventory": "o",
-	"clusterLevels": "a", "cpuCores": "s", "cpuSockets": "s", "lastClientIface": "s", "uuid": "s",
-	"operatingSystem": "o", "vlans": "o", "supportsIPv6": "b", "nameservers": "a",
-	"numaNodeDistance": "o", "kdumpStatus": "n", "packages2": "o", "additionalFeatures": "a",
-	"vncEncrypted": "b",
-	// optional, but sent
-	"liveSnapshot": "s", "liveMerge": "s", "hooks": "o", "kernelArgs": "s", "realtimeKernel": "b",
-	"nestedVirtualization": "b", "hostedEngineDeployed": "b", "hugepages": "a", "backupEnabled": "b",
-	"fipsEnabled": "b", "tscFrequency": "s", "tscScaling": "b",
+const schemaDir = "../../testdata/schema"
+
+type schemaProp struct {
+	name     string
+	kind     string // as VDSM sends it: s string, n number, b bool, o object, a array
+	optional bool
 }
 
-var statsKinds = map[string]string{
-	"cpuUserVdsmd": "s", "swapTotal": "n", "incomingVmMigrations": "n", "cpuLoad": "s",
-	"ksmPages": "n", "memUsed": "s", "cpuIdle": "s", "txDropped": "s", "ksmState": "b",
-	"elapsedTime": "s", "netConfigDirty": "s", "vmActive": "n", "vmMigrating": "n", "network": "o",
-	"outgoingVmMigrations": "n", "cpuSys": "s", "dateTime": "s", "cpuStatistics": "o",
-	"swapFree": "n", "cpuUser": "s", "ksmCpu": "n", "numaNodeMemFree": "o", "momStatus": "s",
-	"memFree": "n", "memShared": "n", "storageDomains": "o", "vmCount": "n", "diskStats": "o",
-	"cpuSysVdsmd": "s", "haStats": "o", "thpState": "s", "rxDropped": "s", "anonHugePages": "s",
-	"ksmMergeAcrossNodes": "b",
-	// optional, but sent
-	"v2vJobs": "o", "multipathHealth": "o", "hugepages": "o",
+// loadSchema reads testdata/schema/<name>.txt.
+func loadSchema(t *testing.T, name string) []schemaProp {
+	t.Helper()
+	f, err := os.Open(filepath.Join(schemaDir, name+".txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var props []schemaProp
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fs := strings.Fields(line)
+		if len(fs) < 2 {
+			t.Fatalf("%s: bad line %q", name, line)
+		}
+		p := schemaProp{name: fs[0], kind: fs[1]}
+		for _, w := range fs[2:] {
+			switch {
+			case w == "optional":
+				p.optional = true
+			case strings.HasPrefix(w, "wire="):
+				p.kind = strings.TrimPrefix(w, "wire=")
+			case w == "extra":
+			default:
+				t.Fatalf("%s: bad word %q in %q", name, w, line)
+			}
+		}
+		props = append(props, p)
+	}
+	if err := sc.Err(); err != nil || len(props) == 0 {
+		t.Fatalf("%s: %v, %d properties", name, err, len(props))
+	}
+	return props
+}
+
+// loadEnum is the values of one enumeration in testdata/schema/enums.txt.
+func loadEnum(t *testing.T, name string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(schemaDir, "enums.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vals []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			vals = append(vals, v)
+		}
+	}
+	if len(vals) == 0 {
+		t.Fatalf("enum %s is not in enums.txt", name)
+	}
+	return vals
 }
 
 func kindOf(v any) string {
@@ -72,114 +112,129 @@ func toJSON(t *testing.T, v any) map[string]any {
 	return m
 }
 
-func checkKinds(t *testing.T, where string, m map[string]any, kinds map[string]string) {
+// checkType checks the object m against schema type typ: every required property is there, every
+// property there has its kind, and no key is sent that the schema (with VDSM's known extras) does
+// not name. alsoSent are optional properties this agent always sends, as VDSM does.
+func checkType(t *testing.T, where string, m any, typ string, alsoSent ...string) map[string]any {
 	t.Helper()
-	for k, want := range kinds {
-		v, ok := m[k]
+	obj, ok := m.(map[string]any)
+	if !ok {
+		t.Errorf("%s is %s, want an object (%s)", where, kindOf(m), typ)
+		return nil
+	}
+	props := loadSchema(t, typ)
+	known := map[string]bool{}
+	for _, p := range props {
+		known[p.name] = true
+		v, ok := obj[p.name]
 		if !ok {
-			t.Errorf("%s: %q missing", where, k)
+			if !p.optional || slices.Contains(alsoSent, p.name) {
+				t.Errorf("%s: %q missing (%s)", where, p.name, typ)
+			}
 			continue
 		}
-		if got := kindOf(v); got != want {
-			t.Errorf("%s: %q is %s (%v), want %s", where, k, got, v, want)
+		if got := kindOf(v); got != p.kind {
+			t.Errorf("%s: %q is %s (%v), want %s (%s)", where, p.name, got, v, p.kind, typ)
 		}
 	}
+	for _, k := range alsoSent {
+		if !known[k] {
+			t.Fatalf("%s: %q is not a property of %s", where, k, typ)
+		}
+	}
+	for k := range obj {
+		if !known[k] {
+			t.Errorf("%s: %q is not a property of %s", where, k, typ)
+		}
+	}
+	return obj
 }
 
-// checkEach applies checkKinds to every value of the object at m[key].
-func checkEach(t *testing.T, m map[string]any, key string, kinds map[string]string) {
+// checkEach applies checkType to every value of the object (a map in the schema) at m[key].
+func checkEach(t *testing.T, m map[string]any, key, typ string) {
 	t.Helper()
 	obj, _ := m[key].(map[string]any)
 	for name, v := range obj {
-		sub, ok := v.(map[string]any)
-		if !ok {
-			t.Errorf("%s.%s is %s", key, name, kindOf(v))
-			continue
-		}
-		checkKinds(t, key+"."+name, sub, kinds)
+		checkType(t, key+"."+name, v, typ)
 	}
 }
 
-var ipKinds = map[string]string{
-	"addr": "s", "netmask": "s", "gateway": "s", "ipv4addrs": "a", "ipv6addrs": "a",
-	"ipv6gateway": "s", "ipv4defaultroute": "b", "dhcpv4": "b", "dhcpv6": "b", "ipv6autoconf": "b",
+func checkEnum(t *testing.T, where string, v any, enum string) {
+	t.Helper()
+	s, _ := v.(string)
+	if !slices.Contains(loadEnum(t, enum), s) {
+		t.Errorf("%s: %v is not in the enum %s", where, v, enum)
+	}
 }
 
-func with(base map[string]string, extra map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range base {
-		out[k] = v
-	}
-	for k, v := range extra {
-		out[k] = v
-	}
-	return out
+// capsAlsoSent are optional VdsmCapabilities properties VDSM always sends (host/caps.py get),
+// so the engine may rely on them.
+var capsAlsoSent = []string{
+	"liveSnapshot", "liveMerge", "hooks", "kernelArgs", "realtimeKernel", "nestedVirtualization",
+	"hostedEngineDeployed", "hugepages", "backupEnabled", "fipsEnabled", "tscFrequency", "tscScaling",
 }
 
-// checkCapsWire checks a capabilities answer key by key and type by type, nested shapes
-// included.
+// checkCapsWire checks a capabilities answer against VdsmCapabilities, nested types included.
 func checkCapsWire(t *testing.T, caps any) map[string]any {
 	t.Helper()
-	m := toJSON(t, caps)
-	checkKinds(t, "caps", m, capsKinds)
-	checkEach(t, m, "nics", with(ipKinds, map[string]string{"hwaddr": "s", "speed": "n", "mtu": "s"}))
-	checkEach(t, m, "bridges", with(ipKinds, map[string]string{"mtu": "s", "ports": "a", "stp": "s", "opts": "o"}))
-	checkEach(t, m, "bondings", with(ipKinds, map[string]string{"hwaddr": "s", "mtu": "s", "slaves": "a", "active_slave": "s", "opts": "o"}))
-	checkEach(t, m, "vlans", with(ipKinds, map[string]string{"iface": "s", "vlanid": "n", "mtu": "s"}))
-	checkEach(t, m, "numaNodes", map[string]string{"totalMemory": "s", "cpus": "a", "hugepages": "o"})
-	checkEach(t, m, "packages2", map[string]string{"version": "s", "release": "s"})
+	m := checkType(t, "caps", toJSON(t, caps), "VdsmCapabilities", capsAlsoSent...)
+	if m == nil {
+		return nil
+	}
+	checkEach(t, m, "nics", "NetInfoNic")
+	checkEach(t, m, "bridges", "NetInfoBridgedNetwork")
+	checkEach(t, m, "bondings", "NetInfoBond")
+	checkEach(t, m, "vlans", "NetInfoVlan")
+	checkEach(t, m, "numaNodes", "NumaNode")
+	checkEach(t, m, "packages2", "SoftwarePackageInfo")
 	for _, n := range m["numaNodes"].(map[string]any) {
-		for size, hp := range n.(map[string]any)["hugepages"].(map[string]any) {
-			checkKinds(t, "numaNodes hugepages "+size, hp.(map[string]any), map[string]string{"totalPages": "s"})
-		}
+		checkEach(t, n.(map[string]any), "hugepages", "NumaNodeHugePages")
 	}
 	for i, c := range m["cpuTopology"].([]any) {
-		checkKinds(t, "cpuTopology", c.(map[string]any), map[string]string{"cpu_id": "n", "numa_cell_id": "n", "socket_id": "n", "die_id": "n", "core_id": "n"})
+		checkType(t, "cpuTopology", c, "CpuInfo")
 		if i > 512 {
 			break
 		}
 	}
-	checkKinds(t, "selinux", m["selinux"].(map[string]any), map[string]string{"mode": "s"})
-	checkKinds(t, "operatingSystem", m["operatingSystem"].(map[string]any), map[string]string{"name": "s", "version": "s", "release": "s", "pretty_name": "s"})
-	checkKinds(t, "HBAInventory", m["HBAInventory"].(map[string]any), map[string]string{"iSCSI": "a", "FC": "a"})
-	switch m["operatingSystem"].(map[string]any)["name"] {
-	case "RHEL", "Fedora", "Debian", "oVirt Node", "RHEV Hypervisor", "unknown":
-	default:
-		t.Errorf("operatingSystem.name %v is not in the OSName enum", m["operatingSystem"])
+	checkType(t, "selinux", m["selinux"], "SELinuxStatus")
+	checkType(t, "HBAInventory", m["HBAInventory"], "HbaInventory")
+	if os := checkType(t, "operatingSystem", m["operatingSystem"], "OsVersion"); os != nil {
+		checkEnum(t, "operatingSystem.name", os["name"], "OSName")
 	}
 	return m
 }
 
-// checkStatsWire checks a HostStats answer the same way.
+// checkStatsWire checks a Host.getStats answer against HostStats the same way.
 func checkStatsWire(t *testing.T, stats any) map[string]any {
 	t.Helper()
-	m := toJSON(t, stats)
-	checkKinds(t, "stats", m, statsKinds)
-	checkEach(t, m, "cpuStatistics", map[string]string{"nodeIndex": "n", "cpuUser": "s", "cpuSys": "s", "cpuIdle": "s"})
-	checkEach(t, m, "numaNodeMemFree", map[string]string{"memFree": "s", "memPercent": "n", "hugepages": "o"})
-	checkEach(t, m, "network", map[string]string{
-		"name": "s", "state": "s", "speed": "s", "rx": "s", "tx": "s", "rxErrors": "s",
-		"txErrors": "s", "rxDropped": "s", "txDropped": "s", "sampleTime": "n",
-	})
-	checkEach(t, m, "diskStats", map[string]string{"free": "s"})
-	checkEach(t, m, "hugepages", map[string]string{
-		"free_hugepages": "n", "nr_hugepages": "n", "nr_hugepages_mempolicy": "n",
-		"nr_overcommit_hugepages": "n", "resv_hugepages": "n", "surplus_hugepages": "n", "vm.free_hugepages": "n",
-	})
-	checkKinds(t, "haStats", m["haStats"].(map[string]any), map[string]string{
-		"configured": "b", "active": "b", "score": "n", "globalMaintenance": "b", "localMaintenance": "b",
-	})
-	for name, v := range m["network"].(map[string]any) {
-		switch s := v.(map[string]any)["state"]; s {
-		case "up", "down", "unknown":
-		default:
-			t.Errorf("network.%s.state %v is not in the enum", name, s)
-		}
+	m := checkType(t, "stats", toJSON(t, stats), "HostStats", "v2vJobs", "multipathHealth", "hugepages")
+	if m == nil {
+		return nil
 	}
-	switch m["thpState"] {
-	case "always", "madvise", "never":
-	default:
-		t.Errorf("thpState %v", m["thpState"])
+	checkEach(t, m, "cpuStatistics", "CpuCoreStats")
+	checkEach(t, m, "numaNodeMemFree", "NumaNodeMemoryStats")
+	for _, n := range m["numaNodeMemFree"].(map[string]any) {
+		checkEach(t, n.(map[string]any), "hugepages", "NumaNodeHugePagesStats")
+	}
+	checkEach(t, m, "network", "HostNetworkInterfaceStats")
+	checkEach(t, m, "diskStats", "PathStats")
+	checkType(t, "haStats", m["haStats"], "HostedEngineStatus")
+	for name, v := range m["network"].(map[string]any) {
+		checkEnum(t, "network."+name+".state", v.(map[string]any)["state"], "NetworkInterfaceState")
+	}
+	checkEnum(t, "thpState", m["thpState"], "THPStates")
+	checkEnum(t, "momStatus", m["momStatus"], "MOMStatus")
+	// hugepages is not in the schema; its members are the sysfs files VDSM reads for each page
+	// size (hugepages.py).
+	hp, _ := m["hugepages"].(map[string]any)
+	for size, v := range hp {
+		page, _ := v.(map[string]any)
+		for _, k := range []string{"free_hugepages", "nr_hugepages", "nr_hugepages_mempolicy",
+			"nr_overcommit_hugepages", "resv_hugepages", "surplus_hugepages", "vm.free_hugepages"} {
+			if kindOf(page[k]) != "n" {
+				t.Errorf("hugepages.%s.%s is %v, want a number", size, k, page[k])
+			}
+		}
 	}
 	return m
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
+	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/supervisor"
 )
 
@@ -19,7 +20,7 @@ type guard struct {
 
 func newGuard(log zerolog.Logger, kind string, faults *supervisor.Injector, receive func(actor.Context)) *guard {
 	inner := func(c actor.ReceiverContext, _ *actor.MessageEnvelope) { receive(c.(actor.Context)) }
-	return &guard{chain: supervisor.AnswerOnPanic(log, kind)(faults.Middleware(kind)(inner))}
+	return &guard{chain: supervisor.AnswerOnPanic[*reply.Reply](log, kind)(faults.Middleware(kind)(inner))}
 }
 
 func (g *guard) receive(c actor.Context) {

@@ -15,6 +15,7 @@ import (
 	"github.com/hostagent/hostagent/actors/broker"
 	"github.com/hostagent/hostagent/actors/host"
 	"github.com/hostagent/hostagent/actors/metrics"
+	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/engine/domxml"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
@@ -86,7 +87,7 @@ func NewRegistry(cfg Config) *actor.Props {
 		actor.WithSupervisor(vms),
 		actor.WithGuardian(&supervisor.Resume{Kind: "registry", Log: cfg.Log, OnFailure: count("registry")}),
 		actor.WithDispatcher(system.Dispatcher()),
-		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic(cfg.Log, "registry"), cfg.Faults.Middleware("registry")))
+		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic[*reply.Reply](cfg.Log, "registry"), cfg.Faults.Middleware("registry")))
 }
 
 func (r *Registry) Receive(c actor.Context) {
@@ -157,7 +158,7 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 		return &fresh
 	}
 	props := r.props.Clone(actor.WithProducer(producer), actor.WithReceiverMiddleware(
-		busy(h), supervisor.AnswerOnPanic(r.cfg.Log, "vm"), r.cfg.Faults.Middleware("vm")))
+		busy(h), supervisor.AnswerOnPanic[*reply.Reply](r.cfg.Log, "vm"), r.cfg.Faults.Middleware("vm")))
 	// Never the name of an earlier actor: a VM destroyed and created again with the same UUID (as
 	// the engine does on a restart) would get its predecessor's PID, and the predecessor's
 	// Terminated would then be taken for the new actor's death.

@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"libvirt.org/go/libvirt"
-
 	"github.com/hostagent/hostagent/cmd/agent/client"
 	"github.com/hostagent/hostagent/virt"
 )
@@ -41,11 +39,11 @@ func libvirtdURI(t *testing.T) string {
 // SetKeepAlive), so it survives a frozen daemon. Open it after an agent has started: the agent
 // registers libvirt's event loop, which must come before the first remote connection that wants
 // keepalive.
-func libvirtdHold(t *testing.T, uri string) *libvirt.Connect {
+func libvirtdHold(t *testing.T, uri string) *virt.Inspector {
 	t.Helper()
-	hold, err := libvirt.NewConnect(uri)
+	hold, err := virt.Inspect(uri)
 	if err != nil {
-		t.Fatalf("connect to libvirtd at %s: %v", uri, err)
+		t.Fatalf("libvirtd: %v", err)
 	}
 	t.Cleanup(func() { hold.Close() })
 	return hold
@@ -53,22 +51,13 @@ func libvirtdHold(t *testing.T, uri string) *libvirt.Connect {
 
 // libvirtdDomain is how libvirt, seen through the test's own connection, has the domain: its id
 // (a new one each time the domain boots) and its state.
-func libvirtdDomain(t *testing.T, hold *libvirt.Connect, uuid string) (uint, libvirt.DomainState) {
+func libvirtdDomain(t *testing.T, hold *virt.Inspector, uuid string) (uint, int) {
 	t.Helper()
-	d, err := hold.LookupDomainByUUIDString(uuid)
+	d, err := hold.Domain(uuid)
 	if err != nil {
-		t.Fatalf("lookup %s in libvirtd: %v", uuid, err)
+		t.Fatalf("libvirtd: %v", err)
 	}
-	defer d.Free()
-	id, err := d.GetID()
-	if err != nil {
-		t.Fatalf("domain id of %s: %v", uuid, err)
-	}
-	st, _, err := d.GetState()
-	if err != nil {
-		t.Fatalf("domain state of %s: %v", uuid, err)
-	}
-	return id, st
+	return d.ID, d.State
 }
 
 // libvirtdElapsed reads VM.getStats' elapsedTime, in seconds.
@@ -151,7 +140,7 @@ func TestLibvirtdRecoveryAfterAgentRestart(t *testing.T) {
 	before := libvirtdElapsed(t, c, up)
 	upID, upState := libvirtdDomain(t, hold, up)
 	pausedID, pausedState := libvirtdDomain(t, hold, paused)
-	if upState != libvirt.DOMAIN_RUNNING || pausedState != libvirt.DOMAIN_PAUSED {
+	if upState != virt.StateRunning || pausedState != virt.StatePaused {
 		t.Fatalf("libvirtd has the VMs in states %d and %d, want running and paused", upState, pausedState)
 	}
 	c.Close()
@@ -170,10 +159,10 @@ func TestLibvirtdRecoveryAfterAgentRestart(t *testing.T) {
 	if after := libvirtdElapsed(t, c2, up); after < before {
 		t.Fatalf("elapsedTime restarted: %d s before the agent restart, %d s after", before, after)
 	}
-	if id, st := libvirtdDomain(t, hold, up); id != upID || st != libvirt.DOMAIN_RUNNING {
+	if id, st := libvirtdDomain(t, hold, up); id != upID || st != virt.StateRunning {
 		t.Fatalf("running VM after recovery: domain id %d (was %d), state %d", id, upID, st)
 	}
-	if id, st := libvirtdDomain(t, hold, paused); id != pausedID || st != libvirt.DOMAIN_PAUSED {
+	if id, st := libvirtdDomain(t, hold, paused); id != pausedID || st != virt.StatePaused {
 		t.Fatalf("paused VM after recovery: domain id %d (was %d), state %d", id, pausedID, st)
 	}
 	// The recovered VMs are the new agent's to drive.
@@ -246,7 +235,7 @@ func TestLibvirtdHungDaemon(t *testing.T) {
 	if s := vmStatsOf(t, c, id)["status"]; s != "Up" && s != "Powering up" {
 		t.Fatalf("VM after the reconnect: status %v", s)
 	}
-	if got, st := libvirtdDomain(t, hold, id); got != domID || st != libvirt.DOMAIN_RUNNING {
+	if got, st := libvirtdDomain(t, hold, id); got != domID || st != virt.StateRunning {
 		t.Fatalf("VM after the reconnect: domain id %d (was %d), state %d", got, domID, st)
 	}
 	// Events flow again: they were registered anew on the new connection.

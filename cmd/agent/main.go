@@ -27,7 +27,7 @@ func main() {
 	case "call":
 		code = call(os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
 	case "bench":
-		code = bench(os.Args[2:], os.Stdout, os.Stderr)
+		code = benchCommand(os.Args[2:], os.Stdout, os.Stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 	default:

@@ -26,9 +26,8 @@ import (
 	"testing"
 	"time"
 
-	"libvirt.org/go/libvirt"
-
 	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/virt"
 )
 
 const (
@@ -42,7 +41,7 @@ const (
 
 type qemuLane struct {
 	guest, domainType, restart string
-	hold                       *libvirt.Connect
+	hold                       *virt.Inspector
 }
 
 // qemuEnv is the lane's setup, or skips the test outside the lane.
@@ -74,11 +73,11 @@ func (q *qemuLane) agent(t *testing.T) *testAgent {
 
 // connect opens the test's own libvirt connection, to look at domains behind the agent's back. Open
 // it after an agent has started (the agent registers libvirt's event loop first).
-func (q *qemuLane) connect(t *testing.T) *libvirt.Connect {
+func (q *qemuLane) connect(t *testing.T) *virt.Inspector {
 	t.Helper()
-	c, err := libvirt.NewConnect(qemuURI)
+	c, err := virt.Inspect(qemuURI)
 	if err != nil {
-		t.Fatalf("connect to %s: %v", qemuURI, err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
@@ -115,24 +114,21 @@ func (q *qemuLane) create(t *testing.T, c *client.Client, name, id, cmdline stri
 
 // remove destroys and undefines the guest if it is still there: a failed test leaves nothing.
 func (q *qemuLane) remove(t *testing.T, g *qemuGuest) {
-	c, err := libvirt.NewConnect(qemuURI)
+	c, err := virt.Inspect(qemuURI)
 	if err != nil {
 		t.Errorf("cleanup of %s: %v", g.name, err)
 		return
 	}
 	defer c.Close()
-	d, err := c.LookupDomainByUUIDString(g.id)
+	destroyed, undefined, err := c.Remove(g.id)
+	if destroyed {
+		t.Logf("cleanup: destroyed %s, left running", g.name)
+	}
+	if undefined {
+		t.Logf("cleanup: undefined %s, left defined", g.name)
+	}
 	if err != nil {
-		return
-	}
-	defer d.Free()
-	if active, _ := d.IsActive(); active {
-		t.Logf("cleanup: destroying %s, left running", g.name)
-		d.Destroy()
-	}
-	if persistent, _ := d.IsPersistent(); persistent {
-		t.Logf("cleanup: undefining %s, left defined", g.name)
-		d.Undefine()
+		t.Errorf("cleanup of %s: %v", g.name, err)
 	}
 }
 
@@ -155,35 +151,26 @@ func (g *qemuGuest) waitLog(t *testing.T, marker string, n int) {
 }
 
 // domain is the guest as libvirt has it, through the test's own connection.
-func (q *qemuLane) domain(t *testing.T, g *qemuGuest) (id uint, state libvirt.DomainState, reason int, persistent bool) {
+func (q *qemuLane) domain(t *testing.T, g *qemuGuest) (id uint, state, reason int, persistent bool) {
 	t.Helper()
-	d, err := q.hold.LookupDomainByUUIDString(g.id)
+	d, err := q.hold.Domain(g.id)
 	if err != nil {
-		t.Fatalf("lookup %s: %v", g.name, err)
+		t.Fatalf("%s: %v", g.name, err)
 	}
-	defer d.Free()
-	id, _ = d.GetID()
-	st, r, err := d.GetState()
-	if err != nil {
-		t.Fatalf("state of %s: %v", g.name, err)
-	}
-	persistent, _ = d.IsPersistent()
-	return id, st, r, persistent
+	return d.ID, d.State, d.Reason, d.Persistent
 }
 
 // gone reports whether libvirt no longer knows the guest (destroyed and undefined).
 func (q *qemuLane) gone(t *testing.T, g *qemuGuest) bool {
 	t.Helper()
-	d, err := q.hold.LookupDomainByUUIDString(g.id)
+	_, err := q.hold.Domain(g.id)
 	if err == nil {
-		d.Free()
 		return false
 	}
-	var lerr libvirt.Error
-	if errors.As(err, &lerr) && lerr.Code == libvirt.ERR_NO_DOMAIN {
+	if errors.Is(err, virt.ErrNoDomain) {
 		return true
 	}
-	t.Fatalf("lookup %s: %v", g.name, err)
+	t.Fatalf("%s: %v", g.name, err)
 	return false
 }
 
@@ -224,7 +211,7 @@ func TestQEMULifecycle(t *testing.T) {
 	c := ta.dial(t)
 	g := q.create(t, c, "life", "c0c0c0c0-0000-4000-8000-000000000001", "")
 	waitEvent(t, next, g.id, "Powering up")
-	if _, st, _, persistent := q.domain(t, g); st != libvirt.DOMAIN_RUNNING || !persistent {
+	if _, st, _, persistent := q.domain(t, g); st != virt.StateRunning || !persistent {
 		t.Fatalf("libvirt has %s in state %d, persistent %v; want running and defined", g.name, st, persistent)
 	}
 	// A sample while the guest boots (a busy vCPU), the next once it is in userspace.
@@ -274,14 +261,14 @@ func TestQEMULifecycle(t *testing.T) {
 		t.Fatalf("VM.pause: %s %v", res, err)
 	}
 	waitEvent(t, next, g.id, "Paused")
-	if _, st, _, _ := q.domain(t, g); st != libvirt.DOMAIN_PAUSED {
+	if _, st, _, _ := q.domain(t, g); st != virt.StatePaused {
 		t.Fatalf("after VM.pause libvirt has state %d", st)
 	}
 	if _, err := c.Call("VM.cont", map[string]any{"vmID": g.id}); err != nil {
 		t.Fatalf("VM.cont: %v", err)
 	}
 	waitEvent(t, next, g.id, "Up", "Powering up")
-	if _, st, _, _ := q.domain(t, g); st != libvirt.DOMAIN_RUNNING {
+	if _, st, _, _ := q.domain(t, g); st != virt.StateRunning {
 		t.Fatalf("after VM.cont libvirt has state %d", st)
 	}
 
@@ -306,7 +293,7 @@ func TestQEMULifecycle(t *testing.T) {
 	if !strings.Contains(g.log(t), guestPowerOff) {
 		t.Fatalf("the guest did not power itself off; its console:\n%s", g.log(t))
 	}
-	if _, st, reason, persistent := q.domain(t, g); st != libvirt.DOMAIN_SHUTOFF || reason != int(libvirt.DOMAIN_SHUTOFF_SHUTDOWN) || !persistent {
+	if _, st, reason, persistent := q.domain(t, g); st != virt.StateShutoff || reason != virt.ShutoffShutdown || !persistent {
 		t.Fatalf("after the guest's power-off libvirt has state %d reason %d persistent %v", st, reason, persistent)
 	}
 	if res, err := c.Call("VM.destroy", map[string]any{"vmID": g.id}); err != nil || string(res) != "true" {
@@ -350,7 +337,7 @@ func TestQEMUForcedShutdown(t *testing.T) {
 	if down["exitReason"] != float64(6) || down["exitMessage"] != "Admin shut down from the engine" {
 		t.Fatalf("Down after the forced shutdown: %v", down)
 	}
-	if _, st, reason, _ := q.domain(t, g); st != libvirt.DOMAIN_SHUTOFF || reason != int(libvirt.DOMAIN_SHUTOFF_DESTROYED) {
+	if _, st, reason, _ := q.domain(t, g); st != virt.StateShutoff || reason != virt.ShutoffDestroyed {
 		t.Fatalf("after the forced shutdown libvirt has state %d reason %d, want shut off (destroyed)", st, reason)
 	}
 	if strings.Contains(g.log(t), guestPowerOff) {
@@ -429,7 +416,7 @@ func TestQEMURecoveryAndLibvirtdRestart(t *testing.T) {
 		if e := libvirtdElapsed(t, c2, g.id); e < before[g.id] {
 			t.Fatalf("recovered %s: elapsedTime %d s, was %d s before the agent restart", g.name, e, before[g.id])
 		}
-		if id, st, _, _ := q.domain(t, g); id != domIDs[g.id] || st != libvirt.DOMAIN_RUNNING || qemuPID(t, g) != pids[g.id] {
+		if id, st, _, _ := q.domain(t, g); id != domIDs[g.id] || st != virt.StateRunning || qemuPID(t, g) != pids[g.id] {
 			t.Fatalf("recovered %s: domain %d state %d pid %d; was domain %d pid %d", g.name, id, st, qemuPID(t, g), domIDs[g.id], pids[g.id])
 		}
 		if n := strings.Count(g.log(t), guestUp); n != 1 {
