@@ -58,6 +58,7 @@ func (a *Actor) Receive(c actor.Context) {
 			m.Reply.Error(vdsm.CodeGeneralException, vdsm.WithContext(vdsm.Message(vdsm.CodeGeneralException), "reason", err.Error()))
 			return
 		}
+		ApplyNetworkReport(&caps, m.Networks)
 		m.Reply.Result(caps)
 	case *GetStats:
 		m.Reply.Result(a.sampler.Stats(a.counts, time.Now()))

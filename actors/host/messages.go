@@ -11,6 +11,7 @@ import (
 type GetCapabilities struct {
 	Reply       *reply.Reply
 	ClientIface string
+	Networks    *NetworkReport // from the network actor; nil when it manages none
 }
 
 // GetStats asks for HostStats from the latest samples.
