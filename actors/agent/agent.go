@@ -110,6 +110,7 @@ type Agent struct {
 	router    *actor.PID
 	broker    *actor.PID
 	host      *actor.PID
+	net       *actor.PID // nil unless cfg.ManageNetworks
 	registry  *actor.PID
 	sampler   *actor.PID
 	env       *api.Env
@@ -157,9 +158,8 @@ func Start(cfg Config) (*Agent, error) {
 		actor.WithGuardian(&supervisor.Resume{Kind: "host", Log: cfg.Log, OnFailure: func() { a.metrics.Restarted("host") }}),
 		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic(cfg.Log, "host"), cfg.Faults.Middleware("host"))))
 	a.broker = root.Spawn(broker.New(cfg.Log))
-	var netPID *actor.PID
 	if cfg.ManageNetworks {
-		netPID = root.Spawn(actor.PropsFromProducer(netact.New(netact.Config{
+		a.net = root.Spawn(actor.PropsFromProducer(netact.New(netact.Config{
 			Namespace: cfg.NetNamespace, StateDir: cfg.NetStateDir, Host: a.host, Log: cfg.Log.With().Str("actor", "net").Logger(),
 		}), actor.WithDispatcher(system.Dispatcher()),
 			actor.WithGuardian(&supervisor.Resume{Kind: "net", Log: cfg.Log, OnFailure: func() { a.metrics.Restarted("net") }}),
@@ -194,7 +194,7 @@ func Start(cfg Config) (*Agent, error) {
 		a.metrics.Libvirt.Set(1)
 		root.Send(a.registry, &vm.LibvirtBack{})
 	})
-	a.env = &api.Env{Root: root, Host: a.host, Net: netPID, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
+	a.env = &api.Env{Root: root, Host: a.host, Net: a.net, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
 	table := api.NewTable(append(append(api.HostVerbs(), api.NetVerbs()...), api.VMVerbs()...)...)
 	a.admission = router.NewAdmission(cfg.Workers + cfg.Queue)
 	a.router = root.Spawn(router.New(router.Config{
@@ -307,6 +307,9 @@ func (a *Agent) shutdown(grace time.Duration) error {
 	a.listener.CloseAll(5 * time.Second)
 	a.stopActor(a.sampler)
 	a.stopActor(a.registry)
+	if a.net != nil {
+		a.stopActor(a.net) // before the host actor it forwards capabilities to
+	}
 	a.stopActor(a.host)
 	a.stopActor(a.broker)
 	a.cleanup()
