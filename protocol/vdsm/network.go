@@ -28,7 +28,10 @@ func NetError(code int, format string, args ...any) *Error {
 }
 
 // Texts of lib/vdsm/network validators and canonicalize.py. Where VDSM formats a value with %r
-// the caller passes PyRepr(value).
+// the caller passes PyRepr(value). Three are this agent's own: MsgNetSharedDevice keeps VDSM's
+// first sentence but names the device and networks instead of dumping Python reprs of the whole
+// kernel config; MsgNetUnsupportedSwitch and MsgNetUnsupportedBootProt refuse what VDSM would do
+// (OVS, DHCP) and this agent cannot, rather than saying yes and leaving the host without it.
 const (
 	MsgNetRemoveWithAttrs     = "Cannot specify any attribute when removing (except custom))."
 	MsgNetRemoveMissing       = "Cannot delete network %s: It doesn't exist in the system"
@@ -56,7 +59,6 @@ const (
 	MsgNetVLANNoSouthbound    = "%s: vlan device requires southbound device"
 	MsgNetBadBondNames        = "bad bond name(s): %s"
 	MsgNetBondNoNICs          = "%s: Must specify nics for bonding"
-	MsgNetBondMissingNICs     = "Missing nics attribute"
 	MsgNetNoSuchBond          = "Bond %s does not exist"
 	MsgNetBondParseOptions    = "Error parsing bonding options: %s"
 	MsgNetBondBadOption       = "%s is not a valid bonding option"
