@@ -231,6 +231,9 @@ func validateBonds(cur Current, req Request) error {
 				return err
 			}
 		}
+		if running, ok := cur.Bonds[b.Name]; ok && running.Options != b.Options {
+			return vdsm.NetError(vdsm.CodeNetBadBonding, vdsm.MsgNetBondOptionsChange, b.Name, vdsm.PyRepr(running.Options), vdsm.PyRepr(b.Options))
+		}
 	}
 	return nil
 }

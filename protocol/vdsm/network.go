@@ -28,10 +28,11 @@ func NetError(code int, format string, args ...any) *Error {
 }
 
 // Texts of lib/vdsm/network validators and canonicalize.py. Where VDSM formats a value with %r
-// the caller passes PyRepr(value). Three are this agent's own: MsgNetSharedDevice keeps VDSM's
+// the caller passes PyRepr(value). Four are this agent's own: MsgNetSharedDevice keeps VDSM's
 // first sentence but names the device and networks instead of dumping Python reprs of the whole
-// kernel config; MsgNetUnsupportedSwitch and MsgNetUnsupportedBootProt refuse what VDSM would do
-// (OVS, DHCP) and this agent cannot, rather than saying yes and leaving the host without it.
+// kernel config; MsgNetUnsupportedSwitch, MsgNetUnsupportedBootProt and MsgNetBondOptionsChange
+// refuse what VDSM would do (OVS, DHCP, changing a live bond's options) and this agent cannot,
+// rather than saying yes and leaving the host without it.
 const (
 	MsgNetRemoveWithAttrs     = "Cannot specify any attribute when removing (except custom))."
 	MsgNetRemoveMissing       = "Cannot delete network %s: It doesn't exist in the system"
@@ -65,5 +66,6 @@ const (
 	MsgNetBondUsed            = "Cannot remove bonding %s: used by network (%s)."
 	MsgNetConnectivityFailed  = "connectivity check failed"
 	MsgNetUnsupportedSwitch   = "switch type %s is not supported by this host"
+	MsgNetBondOptionsChange   = "bond %s: changing the options of an existing bond (%s to %s) is not supported by this host; remove it and create it again"
 	MsgNetUnsupportedBootProt = "%s: dynamic address configuration (%s) is not supported by this host"
 )
