@@ -71,6 +71,8 @@ func TestNetworkVerbsNotImplementedWithoutManagement(t *testing.T) {
 	mustContain(t, next(t, answers), `"error":{"code":44,"message":"Not implemented"}`)
 	request(t, a, answers, 2, "Host.confirmConnectivity", map[string]any{})
 	mustContain(t, next(t, answers), `"result":true`)
+	request(t, a, answers, 3, "Host.getNetworkCapabilities", map[string]any{})
+	mustContain(t, next(t, answers), `"error":{"code":44,"message":"Not implemented"}`)
 }
 
 func TestNetworkVerbsInNamespace(t *testing.T) {
@@ -138,6 +140,11 @@ func TestNetworkVerbsInNamespace(t *testing.T) {
 
 	request(t, a, answers, 2, "Host.setSafeNetworkConfig", map[string]any{})
 	mustContain(t, next(t, answers), `"id":2,"result":true`)
+	request(t, a, answers, 5, "Host.getNetworkCapabilities", map[string]any{})
+	caps := next(t, answers)
+	for _, key := range []string{`"networks":`, `"bridges":`, `"nics":`, `"bondings":`, `"vlans":`, `"netConfigDirty":"False"`} {
+		mustContain(t, caps, key)
+	}
 	request(t, a, answers, 3, "Host.setupNetworks", map[string]any{
 		"networks": map[string]any{"vmnet": map[string]any{"nic": "eth9"}}, "bondings": map[string]any{}, "options": map[string]any{}})
 	mustContain(t, next(t, answers), `"id":3,"error":{"code":23,"message":"Nic eth9 does not exist"}`)

@@ -13,6 +13,7 @@ func NetVerbs() []Verb {
 	return []Verb{
 		{Name: "Host.setupNetworks", Run: setupNetworks},
 		{Name: "Host.setSafeNetworkConfig", Run: toNet(func(c *Call) any { return &net.SetSafeNetworkConfig{Reply: c.Reply} })},
+		{Name: "Host.getNetworkCapabilities", Run: toNet(func(c *Call) any { return &net.GetNetworkCapabilities{Reply: c.Reply} })},
 	}
 }
 

@@ -60,6 +60,8 @@ func (a *Actor) Receive(c actor.Context) {
 		}
 		ApplyNetworkReport(&caps, m.Networks)
 		m.Reply.Result(caps)
+	case *GetNetworkCapabilities:
+		m.Reply.Result(buildNetworkCapabilities(fsRoot(a.cfg.Root), m.Networks))
 	case *GetStats:
 		m.Reply.Result(a.sampler.Stats(a.counts, time.Now()))
 	case *GetHardwareInfo:

@@ -276,3 +276,25 @@ func readNameservers(r fsRoot) []string {
 	}
 	return out
 }
+
+// NetworkCapabilities is Host.getNetworkCapabilities' answer: the network part of the
+// capabilities (VDSM's network_caps plus netConfigDirty), read without asking libvirt.
+type NetworkCapabilities struct {
+	Networks       map[string]vdsm.NetInfoNetwork `json:"networks"`
+	Bridges        map[string]vdsm.NetInfoBridge  `json:"bridges"`
+	NICs           map[string]vdsm.NetInfoNIC     `json:"nics"`
+	Bondings       map[string]vdsm.NetInfoBond    `json:"bondings"`
+	VLANs          map[string]vdsm.NetInfoVLAN    `json:"vlans"`
+	Nameservers    []string                       `json:"nameservers"`
+	SupportsIPv6   bool                           `json:"supportsIPv6"`
+	NetConfigDirty string                         `json:"netConfigDirty"`
+}
+
+func buildNetworkCapabilities(r fsRoot, rep *NetworkReport) NetworkCapabilities {
+	nc := readNetCaps(r, hostAddrs(r))
+	c := vdsm.HostCapabilities{Networks: nc.Networks, Bridges: nc.Bridges, NICs: nc.NICs, Bondings: nc.Bondings,
+		VLANs: nc.VLANs, NetConfigDirty: "False"}
+	ApplyNetworkReport(&c, rep)
+	return NetworkCapabilities{Networks: c.Networks, Bridges: c.Bridges, NICs: c.NICs, Bondings: c.Bondings,
+		VLANs: c.VLANs, Nameservers: nc.Nameservers, SupportsIPv6: nc.SupportsIPv6, NetConfigDirty: c.NetConfigDirty}
+}

@@ -58,3 +58,12 @@ func TestFakeNICsReported(t *testing.T) {
 		}
 	}
 }
+
+func TestNetworkCapabilities(t *testing.T) {
+	nc := buildNetworkCapabilities(fixture, &NetworkReport{Networks: map[string]ConfiguredNetwork{
+		"ovirtmgmt": {Bridged: true, Device: "ovirtmgmt", MTU: 1500},
+	}})
+	if _, ok := nc.Networks["ovirtmgmt"]; !ok || nc.NetConfigDirty != "False" || len(nc.NICs) != 3 || len(nc.Bridges) != 1 {
+		t.Errorf("network caps = %+v", nc)
+	}
+}

@@ -104,6 +104,8 @@ func (a *Actor) Receive(c actor.Context) {
 		m.Reply.Result(true)
 	case *GetCapabilities:
 		c.Send(a.cfg.Host, &host.GetCapabilities{Reply: m.Reply, ClientIface: m.ClientIface, Networks: a.report()})
+	case *GetNetworkCapabilities:
+		c.Send(a.cfg.Host, &host.GetNetworkCapabilities{Reply: m.Reply, Networks: a.report()})
 	}
 }
 

@@ -29,10 +29,15 @@ type GetCapabilities struct {
 	ClientIface string
 }
 
+// GetNetworkCapabilities is Host.getNetworkCapabilities, passed on to the host actor like
+// GetCapabilities.
+type GetNetworkCapabilities struct{ Reply *reply.Reply }
+
 // connectivityTimeout is the actor's own timer message: the setupNetworks numbered gen was not
 // confirmed in time.
 type connectivityTimeout struct{ gen int }
 
-func (m *SetupNetworks) Answer() *reply.Reply        { return m.Reply }
-func (m *SetSafeNetworkConfig) Answer() *reply.Reply { return m.Reply }
-func (m *GetCapabilities) Answer() *reply.Reply      { return m.Reply }
+func (m *SetupNetworks) Answer() *reply.Reply          { return m.Reply }
+func (m *SetSafeNetworkConfig) Answer() *reply.Reply   { return m.Reply }
+func (m *GetCapabilities) Answer() *reply.Reply        { return m.Reply }
+func (m *GetNetworkCapabilities) Answer() *reply.Reply { return m.Reply }
