@@ -226,20 +226,27 @@ func (p *planner) addAddr(name, addr string) {
 	l.Addrs = append(l.Addrs, addr)
 }
 
-// flushAddrs removes a device's addresses, and first the default route through it, which the
-// kernel would otherwise drop silently with the address, so its inverse could not restore it.
-func (p *planner) flushAddrs(name string) {
+// flushAddrs removes a device's addresses but those in keep, and first the default route
+// through it, which the kernel would otherwise drop silently with the address, so its inverse
+// could not restore it. A route equal to keepRoute stays.
+func (p *planner) flushAddrs(name string, keep []string, keepRoute *Route) {
 	l := p.links[name]
 	if l == nil {
 		return
 	}
-	if p.route != nil && p.route.Dev == name {
+	kept := slices.ContainsFunc(l.Addrs, func(a string) bool { return slices.Contains(keep, a) })
+	if p.route != nil && p.route.Dev == name && !(kept && keepRoute != nil && *p.route == *keepRoute) {
 		p.delRoute()
 	}
-	for _, a := range slices.Clone(l.Addrs) {
+	var left []string
+	for _, a := range l.Addrs {
+		if slices.Contains(keep, a) {
+			left = append(left, a)
+			continue
+		}
 		p.emit(Step{Op: OpDelAddr, Link: name, Addr: a}, Step{Op: OpAddAddr, Link: name, Addr: a})
 	}
-	l.Addrs = nil
+	l.Addrs = left
 }
 
 func (p *planner) delRoute() {
@@ -272,7 +279,7 @@ func (p *planner) ports(master string) []string {
 }
 
 func (p *planner) removeNetwork(n Network) {
-	p.flushAddrs(n.L3())
+	p.flushAddrs(n.L3(), nil, nil)
 	if n.Bridged {
 		for _, port := range p.ports(n.Name) {
 			p.setNoMaster(port)
@@ -307,7 +314,7 @@ func (p *planner) setupBond(b Bond, running Bond) {
 		if p.links[nic].Master == b.Name {
 			continue
 		}
-		p.flushAddrs(nic)
+		p.flushAddrs(nic, nil, nil)
 		p.setUp(nic, false)
 		p.setMaster(nic, b.Name)
 		p.setUp(nic, true)
@@ -327,8 +334,13 @@ func (p *planner) addNetwork(n Network, sbMTU int) {
 		p.setUp(top, true)
 	}
 	// The device under the network gives up its own addresses (VDSM's ifacquire); they come
-	// back only from the network's own configuration.
-	p.flushAddrs(top)
+	// back only from the network's own configuration. A bridgeless network keeps on its device
+	// what it would add again, so its host does not lose the address for a moment.
+	if n.Bridged {
+		p.flushAddrs(top, nil, nil)
+	} else {
+		p.flushAddrs(top, n.addrs(), n.route())
+	}
 	if n.Bridged {
 		if _, ok := p.links[n.Name]; !ok {
 			p.createBridge(n.Name, n.MTU, n.STP)
@@ -338,13 +350,30 @@ func (p *planner) addNetwork(n Network, sbMTU int) {
 		p.setUp(n.Name, true)
 	}
 	l3 := n.L3()
+	for _, a := range n.addrs() {
+		p.addAddr(l3, a)
+	}
+	if r := n.route(); r != nil {
+		p.setRoute(r.Dev, r.Gateway)
+	}
+}
+
+// addrs are the static addresses the network puts on its L3 device, as the kernel prints them.
+func (n Network) addrs() []string {
+	var out []string
 	if a, ok := n.IPv4(); ok {
-		p.addAddr(l3, a.String())
+		out = append(out, a.String())
 	}
 	if a, ok := n.IPv6(); ok {
-		p.addAddr(l3, a.String())
+		out = append(out, a.String())
 	}
-	if n.DefaultRoute && n.Gateway != "" {
-		p.setRoute(l3, n.Gateway)
+	return out
+}
+
+// route is the default route the network sets, if any.
+func (n Network) route() *Route {
+	if !n.DefaultRoute || n.Gateway == "" {
+		return nil
 	}
+	return &Route{Gateway: n.Gateway, Dev: n.L3()}
 }

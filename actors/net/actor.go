@@ -7,6 +7,7 @@ package net
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"time"
 
@@ -124,6 +125,8 @@ func (a *Actor) open() (*hostnet.Handle, error) {
 // the kernel is created again.
 func (a *Actor) start() {
 	a.running, a.safe = emptyConfig(), emptyConfig()
+	// Whatever fails below, caps say whether what runs is what was saved.
+	defer func() { a.dirty = !reflect.DeepEqual(a.running, a.safe) }()
 	if a.h, a.openErr = a.open(); a.openErr != nil {
 		a.cfg.Log.Error().Err(a.openErr).Msg("network configuration unavailable")
 		return
