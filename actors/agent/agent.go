@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"github.com/hostagent/hostagent/actors/conn"
 	"github.com/hostagent/hostagent/actors/host"
 	"github.com/hostagent/hostagent/actors/metrics"
+	netact "github.com/hostagent/hostagent/actors/net"
 	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/actors/system"
@@ -52,7 +54,13 @@ type Config struct {
 	MaxConnections int
 	MaxOutboxBytes int
 	DetectTimeout  time.Duration
-	MetricsListen  string               // "" : no metrics endpoint
+	MetricsListen  string // "" : no metrics endpoint
+	// ManageNetworks starts the network actor (Host.setupNetworks and friends); off, those verbs
+	// answer 44. NetNamespace names the namespace it manages ("" the agent's own), NetStateDir
+	// where it keeps the running and safe configuration ("" nowhere).
+	ManageNetworks bool
+	NetNamespace   string
+	NetStateDir    string
 	Faults         *supervisor.Injector // tests only
 	Log            zerolog.Logger
 }
@@ -79,6 +87,15 @@ func (c *Config) defaults() {
 	if c.StuckAfter <= 0 {
 		c.StuckAfter = 15 * time.Second
 	}
+	// setupNetworks answers only once its connectivity check ends (the engine's default timeout
+	// is 120 s), so the general deadline would cut it short.
+	if _, ok := c.Deadlines["Host.setupNetworks"]; c.ManageNetworks && !ok {
+		c.Deadlines = maps.Clone(c.Deadlines)
+		if c.Deadlines == nil {
+			c.Deadlines = map[string]time.Duration{}
+		}
+		c.Deadlines["Host.setupNetworks"] = 5 * time.Minute
+	}
 }
 
 // Agent is a running agent.
@@ -94,6 +111,7 @@ type Agent struct {
 	router    *actor.PID
 	broker    *actor.PID
 	host      *actor.PID
+	net       *actor.PID // nil unless cfg.ManageNetworks
 	registry  *actor.PID
 	sampler   *actor.PID
 	env       *api.Env
@@ -141,6 +159,13 @@ func Start(cfg Config) (*Agent, error) {
 		actor.WithGuardian(&supervisor.Resume{Kind: "host", Log: cfg.Log, OnFailure: func() { a.metrics.Restarted("host") }}),
 		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic[*reply.Reply](cfg.Log, "host"), cfg.Faults.Middleware("host"))))
 	a.broker = root.Spawn(broker.New(cfg.Log))
+	if cfg.ManageNetworks {
+		a.net = root.Spawn(actor.PropsFromProducer(netact.New(netact.Config{
+			Namespace: cfg.NetNamespace, StateDir: cfg.NetStateDir, Host: a.host, Log: cfg.Log.With().Str("actor", "net").Logger(),
+		}), actor.WithDispatcher(system.Dispatcher()),
+			actor.WithGuardian(&supervisor.Resume{Kind: "net", Log: cfg.Log, OnFailure: func() { a.metrics.Restarted("net") }}),
+			actor.WithReceiverMiddleware(supervisor.AnswerOnPanic[*reply.Reply](cfg.Log, "net"), cfg.Faults.Middleware("net"))))
+	}
 
 	clock, err := vm.SystemClock()
 	if err != nil {
@@ -171,8 +196,8 @@ func Start(cfg Config) (*Agent, error) {
 		a.metrics.Libvirt.Set(1)
 		root.Send(a.registry, &vm.LibvirtBack{})
 	})
-	a.env = &api.Env{Root: root, Host: a.host, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
-	table := api.NewTable(append(append(api.HostVerbs(), api.VMVerbs()...), api.EngineVerbs()...)...)
+	a.env = &api.Env{Root: root, Host: a.host, Net: a.net, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
+	table := api.NewTable(append(append(append(api.HostVerbs(), api.NetVerbs()...), api.VMVerbs()...), api.EngineVerbs()...)...)
 	a.admission = router.NewAdmission(cfg.Workers + cfg.Queue)
 	a.router = root.Spawn(router.New(router.Config{
 		Workers: cfg.Workers, Queue: cfg.Queue, Deadline: cfg.Deadline, Deadlines: cfg.Deadlines,
@@ -284,6 +309,9 @@ func (a *Agent) shutdown(grace time.Duration) error {
 	a.listener.CloseAll(5 * time.Second)
 	a.stopActor(a.sampler)
 	a.stopActor(a.registry)
+	if a.net != nil {
+		a.stopActor(a.net) // before the host actor it forwards capabilities to
+	}
 	a.stopActor(a.host)
 	a.stopActor(a.broker)
 	a.cleanup()

@@ -19,6 +19,7 @@ import (
 type Env struct {
 	Root       *actor.RootContext
 	Host       *actor.PID
+	Net        *actor.PID // the network actor; nil when the agent manages no networks
 	VMs        *actor.PID // the VM registry
 	Index      *vm.Index  // VM id → its actor, without asking the registry
 	StuckAfter time.Duration

@@ -4,14 +4,15 @@ import (
 	"net"
 
 	"github.com/hostagent/hostagent/actors/host"
+	netact "github.com/hostagent/hostagent/actors/net"
 )
 
 // HostVerbs are the Host namespace verbs that need no VM state.
 func HostVerbs() []Verb {
 	return []Verb{
-		{Name: "Host.ping2", Run: alwaysTrue},
+		{Name: "Host.ping2", Run: clientSeen},
 		{Name: "Host.ping", Run: alwaysTrue},
-		{Name: "Host.confirmConnectivity", Run: alwaysTrue},
+		{Name: "Host.confirmConnectivity", Run: clientSeen},
 		{Name: "Host.getCapabilities", Run: getCapabilities},
 		{Name: "Host.getStats", Run: toHost(func(c *Call) any { return &host.GetStats{Reply: c.Reply} })},
 		{Name: "Host.getHardwareInfo", Run: toHost(func(c *Call) any { return &host.GetHardwareInfo{Reply: c.Reply} })},
@@ -38,6 +39,10 @@ func getCapabilities(c *Call) (any, error) {
 	iface := ""
 	if ta, ok := c.Local.(*net.TCPAddr); ok {
 		iface = host.IfaceForIP(ta.IP)
+	}
+	if c.Env.Net != nil {
+		c.Env.Root.Send(c.Env.Net, &netact.GetCapabilities{Reply: c.Reply, ClientIface: iface})
+		return Deferred, nil
 	}
 	c.Env.Root.Send(c.Env.Host, &host.GetCapabilities{Reply: c.Reply, ClientIface: iface})
 	return Deferred, nil

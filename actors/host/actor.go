@@ -58,7 +58,10 @@ func (a *Actor) Receive(c actor.Context) {
 			m.Reply.Error(vdsm.CodeGeneralException, vdsm.WithContext(vdsm.Message(vdsm.CodeGeneralException), "reason", err.Error()))
 			return
 		}
+		ApplyNetworkReport(&caps, m.Networks)
 		m.Reply.Result(caps)
+	case *GetNetworkCapabilities:
+		m.Reply.Result(buildNetworkCapabilities(fsRoot(a.cfg.Root), m.Networks))
 	case *GetStats:
 		m.Reply.Result(a.sampler.Stats(a.counts, time.Now()))
 	case *GetHardwareInfo:

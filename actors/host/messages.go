@@ -11,6 +11,13 @@ import (
 type GetCapabilities struct {
 	Reply       *reply.Reply
 	ClientIface string
+	Networks    *NetworkReport // from the network actor; nil when it manages none
+}
+
+// GetNetworkCapabilities asks for the network part of the capabilities.
+type GetNetworkCapabilities struct {
+	Reply    *reply.Reply
+	Networks *NetworkReport
 }
 
 // GetStats asks for HostStats from the latest samples.
@@ -32,7 +39,8 @@ type VMCountsUpdate struct{ Counts VMCounts }
 // sampleTick is the host actor's own timer message: take a /proc sample.
 type sampleTick struct{}
 
-func (m *GetCapabilities) Answer() *reply.Reply { return m.Reply }
-func (m *GetStats) Answer() *reply.Reply        { return m.Reply }
-func (m *GetHardwareInfo) Answer() *reply.Reply { return m.Reply }
-func (m *SetMOMPolicy) Answer() *reply.Reply    { return m.Reply }
+func (m *GetCapabilities) Answer() *reply.Reply        { return m.Reply }
+func (m *GetStats) Answer() *reply.Reply               { return m.Reply }
+func (m *GetNetworkCapabilities) Answer() *reply.Reply { return m.Reply }
+func (m *GetHardwareInfo) Answer() *reply.Reply        { return m.Reply }
+func (m *SetMOMPolicy) Answer() *reply.Reply           { return m.Reply }

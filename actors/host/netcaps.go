@@ -25,6 +25,11 @@ type netCaps struct {
 // engine as host NICs.
 var hiddenNICs = []string{"w*", "usb*"}
 
+// fakeNICs are VDSM's default fake_nics: virtual devices reported as NICs, so that test hosts and
+// nested set-ups (a veth into another namespace, dummies for bonds) can carry networks. The
+// network actor treats the same names as NICs (hostnet.DefaultFakeNICs).
+var fakeNICs = []string{"dummy_*", "veth_*"}
+
 // vlanLink is a VLAN device's parent and tag.
 type vlanLink struct {
 	parent string
@@ -33,8 +38,9 @@ type vlanLink struct {
 
 // readNetCaps enumerates /sys/class/net into VDSM's device classes. Loopback and virtual
 // devices that are none of bridge, bond or VLAN (dummy, ifb, tun/tap, veth) are not reported,
-// as VDSM does not report them. Networks stays empty: it lists the logical networks VDSM itself
-// configured (setupNetworks), and this agent has configured none.
+// as VDSM does not report them, except fake NICs. Networks stays empty here: the logical networks
+// are the network actor's running configuration, laid over these devices by
+// ApplyNetworkReport.
 func readNetCaps(r fsRoot, addrs addrSource) netCaps {
 	nc := netCaps{
 		NICs: map[string]vdsm.NetInfoNIC{}, Bridges: map[string]vdsm.NetInfoBridge{},
@@ -69,7 +75,7 @@ func readNetCaps(r fsRoot, addrs addrSource) netCaps {
 				v = vlanFromSysfs(r, name)
 			}
 			nc.VLANs[name] = vdsm.NetInfoVLAN{IPConfig: ip, Iface: v.parent, VLANID: v.id, MTU: mtu}
-		case r.exists(dir+"device") && !hidden(name):
+		case (r.exists(dir+"device") || matches(fakeNICs, name)) && !hidden(name):
 			nc.NICs[name] = vdsm.NetInfoNIC{
 				IPConfig: ip, HWAddr: l.Address, MTU: mtu, Speed: l.Speed,
 				PermHWAddr: r.str(dir + "bonding_slave/perm_hwaddr"),
@@ -79,13 +85,68 @@ func readNetCaps(r fsRoot, addrs addrSource) netCaps {
 	return nc
 }
 
-func hidden(name string) bool {
-	for _, p := range hiddenNICs {
+func hidden(name string) bool { return matches(hiddenNICs, name) }
+
+func matches(patterns []string, name string) bool {
+	for _, p := range patterns {
 		if ok, _ := path.Match(p, name); ok {
 			return true
 		}
 	}
 	return false
+}
+
+// ConfiguredNetwork is one logical network of the running configuration, as caps report it.
+type ConfiguredNetwork struct {
+	Bridged bool
+	// Device carries the network's addresses: its bridge when bridged, else the NIC, bond or VLAN
+	// device it sits on.
+	Device string
+	MTU    int
+	STP    bool
+}
+
+// NetworkReport is what the network actor adds to the capabilities: its running networks and
+// whether they changed since the last Host.setSafeNetworkConfig.
+type NetworkReport struct {
+	Networks map[string]ConfiguredNetwork
+	Dirty    bool
+}
+
+// ApplyNetworkReport fills caps' networks from the running configuration, with addresses, ports
+// and MTU read from the devices caps already hold, so a network reports what the kernel has. A
+// network whose device is gone is left out rather than reported from memory.
+func ApplyNetworkReport(c *vdsm.HostCapabilities, rep *NetworkReport) {
+	if rep == nil {
+		return
+	}
+	c.NetConfigDirty = "False"
+	if rep.Dirty {
+		c.NetConfigDirty = "True"
+	}
+	for name, n := range rep.Networks {
+		if n.Bridged {
+			br, ok := c.Bridges[n.Device]
+			if !ok {
+				continue
+			}
+			c.Networks[name] = vdsm.NetInfoNetwork{IPConfig: br.IPConfig, Bridged: true, Iface: n.Device,
+				MTU: br.MTU, Ports: br.Ports, STP: br.STP, Switch: "legacy"}
+			continue
+		}
+		var ip vdsm.IPConfig
+		var mtu string
+		if d, ok := c.NICs[n.Device]; ok {
+			ip, mtu = d.IPConfig, d.MTU
+		} else if d, ok := c.VLANs[n.Device]; ok {
+			ip, mtu = d.IPConfig, d.MTU
+		} else if d, ok := c.Bondings[n.Device]; ok {
+			ip, mtu = d.IPConfig, d.MTU
+		} else {
+			continue
+		}
+		c.Networks[name] = vdsm.NetInfoNetwork{IPConfig: ip, Bridged: false, Iface: n.Device, Interface: n.Device, MTU: mtu, Switch: "legacy"}
+	}
 }
 
 func fieldsOrEmpty(s string) []string {
@@ -214,4 +275,26 @@ func readNameservers(r fsRoot) []string {
 		}
 	}
 	return out
+}
+
+// NetworkCapabilities is Host.getNetworkCapabilities' answer: the network part of the
+// capabilities (VDSM's network_caps plus netConfigDirty), read without asking libvirt.
+type NetworkCapabilities struct {
+	Networks       map[string]vdsm.NetInfoNetwork `json:"networks"`
+	Bridges        map[string]vdsm.NetInfoBridge  `json:"bridges"`
+	NICs           map[string]vdsm.NetInfoNIC     `json:"nics"`
+	Bondings       map[string]vdsm.NetInfoBond    `json:"bondings"`
+	VLANs          map[string]vdsm.NetInfoVLAN    `json:"vlans"`
+	Nameservers    []string                       `json:"nameservers"`
+	SupportsIPv6   bool                           `json:"supportsIPv6"`
+	NetConfigDirty string                         `json:"netConfigDirty"`
+}
+
+func buildNetworkCapabilities(r fsRoot, rep *NetworkReport) NetworkCapabilities {
+	nc := readNetCaps(r, hostAddrs(r))
+	c := vdsm.HostCapabilities{Networks: nc.Networks, Bridges: nc.Bridges, NICs: nc.NICs, Bondings: nc.Bondings,
+		VLANs: nc.VLANs, NetConfigDirty: "False"}
+	ApplyNetworkReport(&c, rep)
+	return NetworkCapabilities{Networks: c.Networks, Bridges: c.Bridges, NICs: c.NICs, Bondings: c.Bondings,
+		VLANs: c.VLANs, Nameservers: nc.Nameservers, SupportsIPv6: nc.SupportsIPv6, NetConfigDirty: c.NetConfigDirty}
 }

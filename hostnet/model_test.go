@@ -1,0 +1,68 @@
+package hostnet
+
+import (
+	"encoding/json"
+	"slices"
+	"sort"
+)
+
+// apply runs one step on the planner's link model, the way the kernel would.
+func (p *planner) apply(s Step) {
+	l := p.links[s.Link]
+	switch s.Op {
+	case OpCreateBridge:
+		p.links[s.Link] = &Link{Name: s.Link, Kind: KindBridge, MTU: s.MTU, STP: s.STP}
+	case OpCreateVLAN:
+		p.links[s.Link] = &Link{Name: s.Link, Kind: KindVLAN, MTU: s.MTU, Parent: s.Parent, VLANID: s.VLAN}
+	case OpCreateBond:
+		p.links[s.Link] = &Link{Name: s.Link, Kind: KindBond, MTU: DefaultMTU}
+	case OpDeleteLink:
+		delete(p.links, s.Link)
+		for _, o := range p.links {
+			if o.Master == s.Link {
+				o.Master = ""
+			}
+		}
+		if p.route != nil && p.route.Dev == s.Link {
+			p.route = nil
+		}
+	case OpSetMaster:
+		l.Master = s.Master
+	case OpSetNoMaster:
+		l.Master = ""
+	case OpSetMTU:
+		l.MTU = s.MTU
+	case OpLinkUp:
+		l.Up = true
+	case OpLinkDown:
+		l.Up = false
+	case OpAddAddr:
+		l.Addrs = append(l.Addrs, s.Addr)
+	case OpDelAddr:
+		l.Addrs = slices.DeleteFunc(l.Addrs, func(a string) bool { return a == s.Addr })
+	case OpAddRoute:
+		p.route = &Route{Gateway: s.Gateway, Dev: s.Link}
+	case OpDelRoute:
+		p.route = nil
+	}
+}
+
+// snapshot renders the model with sorted addresses, for comparing two states.
+func (p *planner) snapshot() string {
+	var links []Link
+	for _, l := range p.links {
+		c := *l
+		c.Addrs = slices.Clone(c.Addrs)
+		sort.Strings(c.Addrs)
+		if len(c.Addrs) == 0 {
+			c.Addrs = nil
+		}
+		links = append(links, c)
+	}
+	sort.Slice(links, func(i, j int) bool { return links[i].Name < links[j].Name })
+	b, _ := json.Marshal(struct {
+		Links []Link
+		Route *Route
+	}{links, p.route})
+	return string(b)
+}

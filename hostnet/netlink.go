@@ -1,0 +1,341 @@
+package hostnet
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// DefaultFakeNICs is VDSM's fake_nics default: virtual devices reported and used as NICs, so
+// test hosts and nested set-ups can carry networks.
+var DefaultFakeNICs = []string{"dummy_*", "veth_*"}
+
+// Handle changes and reads the links of one network namespace through netlink. It is the only
+// code in the agent that talks netlink; everything it does is one Step or one Read.
+type Handle struct {
+	nl       *netlink.Handle
+	raw      map[int]*nl.SocketHandle // for the bridge attributes the library does not carry
+	fakeNICs []string
+}
+
+// Open is a handle on the agent's own network namespace.
+func Open(fakeNICs []string) (*Handle, error) {
+	ns, err := netns.Get()
+	if err != nil {
+		return nil, fmt.Errorf("current network namespace: %w", err)
+	}
+	defer ns.Close()
+	return openAt(ns, fakeNICs)
+}
+
+// OpenNamespace is a handle on the named namespace (ip netns add NAME). Tests use it so that
+// nothing they do reaches the machine's own network.
+func OpenNamespace(name string, fakeNICs []string) (*Handle, error) {
+	ns, err := netns.GetFromName(name)
+	if err != nil {
+		return nil, fmt.Errorf("network namespace %s: %w", name, err)
+	}
+	defer ns.Close()
+	return openAt(ns, fakeNICs)
+}
+
+func openAt(ns netns.NsHandle, fakeNICs []string) (*Handle, error) {
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return nil, fmt.Errorf("netlink: %w", err)
+	}
+	sock, err := nl.GetNetlinkSocketAt(ns, netns.None(), unix.NETLINK_ROUTE)
+	if err != nil {
+		h.Close()
+		return nil, fmt.Errorf("netlink: %w", err)
+	}
+	return &Handle{nl: h, raw: map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: {Socket: sock}}, fakeNICs: fakeNICs}, nil
+}
+
+// Close releases the netlink sockets.
+func (h *Handle) Close() {
+	h.nl.Close()
+	for _, s := range h.raw {
+		s.Socket.Close()
+	}
+}
+
+// Read is the namespace's links, their addresses (link-local ones left out: the kernel makes
+// them) and the IPv4 default route of the main table.
+func (h *Handle) Read() (Current, error) {
+	links, err := h.nl.LinkList()
+	if err != nil {
+		return Current{}, fmt.Errorf("list links: %w", err)
+	}
+	names := map[int]string{}
+	for _, l := range links {
+		names[l.Attrs().Index] = l.Attrs().Name
+	}
+	var cur Current
+	for _, l := range links {
+		a := l.Attrs()
+		link := Link{Name: a.Name, Kind: h.kind(l), MTU: a.MTU, Master: names[a.MasterIndex], Up: a.Flags&net.FlagUp != 0}
+		switch v := l.(type) {
+		case *netlink.Vlan:
+			link.VLANID, link.Parent = v.VlanId, names[a.ParentIndex]
+		case *netlink.Bridge:
+			if link.STP, err = h.bridgeSTP(a.Index); err != nil {
+				return Current{}, err
+			}
+		}
+		addrs, err := h.nl.AddrList(l, netlink.FAMILY_ALL)
+		if err != nil {
+			return Current{}, fmt.Errorf("addresses of %s: %w", a.Name, err)
+		}
+		for _, ad := range addrs {
+			if !ad.IP.IsLinkLocalUnicast() {
+				link.Addrs = append(link.Addrs, ad.IPNet.String())
+			}
+		}
+		sort.Strings(link.Addrs)
+		cur.Links = append(cur.Links, link)
+	}
+	sort.Slice(cur.Links, func(i, j int) bool { return cur.Links[i].Name < cur.Links[j].Name })
+	routes, err := h.nl.RouteList(nil, netlink.FAMILY_V4)
+	if err != nil {
+		return Current{}, fmt.Errorf("list routes: %w", err)
+	}
+	for _, r := range routes {
+		if isDefault(r) && r.Gw != nil {
+			cur.DefaultRoute = &Route{Gateway: r.Gw.String(), Dev: names[r.LinkIndex]}
+			break
+		}
+	}
+	return cur, nil
+}
+
+func isDefault(r netlink.Route) bool {
+	if r.Table != 0 && r.Table != unix.RT_TABLE_MAIN {
+		return false
+	}
+	if r.Dst == nil {
+		return true
+	}
+	ones, _ := r.Dst.Mask.Size()
+	return ones == 0
+}
+
+// kind classifies a link. A physical device is a NIC; so is a veth or dummy matching the
+// fake-NIC patterns.
+func (h *Handle) kind(l netlink.Link) string {
+	a := l.Attrs()
+	switch l.Type() {
+	case "device":
+		if a.Flags&net.FlagLoopback == 0 {
+			return KindNIC
+		}
+	case "veth", "dummy":
+		for _, pat := range h.fakeNICs {
+			if ok, _ := path.Match(pat, a.Name); ok {
+				return KindNIC
+			}
+		}
+	case "bridge":
+		return KindBridge
+	case "vlan":
+		return KindVLAN
+	case "bond":
+		return KindBond
+	}
+	return KindOther
+}
+
+// Apply carries out one step.
+func (h *Handle) Apply(s Step) error {
+	if err := h.apply(s); err != nil {
+		return fmt.Errorf("%s %s: %w", s.Op, s.Link, err)
+	}
+	return nil
+}
+
+func (h *Handle) apply(s Step) error {
+	switch s.Op {
+	case OpCreateBridge:
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: s.Link, MTU: s.MTU}}
+		if err := h.nl.LinkAdd(br); err != nil {
+			return err
+		}
+		l, err := h.nl.LinkByName(s.Link)
+		if err != nil {
+			return err
+		}
+		return h.setBridgeSTP(l.Attrs().Index, s.STP)
+	case OpCreateVLAN:
+		parent, err := h.nl.LinkByName(s.Parent)
+		if err != nil {
+			return err
+		}
+		v := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: s.Link, MTU: s.MTU, ParentIndex: parent.Attrs().Index}, VlanId: s.VLAN}
+		return missingDriver(h.nl.LinkAdd(v), "8021q")
+	case OpCreateBond:
+		b := netlink.NewLinkBond(netlink.LinkAttrs{Name: s.Link})
+		if err := bondOptions(b, s.Options); err != nil {
+			return err
+		}
+		return missingDriver(h.nl.LinkAdd(b), "bonding")
+	}
+	l, err := h.nl.LinkByName(s.Link)
+	if err != nil {
+		return err
+	}
+	switch s.Op {
+	case OpDeleteLink:
+		return h.nl.LinkDel(l)
+	case OpSetMaster:
+		m, err := h.nl.LinkByName(s.Master)
+		if err != nil {
+			return err
+		}
+		return h.nl.LinkSetMaster(l, m)
+	case OpSetNoMaster:
+		return h.nl.LinkSetNoMaster(l)
+	case OpSetMTU:
+		return h.nl.LinkSetMTU(l, s.MTU)
+	case OpLinkUp:
+		return h.nl.LinkSetUp(l)
+	case OpLinkDown:
+		return h.nl.LinkSetDown(l)
+	case OpAddAddr, OpDelAddr:
+		a, err := netlink.ParseAddr(s.Addr)
+		if err != nil {
+			return err
+		}
+		if s.Op == OpAddAddr {
+			return h.nl.AddrAdd(l, a)
+		}
+		return h.nl.AddrDel(l, a)
+	case OpAddRoute, OpDelRoute:
+		gw := net.ParseIP(s.Gateway)
+		if gw == nil {
+			return fmt.Errorf("bad gateway %q", s.Gateway)
+		}
+		r := &netlink.Route{LinkIndex: l.Attrs().Index, Gw: gw}
+		if s.Op == OpAddRoute {
+			return h.nl.RouteAdd(r)
+		}
+		return h.nl.RouteDel(r)
+	}
+	return fmt.Errorf("unknown step %q", s.Op)
+}
+
+// missingDriver makes the kernel's answer for a link type it has no driver for say so.
+func missingDriver(err error, driver string) error {
+	if errors.Is(err, unix.EOPNOTSUPP) {
+		return fmt.Errorf("the kernel has no %s driver (%w)", driver, err)
+	}
+	return err
+}
+
+// bondOptions sets what the request's option string asks for on the new bond. Only the mode
+// and the link-monitoring interval are carried; other options are refused rather than dropped.
+func bondOptions(b *netlink.Bond, opts string) error {
+	for _, opt := range strings.Fields(opts) {
+		key, value, _ := strings.Cut(opt, "=")
+		switch key {
+		case "mode":
+			mode := netlink.StringToBondMode(value)
+			if mode == netlink.BOND_MODE_UNKNOWN {
+				n, err := strconv.Atoi(value)
+				if err != nil {
+					return fmt.Errorf("bond mode %q", value)
+				}
+				mode = netlink.BondMode(n)
+			}
+			if mode < 0 || mode > netlink.BOND_MODE_BALANCE_ALB {
+				return fmt.Errorf("bond mode %q", value)
+			}
+			b.Mode = mode
+		case "miimon":
+			n, err := strconv.Atoi(value)
+			if err != nil {
+				return fmt.Errorf("bond miimon %q", value)
+			}
+			b.Miimon = n
+		default:
+			return fmt.Errorf("bond option %s is not supported by this agent", key)
+		}
+	}
+	return nil
+}
+
+// setBridgeSTP sets IFLA_BR_STP_STATE, which the netlink library's Bridge does not carry.
+func (h *Handle) setBridgeSTP(index int, stp bool) error {
+	req := &nl.NetlinkRequest{
+		NlMsghdr: unix.NlMsghdr{Len: unix.SizeofNlMsghdr, Type: unix.RTM_NEWLINK, Flags: unix.NLM_F_REQUEST | unix.NLM_F_ACK},
+		Sockets:  h.raw,
+	}
+	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	msg.Index = int32(index)
+	req.AddData(msg)
+	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
+	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("bridge"))
+	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
+	var v uint32
+	if stp {
+		v = 1
+	}
+	data.AddRtAttr(nl.IFLA_BR_STP_STATE, nl.Uint32Attr(v))
+	req.AddData(info)
+	_, err := req.Execute(unix.NETLINK_ROUTE, 0)
+	if err != nil {
+		return fmt.Errorf("set stp: %w", err)
+	}
+	return nil
+}
+
+// bridgeSTP reads IFLA_BR_STP_STATE of a bridge.
+func (h *Handle) bridgeSTP(index int) (bool, error) {
+	req := &nl.NetlinkRequest{
+		NlMsghdr: unix.NlMsghdr{Len: unix.SizeofNlMsghdr, Type: unix.RTM_GETLINK, Flags: unix.NLM_F_REQUEST},
+		Sockets:  h.raw,
+	}
+	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	msg.Index = int32(index)
+	req.AddData(msg)
+	msgs, err := req.Execute(unix.NETLINK_ROUTE, unix.RTM_NEWLINK)
+	if err != nil || len(msgs) == 0 {
+		return false, fmt.Errorf("read bridge %d: %v", index, err)
+	}
+	attrs, err := nl.ParseRouteAttr(msgs[0][unix.SizeofIfInfomsg:])
+	if err != nil {
+		return false, err
+	}
+	for _, a := range attrs {
+		if a.Attr.Type != unix.IFLA_LINKINFO {
+			continue
+		}
+		info, err := nl.ParseRouteAttr(a.Value)
+		if err != nil {
+			return false, err
+		}
+		for _, i := range info {
+			if i.Attr.Type != nl.IFLA_INFO_DATA {
+				continue
+			}
+			data, err := nl.ParseRouteAttr(i.Value)
+			if err != nil {
+				return false, err
+			}
+			for _, d := range data {
+				if d.Attr.Type == nl.IFLA_BR_STP_STATE && len(d.Value) >= 4 {
+					return nl.NativeEndian().Uint32(d.Value) != 0, nil
+				}
+			}
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,379 @@
+package hostnet
+
+import (
+	"reflect"
+	"slices"
+	"sort"
+)
+
+// Op is what one step does to the kernel.
+type Op string
+
+// The steps a plan is made of; each is one netlink call in the adapter.
+const (
+	OpCreateBridge = Op("create-bridge") // Link, MTU, STP
+	OpCreateVLAN   = Op("create-vlan")   // Link, Parent, VLAN, MTU
+	OpCreateBond   = Op("create-bond")   // Link, Options
+	OpDeleteLink   = Op("delete-link")   // Link
+	OpSetMaster    = Op("set-master")    // Link, Master
+	OpSetNoMaster  = Op("set-nomaster")  // Link
+	OpSetMTU       = Op("set-mtu")       // Link, MTU
+	OpLinkUp       = Op("link-up")       // Link
+	OpLinkDown     = Op("link-down")     // Link
+	OpAddAddr      = Op("add-addr")      // Link, Addr
+	OpDelAddr      = Op("del-addr")      // Link, Addr
+	OpAddRoute     = Op("add-default-route")
+	OpDelRoute     = Op("del-default-route")
+)
+
+// Step is one kernel change.
+type Step struct {
+	Op      Op     `json:"op"`
+	Link    string `json:"link"`
+	Master  string `json:"master,omitempty"`
+	Parent  string `json:"parent,omitempty"`
+	VLAN    int    `json:"vlan,omitempty"`
+	MTU     int    `json:"mtu,omitempty"`
+	STP     bool   `json:"stp,omitempty"`
+	Addr    string `json:"addr,omitempty"`
+	Gateway string `json:"gateway,omitempty"`
+	Options string `json:"options,omitempty"`
+}
+
+// Change is a step and the steps that undo it, computed from the state the step found. The
+// inverse is known before the step runs, so a failure half-way can always be rolled back.
+type Change struct {
+	Do   Step   `json:"do"`
+	Undo []Step `json:"undo,omitempty"`
+}
+
+// Plan is an ordered list of changes and the running configuration once they are applied.
+type Plan struct {
+	Changes []Change `json:"changes"`
+	Config  Config   `json:"config"`
+}
+
+// Rollback is the steps that undo the first applied changes, newest first.
+func (p Plan) Rollback(applied int) []Step {
+	var steps []Step
+	for i := applied - 1; i >= 0; i-- {
+		steps = append(steps, p.Changes[i].Undo...)
+	}
+	return steps
+}
+
+// PlanSetup validates req against cur and turns it into a plan. Like VDSM's legacy switch it
+// removes networks (those to remove and those that change), then bonds, then sets up bonds,
+// then networks; a changed network is removed and added again.
+func PlanSetup(cur Current, req Request) (Plan, error) {
+	if err := Validate(cur, req); err != nil {
+		return Plan{}, err
+	}
+	cur = cur.named()
+	desired := desiredConfig(cur, req)
+	p := newPlanner(cur)
+
+	var removeNets, addNets []Network
+	for _, n := range req.Networks {
+		old, running := cur.Networks[n.Name]
+		switch {
+		case n.Remove:
+			removeNets = append(removeNets, old)
+		case running && reflect.DeepEqual(old, n):
+		case running:
+			removeNets = append(removeNets, old)
+			addNets = append(addNets, n)
+		default:
+			addNets = append(addNets, n)
+		}
+	}
+	for _, n := range removeNets {
+		p.removeNetwork(n)
+	}
+	for _, b := range req.Bonds {
+		if b.Remove {
+			p.removeBond(b.Name, cur.Bonds[b.Name].Options)
+		}
+	}
+	for _, b := range req.Bonds {
+		if !b.Remove {
+			p.setupBond(b, cur.Bonds[b.Name])
+		}
+	}
+	for _, n := range addNets {
+		p.addNetwork(n, southboundMTU(desired, n.Southbound()))
+	}
+	return Plan{Changes: p.changes, Config: desired}, nil
+}
+
+// southboundMTU is the MTU a shared device needs: the largest of its networks'.
+func southboundMTU(c Config, dev string) int {
+	mtu := 0
+	for _, n := range c.Networks {
+		if n.Southbound() == dev && n.MTU > mtu {
+			mtu = n.MTU
+		}
+	}
+	return mtu
+}
+
+// planner emits changes while keeping a model of the links up to date, so each decision and
+// each inverse sees the state left by the steps before it.
+type planner struct {
+	links   map[string]*Link
+	route   *Route
+	changes []Change
+}
+
+func newPlanner(cur Current) *planner {
+	p := &planner{links: map[string]*Link{}, changes: []Change{}}
+	for _, l := range cur.Links {
+		l.Addrs = slices.Clone(l.Addrs)
+		p.links[l.Name] = &l
+	}
+	if cur.DefaultRoute != nil {
+		r := *cur.DefaultRoute
+		p.route = &r
+	}
+	return p
+}
+
+func (p *planner) emit(do Step, undo ...Step) {
+	p.changes = append(p.changes, Change{Do: do, Undo: undo})
+}
+
+func (p *planner) createBridge(name string, mtu int, stp bool) {
+	p.emit(Step{Op: OpCreateBridge, Link: name, MTU: mtu, STP: stp}, Step{Op: OpDeleteLink, Link: name})
+	p.links[name] = &Link{Name: name, Kind: KindBridge, MTU: mtu, STP: stp}
+}
+
+func (p *planner) createVLAN(name, parent string, id, mtu int) {
+	p.emit(Step{Op: OpCreateVLAN, Link: name, Parent: parent, VLAN: id, MTU: mtu}, Step{Op: OpDeleteLink, Link: name})
+	p.links[name] = &Link{Name: name, Kind: KindVLAN, MTU: mtu, Parent: parent, VLANID: id}
+}
+
+func (p *planner) deleteLink(name string, bondOptions string) {
+	l, ok := p.links[name]
+	if !ok {
+		return
+	}
+	var undo []Step
+	switch l.Kind {
+	case KindBridge:
+		undo = append(undo, Step{Op: OpCreateBridge, Link: name, MTU: l.MTU, STP: l.STP})
+	case KindVLAN:
+		undo = append(undo, Step{Op: OpCreateVLAN, Link: name, Parent: l.Parent, VLAN: l.VLANID, MTU: l.MTU})
+	case KindBond:
+		undo = append(undo, Step{Op: OpCreateBond, Link: name, Options: bondOptions}, Step{Op: OpSetMTU, Link: name, MTU: l.MTU})
+	}
+	if l.Up {
+		undo = append(undo, Step{Op: OpLinkUp, Link: name})
+	}
+	p.emit(Step{Op: OpDeleteLink, Link: name}, undo...)
+	delete(p.links, name)
+}
+
+func (p *planner) setMaster(name, master string) {
+	l := p.links[name]
+	if l == nil || l.Master == master {
+		return
+	}
+	undo := Step{Op: OpSetNoMaster, Link: name}
+	if l.Master != "" {
+		undo = Step{Op: OpSetMaster, Link: name, Master: l.Master}
+	}
+	p.emit(Step{Op: OpSetMaster, Link: name, Master: master}, undo)
+	l.Master = master
+}
+
+func (p *planner) setNoMaster(name string) {
+	l := p.links[name]
+	if l == nil || l.Master == "" {
+		return
+	}
+	p.emit(Step{Op: OpSetNoMaster, Link: name}, Step{Op: OpSetMaster, Link: name, Master: l.Master})
+	l.Master = ""
+}
+
+func (p *planner) setMTU(name string, mtu int) {
+	l := p.links[name]
+	if l == nil || mtu == 0 || l.MTU == mtu {
+		return
+	}
+	p.emit(Step{Op: OpSetMTU, Link: name, MTU: mtu}, Step{Op: OpSetMTU, Link: name, MTU: l.MTU})
+	l.MTU = mtu
+}
+
+func (p *planner) setUp(name string, up bool) {
+	l := p.links[name]
+	if l == nil || l.Up == up {
+		return
+	}
+	if up {
+		p.emit(Step{Op: OpLinkUp, Link: name}, Step{Op: OpLinkDown, Link: name})
+	} else {
+		p.emit(Step{Op: OpLinkDown, Link: name}, Step{Op: OpLinkUp, Link: name})
+	}
+	l.Up = up
+}
+
+func (p *planner) addAddr(name, addr string) {
+	l := p.links[name]
+	if l == nil || slices.Contains(l.Addrs, addr) {
+		return
+	}
+	p.emit(Step{Op: OpAddAddr, Link: name, Addr: addr}, Step{Op: OpDelAddr, Link: name, Addr: addr})
+	l.Addrs = append(l.Addrs, addr)
+}
+
+// flushAddrs removes a device's addresses but those in keep, and first the default route
+// through it, which the kernel would otherwise drop silently with the address, so its inverse
+// could not restore it. A route equal to keepRoute stays.
+func (p *planner) flushAddrs(name string, keep []string, keepRoute *Route) {
+	l := p.links[name]
+	if l == nil {
+		return
+	}
+	kept := slices.ContainsFunc(l.Addrs, func(a string) bool { return slices.Contains(keep, a) })
+	if p.route != nil && p.route.Dev == name && !(kept && keepRoute != nil && *p.route == *keepRoute) {
+		p.delRoute()
+	}
+	var left []string
+	for _, a := range l.Addrs {
+		if slices.Contains(keep, a) {
+			left = append(left, a)
+			continue
+		}
+		p.emit(Step{Op: OpDelAddr, Link: name, Addr: a}, Step{Op: OpAddAddr, Link: name, Addr: a})
+	}
+	l.Addrs = left
+}
+
+func (p *planner) delRoute() {
+	r := *p.route
+	p.emit(Step{Op: OpDelRoute, Link: r.Dev, Gateway: r.Gateway}, Step{Op: OpAddRoute, Link: r.Dev, Gateway: r.Gateway})
+	p.route = nil
+}
+
+func (p *planner) setRoute(dev, gateway string) {
+	if p.route != nil && *p.route == (Route{Gateway: gateway, Dev: dev}) {
+		return
+	}
+	if p.route != nil {
+		p.delRoute()
+	}
+	p.emit(Step{Op: OpAddRoute, Link: dev, Gateway: gateway}, Step{Op: OpDelRoute, Link: dev, Gateway: gateway})
+	p.route = &Route{Gateway: gateway, Dev: dev}
+}
+
+// ports are the links enslaved to master, in name order.
+func (p *planner) ports(master string) []string {
+	var names []string
+	for name, l := range p.links {
+		if l.Master == master {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (p *planner) removeNetwork(n Network) {
+	p.flushAddrs(n.L3(), nil, nil)
+	if n.Bridged {
+		for _, port := range p.ports(n.Name) {
+			p.setNoMaster(port)
+		}
+		p.deleteLink(n.Name, "")
+	}
+	if n.HasVLAN {
+		p.deleteLink(n.Top(), "")
+	}
+}
+
+func (p *planner) removeBond(name, options string) {
+	for _, slave := range p.ports(name) {
+		p.setNoMaster(slave)
+	}
+	p.deleteLink(name, options)
+}
+
+// setupBond creates a bond or changes its slaves. The kernel enslaves only links that are
+// down, so each new slave is taken down first and brought up once enslaved.
+func (p *planner) setupBond(b Bond, running Bond) {
+	if _, ok := p.links[b.Name]; !ok {
+		p.emit(Step{Op: OpCreateBond, Link: b.Name, Options: b.Options}, Step{Op: OpDeleteLink, Link: b.Name})
+		p.links[b.Name] = &Link{Name: b.Name, Kind: KindBond, MTU: DefaultMTU}
+	}
+	for _, slave := range p.ports(b.Name) {
+		if !slices.Contains(b.NICs, slave) {
+			p.setNoMaster(slave)
+		}
+	}
+	for _, nic := range b.NICs {
+		if p.links[nic].Master == b.Name {
+			continue
+		}
+		p.flushAddrs(nic, nil, nil)
+		p.setUp(nic, false)
+		p.setMaster(nic, b.Name)
+		p.setUp(nic, true)
+	}
+	p.setUp(b.Name, true)
+}
+
+func (p *planner) addNetwork(n Network, sbMTU int) {
+	sb, top := n.Southbound(), n.Top()
+	p.setMTU(sb, sbMTU)
+	p.setUp(sb, true)
+	if n.HasVLAN {
+		if _, ok := p.links[top]; !ok {
+			p.createVLAN(top, sb, n.VLAN, n.MTU)
+		}
+		p.setMTU(top, n.MTU)
+		p.setUp(top, true)
+	}
+	// The device under the network gives up its own addresses (VDSM's ifacquire); they come
+	// back only from the network's own configuration. A bridgeless network keeps on its device
+	// what it would add again, so its host does not lose the address for a moment.
+	if n.Bridged {
+		p.flushAddrs(top, nil, nil)
+	} else {
+		p.flushAddrs(top, n.addrs(), n.route())
+	}
+	if n.Bridged {
+		if _, ok := p.links[n.Name]; !ok {
+			p.createBridge(n.Name, n.MTU, n.STP)
+		}
+		p.setMaster(top, n.Name)
+		p.setMTU(n.Name, n.MTU)
+		p.setUp(n.Name, true)
+	}
+	l3 := n.L3()
+	for _, a := range n.addrs() {
+		p.addAddr(l3, a)
+	}
+	if r := n.route(); r != nil {
+		p.setRoute(r.Dev, r.Gateway)
+	}
+}
+
+// addrs are the static addresses the network puts on its L3 device, as the kernel prints them.
+func (n Network) addrs() []string {
+	var out []string
+	if a, ok := n.IPv4(); ok {
+		out = append(out, a.String())
+	}
+	if a, ok := n.IPv6(); ok {
+		out = append(out, a.String())
+	}
+	return out
+}
+
+// route is the default route the network sets, if any.
+func (n Network) route() *Route {
+	if !n.DefaultRoute || n.Gateway == "" {
+		return nil
+	}
+	return &Route{Gateway: n.Gateway, Dev: n.L3()}
+}
