@@ -32,9 +32,10 @@ type MigrateOptions struct {
 	AbortOnError   bool
 }
 
-// flags are VDSM's: always live and peer to peer, the rest as asked.
+// flags are VDSM's (always live and peer to peer, the rest as asked), and the domain stays
+// persistent: defined on the destination, undefined here, as VM.create leaves a domain.
 func (o MigrateOptions) flags() libvirt.DomainMigrateFlags {
-	f := libvirt.MIGRATE_LIVE | libvirt.MIGRATE_PEER2PEER
+	f := libvirt.MIGRATE_LIVE | libvirt.MIGRATE_PEER2PEER | libvirt.MIGRATE_PERSIST_DEST | libvirt.MIGRATE_UNDEFINE_SOURCE
 	if o.Tunneled {
 		f |= libvirt.MIGRATE_TUNNELLED
 	}

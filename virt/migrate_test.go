@@ -10,7 +10,7 @@ import (
 )
 
 func TestMigrateFlagsAreVDSMs(t *testing.T) {
-	base := libvirt.MIGRATE_LIVE | libvirt.MIGRATE_PEER2PEER
+	base := libvirt.MIGRATE_LIVE | libvirt.MIGRATE_PEER2PEER | libvirt.MIGRATE_PERSIST_DEST | libvirt.MIGRATE_UNDEFINE_SOURCE
 	cases := []struct {
 		o    MigrateOptions
 		want libvirt.DomainMigrateFlags

@@ -39,6 +39,7 @@ type Config struct {
 	Metrics    *metrics.Metrics // VMs by status; nil: not counted
 	LastSample *atomic.Int64    // set to the arrival time (unix ns) of each bulk sample
 	Engine     domxml.Host      // the host's facts for resolving an engine's domain XML
+	Migration  MigrationConfig  // migrate.go
 	Log        zerolog.Logger
 }
 
@@ -106,6 +107,8 @@ func (r *Registry) Receive(c actor.Context) {
 		r.dumpXMLs(m)
 	case *Create:
 		r.create(c, m)
+	case *MigrationCreate:
+		r.migrationCreate(c, m) // migrate.go
 	case *Recover:
 		r.listDomains(c, listToRecover, "")
 	case *domainsListed:
@@ -146,6 +149,7 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 	a.id, a.h, a.lv, a.registry = id, h, r.cfg.Libvirt, c.Self()
 	a.log = r.cfg.Log.With().Str("vm_id", id).Logger()
 	a.ran = new(atomic.Bool)
+	a.migCfg = &r.cfg.Migration
 	created := *a
 	producer := func() actor.Actor {
 		fresh := created
@@ -173,6 +177,8 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 	var first State
 	if a.rec != nil {
 		first, _ = Step(State{}, *a.rec, time.Now())
+	} else if a.incoming != nil {
+		first, _ = Step(State{}, *a.incoming, time.Now())
 	} else {
 		first, _ = Step(State{}, Created{LaunchPaused: a.info.LaunchPaused, DestroyOnReboot: a.info.Meta.DestroyOnReboot}, time.Now())
 	}

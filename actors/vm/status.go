@@ -336,6 +336,10 @@ func libvirtStopped(s State, e LibvirtStopped) (State, []Effect) {
 		return down(s, vdsm.ExitCodeNormal, vdsm.ExitReasonMigrationSucceeded, "")
 	case e.Detail == StoppedSaved && s.Status == vdsm.StatusSavingState:
 		return down(s, vdsm.ExitCodeNormal, vdsm.ExitReasonSaveStateSucceeded, "")
+	case s.Status == vdsm.StatusMigrationDestination && !s.Removing:
+		// The incoming domain went away before it ran here: the migration failed or was
+		// cancelled on the source.
+		return down(s, vdsm.ExitCodeError, vdsm.ExitReasonMigrationFailed, "")
 	}
 	return stopped(s)
 }
