@@ -246,11 +246,10 @@ func (a *vmActor) migrationEnded(c actor.Context, m *migrationEnded) {
 		return
 	}
 	a.mig.progress, a.mig.message = 100, "Migration done"
-	// Down with "Migration succeeded", once: libvirt's STOPPED/migrated may have said so already.
+	// Down with "Migration succeeded" and forgotten in the same report, so no client sees a Down
+	// VM linger here (libvirt's STOPPED/migrated, when it comes first, does the same and this
+	// message never arrives: the actor is gone).
 	a.step(c, MigrationSucceeded{})
-	// The VM lives on the destination now; this host forgets it (libvirt undefined the source's
-	// definition with the migration).
-	a.remove(c, nil)
 }
 
 func (a *vmActor) migrateCancel(m *MigrateCancel) {

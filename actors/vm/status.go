@@ -333,6 +333,7 @@ func libvirtStopped(s State, e LibvirtStopped) (State, []Effect) {
 	case s.Status == vdsm.StatusDown:
 		return s, nil
 	case e.Detail == StoppedMigrated && s.Status == vdsm.StatusMigrationSource:
+		s.Removing = true // the VM lives on the destination: reported Down once, then forgotten
 		return down(s, vdsm.ExitCodeNormal, vdsm.ExitReasonMigrationSucceeded, "")
 	case e.Detail == StoppedSaved && s.Status == vdsm.StatusSavingState:
 		return down(s, vdsm.ExitCodeNormal, vdsm.ExitReasonSaveStateSucceeded, "")
@@ -369,6 +370,7 @@ func outgoing(s State, status string) (State, []Effect) {
 func outgoingDone(s State) (State, []Effect) {
 	switch s.Status {
 	case vdsm.StatusMigrationSource:
+		s.Removing = true // as on STOPPED/migrated
 		return down(s, vdsm.ExitCodeNormal, vdsm.ExitReasonMigrationSucceeded, "")
 	case vdsm.StatusSavingState:
 		return down(s, vdsm.ExitCodeNormal, vdsm.ExitReasonSaveStateSucceeded, "")
