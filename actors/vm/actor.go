@@ -50,15 +50,14 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.event(c, m.e)
 	case *Destroy:
 		a.h.taken()
-		a.step(c, DestroyRequested{})
-		m.Reply.Result(true)
+		a.destroy(c, m)
 	case *Pause:
 		a.h.taken()
 		if a.refuse(m.Reply, VerbPause) {
 			return
 		}
 		if err := a.call(a.lv.Suspend); err != nil {
-			a.fail(m.Reply, err)
+			fail(m.Reply, vdsm.GeneralException(virt.Reason(err)))
 			return
 		}
 		a.step(c, PauseDone{})
@@ -69,7 +68,7 @@ func (a *vmActor) Receive(c actor.Context) {
 			return
 		}
 		if err := a.call(a.lv.Resume); err != nil {
-			a.fail(m.Reply, err)
+			fail(m.Reply, vdsm.GeneralException(virt.Reason(err)))
 			return
 		}
 		a.step(c, ContDone{})
@@ -80,7 +79,7 @@ func (a *vmActor) Receive(c actor.Context) {
 			return
 		}
 		if err := a.call(a.lv.Reset); err != nil {
-			m.Reply.Error(vdsm.CodeResetFailed, vdsm.WithContext(vdsm.Message(vdsm.CodeResetFailed), "reason", err.Error()))
+			fail(m.Reply, vdsm.ResetFailed(virt.Reason(err)))
 			return
 		}
 		a.step(c, ResetDone{})
@@ -91,7 +90,7 @@ func (a *vmActor) Receive(c actor.Context) {
 	case *shutdownTimedOut:
 		if m.gen == a.shutGen && a.state.Status != vdsm.StatusDown {
 			a.log.Info().Msg("guest did not power off in time; destroying it (forced shutdown)")
-			a.effect(c, DestroyDomain{})
+			_ = a.destroyDomain(c, false)
 		}
 	case *resync:
 		a.resync(c, m.dom)
@@ -171,22 +170,24 @@ func (a *vmActor) call(f func(id string) error) error { return f(a.id) }
 
 // refuse answers a verb the VM's status does not allow, as VDSM would.
 func (a *vmActor) refuse(r interface{ Error(int, string) bool }, v Verb) bool {
-	if e := Refuse(a.state, v); e != nil {
+	if e := Refuse(a.id, a.state, v); e != nil {
 		r.Error(e.Code, e.Message)
 		return true
 	}
 	return false
 }
 
-func (a *vmActor) fail(r interface{ Error(int, string) bool }, err error) {
-	switch {
-	case errors.Is(err, virt.ErrNoDomain):
-		r.Error(vdsm.CodeNoSuchVM, vdsm.NoSuchVM(a.id).Message)
-	case errors.Is(err, virt.ErrNotRunning):
-		r.Error(vdsm.CodeVMIsDown, vdsm.Message(vdsm.CodeVMIsDown))
-	default:
-		r.Error(vdsm.CodeGeneralException, vdsm.WithContext(vdsm.Message(vdsm.CodeGeneralException), "reason", err.Error()))
+// destroy is VM.destroy. A libvirt destroy that fails is code 42 and the VM stays, Powering down,
+// for the engine to destroy again (vm.py releaseVm returns destroyErr after setting
+// POWERING_DOWN). A domain already off is no failure: it is off, which is what was asked.
+func (a *vmActor) destroy(c actor.Context, m *Destroy) {
+	if err := a.stepWith(c, DestroyRequested{}, true); err != nil {
+		a.log.Warn().Err(err).Msg("VM.destroy: libvirt could not destroy the domain")
+		a.step(c, DestroyFailed{})
+		fail(m.Reply, vdsm.DestroyFailed())
+		return
 	}
+	m.Reply.Result(true)
 }
 
 func (a *vmActor) shutdown(c actor.Context, m *Shutdown) {
@@ -199,9 +200,10 @@ func (a *vmActor) shutdown(c actor.Context, m *Shutdown) {
 	} else {
 		err = a.call(func(id string) error { return a.lv.Shutdown(id, a.info.ACPI) })
 	}
-	if err != nil && !m.Force {
-		a.fail(m.Reply, err)
-		return
+	if err != nil {
+		// VDSM answers true and leaves the power-down to a thread that logs its failures
+		// (vm.py shutdown → VmPowerDown.start); with force, the destroy below follows at once.
+		a.log.Warn().Err(err).Bool("reboot", m.Reboot).Msg("VM.shutdown: the guest could not be asked")
 	}
 	a.step(c, ShutdownRequested{Reboot: m.Reboot})
 	if m.Force {
@@ -256,7 +258,13 @@ func (a *vmActor) event(c actor.Context, e virt.Event) {
 
 // step applies an event and carries out its effects: the state and its events are reported
 // first, then effects that may lead to further steps (a destroy) run, so reports stay in order.
-func (a *vmActor) step(c actor.Context, e Event) {
+// A domain the agent destroys on its own account that is already off counts as destroyed.
+func (a *vmActor) step(c actor.Context, e Event) { _ = a.stepWith(c, e, false) }
+
+// stepWith is step; strict (VM.destroy) returns a failed destroy, a domain already off
+// included, instead of taking it as done: VDSM answers 42 then (vm.py _destroyVmGraceful
+// gives destroyErr for any libvirt error while the VM is not Down).
+func (a *vmActor) stepWith(c actor.Context, e Event, strict bool) error {
 	var effects []Effect
 	a.state, effects = Step(a.state, e, time.Now())
 	var emit []EmitStatus
@@ -282,26 +290,31 @@ func (a *vmActor) step(c actor.Context, e Event) {
 			}
 		}
 		a.remove(c, emit)
-		return
+		return nil
 	}
 	a.reportEmit(c, emit)
+	var failed error
 	for _, f := range later {
-		a.effect(c, f)
-	}
-}
-
-func (a *vmActor) effect(c actor.Context, f Effect) {
-	switch f.(type) {
-	case DestroyDomain:
-		err := a.call(a.lv.Destroy)
-		switch {
-		case err == nil, errors.Is(err, virt.ErrNotRunning), errors.Is(err, virt.ErrNoDomain):
-			// Off already, or never started: either way, off.
-			a.step(c, DestroyDone{})
-		default:
-			a.log.Error().Err(err).Msg("destroy failed")
+		if _, ok := f.(DestroyDomain); ok {
+			if err := a.destroyDomain(c, strict); err != nil && failed == nil {
+				failed = err
+			}
 		}
 	}
+	return failed
+}
+
+func (a *vmActor) destroyDomain(c actor.Context, strict bool) error {
+	err := a.call(a.lv.Destroy)
+	off := errors.Is(err, virt.ErrNotRunning) || errors.Is(err, virt.ErrNoDomain)
+	if err == nil || (off && !strict) {
+		a.step(c, DestroyDone{})
+		return nil
+	}
+	if !strict {
+		a.log.Error().Err(err).Msg("destroy failed")
+	}
+	return err
 }
 
 func (a *vmActor) saveMetadata(meta Metadata) {

@@ -3,6 +3,7 @@ package vm
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -264,16 +265,22 @@ func (r *Registry) create(c actor.Context, m *Create) {
 	raw, ok := m.Params["xml"]
 	var xml string
 	if !ok || json.Unmarshal(raw, &xml) != nil || xml == "" {
-		m.Reply.Error(vdsm.CodeGeneralException, "General Exception: (\"'xml'\",)")
+		// API.py create reads vmParams['xml'] before its try: the KeyError becomes code 100,
+		// "General Exception: (\"'xml'\",)". Same code, in words.
+		fail(m.Reply, vdsm.GeneralException("vmParams has no 'xml': VM.create needs the domain XML"))
 		return
 	}
 	info, err := ParseDomainXML(xml)
-	if err != nil || info.UUID == "" {
-		m.Reply.Error(vdsm.CodeGeneralException, vdsm.WithContext(vdsm.Message(vdsm.CodeGeneralException), "reason", fmt.Sprintf("cannot read the domain XML: %v", err)))
+	if err == nil && info.UUID == "" {
+		err = errors.New("the domain has no <uuid>")
+	}
+	if err != nil {
+		// DomainDescriptor(xml) also runs before create's try: a parse error is code 100.
+		fail(m.Reply, vdsm.GeneralException(fmt.Sprintf("cannot read the domain XML in vmParams: %v", err)))
 		return
 	}
 	if _, exists := r.vms[info.UUID]; exists {
-		m.Reply.Error(vdsm.CodeVMExists, vdsm.Message(vdsm.CodeVMExists))
+		fail(m.Reply, vdsm.VMExists())
 		return
 	}
 	r.spawn(c, info.UUID, &vmActor{xml: xml, info: info})
@@ -392,7 +399,8 @@ func (r *Registry) getStats(m *GetStats) {
 	if m.All {
 		ids = r.sortedIDs()
 	} else if _, ok := r.vms[m.VMID]; !ok {
-		m.Reply.Error(vdsm.CodeNoSuchVM, vdsm.NoSuchVM(m.VMID).Message)
+		// API.py VM.vm raises NoSuchVM(vmId=...).
+		fail(m.Reply, vdsm.NoSuchVM(m.VMID))
 		return
 	}
 	out, err := r.encodeStats(ids, now)
@@ -448,8 +456,9 @@ func (r *Registry) list(m *List) {
 	if m.One {
 		en, ok := r.vms[firstOr(m.VMIDs)]
 		if !ok {
-			// VDSM indexes an empty list here and answers an internal error; so do we, in words.
-			m.Reply.Error(vdsm.CodeInternal, vdsm.Internal("list index out of range").Message)
+			// rpc/Bridge.py VM_getInfo_Ret takes getVMList's [0]: for an unknown VM an
+			// IndexError, which yajsonrpc answers -32603. Same code, in words.
+			fail(m.Reply, vdsm.Internal(fmt.Sprintf("Virtual machine %s does not exist", firstOr(m.VMIDs))))
 			return
 		}
 		m.Reply.Result(r.short(m.VMIDs[0], en, now))
@@ -468,6 +477,8 @@ func (r *Registry) list(m *List) {
 	m.Reply.Result(out)
 }
 
+func fail(r interface{ Error(int, string) bool }, e *vdsm.Error) { r.Error(e.Code, e.Message) }
+
 func firstOr(ids []string) string {
 	if len(ids) == 0 {
 		return ""
@@ -484,8 +495,9 @@ func (r *Registry) dumpXMLs(m *DumpXMLs) {
 	for _, id := range ids {
 		en, ok := r.vms[id]
 		if !ok {
-			// VDSM raises KeyError here, which reaches the client as -32603.
-			m.Reply.Error(vdsm.CodeInternal, vdsm.Internal(fmt.Sprintf("'%s'", id)).Message)
+			// API.py dumpxmls indexes vmContainer: a KeyError, which yajsonrpc answers -32603
+			// with str(e), the quoted id.
+			fail(m.Reply, vdsm.Internal(vdsm.PyRepr(id)))
 			return
 		}
 		out[id] = en.xml

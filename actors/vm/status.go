@@ -137,6 +137,9 @@ func Step(s State, e Event, now time.Time) (State, []Effect) {
 		return destroyRequested(s)
 	case DestroyDone:
 		return stopped(s)
+	case DestroyFailed:
+		s.Removing = false
+		return s, nil
 	case PauseTimedOut:
 		return killInternally(s, vdsm.ExitReasonDestroyedOnPauseTimeout)
 	case SetDestroyOnReboot:

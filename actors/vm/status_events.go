@@ -51,6 +51,10 @@ type ResetDone struct{}
 // DestroyRequested: VM.destroy was called. The VM is removed once it is Down.
 type DestroyRequested struct{}
 
+// DestroyFailed: VM.destroy's DestroyDomain failed. The VM stays, Powering down, until the
+// engine destroys it again or the domain stops.
+type DestroyFailed struct{}
+
 // DestroyDone: a DestroyDomain effect succeeded; the domain no longer runs.
 type DestroyDone struct{}
 
@@ -130,6 +134,7 @@ func (ShutdownRequested) isEvent()  {}
 func (ResetDone) isEvent()          {}
 func (DestroyRequested) isEvent()   {}
 func (DestroyDone) isEvent()        {}
+func (DestroyFailed) isEvent()      {}
 func (PauseTimedOut) isEvent()      {}
 func (SetDestroyOnReboot) isEvent() {}
 func (MigrateRequested) isEvent()   {}

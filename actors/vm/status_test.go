@@ -97,7 +97,7 @@ func TestRefuse(t *testing.T) {
 		{st(vdsm.StatusUp), VerbHibernate, 0},
 	}
 	for _, tt := range tests {
-		err := Refuse(tt.s, tt.v)
+		err := Refuse("vm1", tt.s, tt.v)
 		switch {
 		case tt.code == 0 && err != nil:
 			t.Errorf("Refuse(%s, %d) = %v, want allowed", tt.s.Status, tt.v, err)
@@ -106,7 +106,7 @@ func TestRefuse(t *testing.T) {
 		}
 	}
 	// The bare message, without a vmId, for a Down VM.
-	if err := Refuse(st(vdsm.StatusDown), VerbShutdown); err.Message != "Virtual machine does not exist" {
+	if err := Refuse("vm1", st(vdsm.StatusDown), VerbShutdown); err.Message != "Virtual machine does not exist" {
 		t.Errorf("shutdown of a Down VM: %q", err.Message)
 	}
 }

@@ -16,21 +16,24 @@ const (
 
 // Refuse is the error VDSM answers when verb cannot run in the VM's status, or nil when it can.
 // The actor asks before it calls libvirt, so a refused verb changes nothing.
-func Refuse(s State, v Verb) *vdsm.Error {
+func Refuse(vmID string, s State, v Verb) *vdsm.Error {
 	down := s.Status == vdsm.StatusDown
 	switch v {
 	case VerbPause:
 		if down {
-			// VDSM fails to suspend a disconnected domain and answers a general exception.
-			return vdsm.NewError(vdsm.CodeGeneralException)
+			// vm.py pause touches the disconnected domain of a Down VM, which raises
+			// NotConnectedError: code 100 with its text.
+			return vdsm.NotConnected(vmID)
 		}
 	case VerbCont:
 		if !contAllowed(s) {
-			return vdsm.NewError(vdsm.CodeUnexpected)
+			// vm.py cont: response.error('unexpected') when _can_resume() is false.
+			return vdsm.Unexpected()
 		}
 	case VerbShutdown, VerbReset:
 		if down {
-			// Bare, without the vmId context: that is what VDSM answers for a Down VM.
+			// vm.py shutdown and reset raise a bare NoSuchVM() for a Down VM, without the
+			// vmId context.
 			return vdsm.NewError(vdsm.CodeNoSuchVM)
 		}
 	case VerbMigrate, VerbHibernate:
