@@ -34,6 +34,10 @@ type vmActor struct {
 	state   State
 	info    DomainInfo
 	shutGen int
+	// forced is the pending forced-shutdown deadline of VM.shutdown with force, nil when none.
+	// A later VM.shutdown replaces it, and it is stopped when the VM goes Down or the actor
+	// stops: a timer must not outlive the reason it was set for.
+	forced *time.Timer
 	// stale: the domain this actor started has not reported its start yet. An earlier VM with
 	// the same UUID, just destroyed, may still have events on their way (its Started, Stopped,
 	// Undefined) that are not about this run: libvirt delivers events in order, so none comes
@@ -87,8 +91,15 @@ func (a *vmActor) Receive(c actor.Context) {
 	case *Shutdown:
 		a.h.taken()
 		a.shutdown(c, m)
+	case *actor.Stopping:
+		a.disarm()
 	case *shutdownTimedOut:
-		if m.gen == a.shutGen && a.state.Status != vdsm.StatusDown {
+		if m.gen != a.shutGen {
+			return // a timer that fired as it was being replaced
+		}
+		a.forced = nil
+		a.h.forced.Add(-1)
+		if a.state.Status != vdsm.StatusDown {
 			a.log.Info().Msg("guest did not power off in time; destroying it (forced shutdown)")
 			_ = a.destroyDomain(c, false)
 		}
@@ -206,16 +217,31 @@ func (a *vmActor) shutdown(c actor.Context, m *Shutdown) {
 		a.log.Warn().Err(err).Bool("reboot", m.Reboot).Msg("VM.shutdown: the guest could not be asked")
 	}
 	a.step(c, ShutdownRequested{Reboot: m.Reboot})
-	if m.Force {
+	// A new VM.shutdown supersedes the forced part of an earlier one.
+	a.disarm()
+	if m.Force && a.state.Status != vdsm.StatusDown {
 		a.shutGen++
 		gen, self, root := a.shutGen, c.Self(), c.ActorSystem().Root
 		wait := time.Duration(m.Timeout) * time.Second
 		if err != nil {
 			wait = 0 // the guest cannot be asked: straight to the forced part
 		}
-		time.AfterFunc(wait, func() { root.Send(self, &shutdownTimedOut{gen: gen}) })
+		a.h.forced.Add(1)
+		a.forced = time.AfterFunc(wait, func() { root.Send(self, &shutdownTimedOut{gen: gen}) })
 	}
 	m.Reply.Result(true)
+}
+
+// disarm stops the pending forced-shutdown timer. One that already fired has its message on the
+// way; bumping the generation makes that message a no-op, and it is counted off then.
+func (a *vmActor) disarm() {
+	if a.forced == nil {
+		return
+	}
+	a.forced.Stop()
+	a.forced = nil
+	a.shutGen++
+	a.h.forced.Add(-1)
 }
 
 func (a *vmActor) event(c actor.Context, e virt.Event) {
@@ -267,6 +293,9 @@ func (a *vmActor) step(c actor.Context, e Event) { _ = a.stepWith(c, e, false) }
 func (a *vmActor) stepWith(c actor.Context, e Event, strict bool) error {
 	var effects []Effect
 	a.state, effects = Step(a.state, e, time.Now())
+	if a.state.Status == vdsm.StatusDown {
+		a.disarm() // nothing left to force; before the report, so whoever sees Down sees it
+	}
 	var emit []EmitStatus
 	var later []Effect
 	remove := false
