@@ -14,41 +14,64 @@ import (
 )
 
 func (a *vmActor) event(c actor.Context, e virt.Event) {
+	started := e.Kind == virt.KindLifecycle && e.Type == virt.EventStarted
 	if a.stale {
-		if e.Type != virt.EventStarted || (a.startedID >= 0 && e.ID != a.startedID) {
+		if !started || (a.startedID >= 0 && e.ID != a.startedID) {
 			return
 		}
 		a.stale = false
 	}
 	var ev Event
-	switch {
-	case e.Reboot:
+	switch e.Kind {
+	case virt.KindReboot:
 		ev = LibvirtReboot{}
-	case e.Type == virt.EventStarted:
-		ev = LibvirtStarted{Detail: e.Detail}
-	case e.Type == virt.EventSuspended:
-		ev = LibvirtSuspended{Detail: e.Detail}
-	case e.Type == virt.EventResumed:
-		ev = LibvirtResumed{Detail: e.Detail}
-	case e.Type == virt.EventStopped:
-		ev = LibvirtStopped{Detail: e.Detail}
-	case e.Type == virt.EventShutdown:
-		ev = LibvirtShutdown{Detail: e.Detail}
-	case e.Type == virt.EventUndefined:
-		if a.state.Removing {
+	case virt.KindIOError:
+		ev = a.ioError(e.IOError)
+	case virt.KindRTCChange:
+		ev = LibvirtRTCChange{Offset: e.RTCOffset}
+	case virt.KindLifecycle:
+		switch e.Type {
+		case virt.EventStarted:
+			ev = LibvirtStarted{Detail: e.Detail}
+		case virt.EventSuspended:
+			ev = LibvirtSuspended{Detail: e.Detail}
+		case virt.EventResumed:
+			ev = LibvirtResumed{Detail: e.Detail}
+		case virt.EventStopped:
+			ev = LibvirtStopped{Detail: e.Detail}
+		case virt.EventShutdown:
+			ev = LibvirtShutdown{Detail: e.Detail}
+		case virt.EventUndefined:
+			if a.state.Removing {
+				return
+			}
+			ev = DomainMissing{}
+		case virt.EventDefined:
+			a.refreshXML(c)
+			return
+		default:
 			return
 		}
-		ev = DomainMissing{}
-	case e.Type == virt.EventDefined:
-		a.refreshXML(c)
-		return
 	default:
 		return
 	}
 	a.step(c, ev)
-	if e.Type == virt.EventStarted {
+	if started {
 		a.refreshXML(c)
 	}
+}
+
+// ioError names the failed disk as VDSM's ioerror payload does: its alias, target and source,
+// from the domain XML (libvirt's path is the fallback when the alias is not there).
+func (a *vmActor) ioError(e virt.IOError) LibvirtIOError {
+	out := LibvirtIOError{Alias: e.Alias, Path: e.Path, Reason: e.Reason, Action: e.Action}
+	for _, d := range a.info.Disks {
+		if d.Alias != "" && d.Alias == e.Alias {
+			out.Name, out.Path = d.Target, d.Source
+			break
+		}
+	}
+	return out
 }
 
 // step applies an event and carries out its effects: the state and its events are reported

@@ -138,6 +138,12 @@ func (h *harness) create(name, id string) *Handle {
 	}
 	x := strings.Replace(string(b), "<name>minimal</name>", "<name>"+name+"</name>", 1)
 	x = strings.Replace(x, "<uuid>a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d</uuid>", "<uuid>"+id+"</uuid>", 1)
+	return h.createXML(id, x)
+}
+
+// createXML runs VM.create with a domain XML of the test's own.
+func (h *harness) createXML(id, x string) *Handle {
+	h.t.Helper()
 	raw, _ := json.Marshal(x)
 	r, wait := h.reply()
 	h.sys.Root.Send(h.reg, &Create{Reply: r, Params: map[string]json.RawMessage{"xml": raw}})

@@ -89,17 +89,22 @@ func (r *Registry) listed(c actor.Context, m *domainsListed) {
 		r.resync(c, m.doms, m.err)
 	}
 	if m.err == nil {
-		// Domains named since this listing started are served by it when it has them: they
-		// were defined before it ran. Only the rest need a listing of their own.
+		// Every domain libvirt has is a VM of this host, so a listing adopts all the unknown
+		// ones it finds, not only those an event named: the events of a burst of definitions
+		// trickle in after the listing that already has their domains. Domains named since
+		// this listing started are served by it when it has them; only the rest need a
+		// listing of their own.
 		for _, d := range m.doms {
-			if w.adopt[d.UUID] || r.lists.next.adopt[d.UUID] {
-				if _, known := r.vms[d.UUID]; !known {
-					r.adopt(c, d)
-				}
-				delete(r.lists.next.adopt, d.UUID)
+			if _, known := r.vms[d.UUID]; !known {
+				r.adopt(c, d)
 			}
+			delete(r.lists.next.adopt, d.UUID)
 		}
 		r.updateCounts(c)
+	} else if len(w.adopt) > 0 {
+		// Not retried here: a failing libvirt fails again at once. A lost connection ends
+		// in a resync, which adopts every unknown domain.
+		r.cfg.Log.Warn().Err(m.err).Int("domains", len(w.adopt)).Msg("listing domains to adopt")
 	}
 	for id := range r.lists.next.adopt {
 		if _, known := r.vms[id]; known {

@@ -231,7 +231,7 @@ func (r *Registry) route(c actor.Context, e virt.Event) {
 		c.Send(en.h.PID, &libvirtEvent{e: e})
 		return
 	}
-	if e.Type == virt.EventDefined || e.Type == virt.EventStarted {
+	if e.Kind == virt.KindLifecycle && (e.Type == virt.EventDefined || e.Type == virt.EventStarted) {
 		// A domain made behind the agent's back (virsh, another tool): take it in, as VDSM's
 		// external-VM lookup does.
 		r.listDomains(c, listToAdopt, e.UUID)
@@ -280,15 +280,9 @@ func (r *Registry) updateCounts(c actor.Context) {
 	for _, en := range r.vms {
 		n.Total++
 		byStatus[LastStatus(en.state)]++
-		switch LastStatus(en.state) {
-		case vdsm.StatusUp:
+		// Migrating, Incoming and Outgoing stay 0: this agent migrates nothing yet.
+		if LastStatus(en.state) == vdsm.StatusUp {
 			n.Active++
-		case vdsm.StatusMigrationSource:
-			n.Migrating++
-			n.Outgoing++
-		case vdsm.StatusMigrationDestination:
-			n.Migrating++
-			n.Incoming++
 		}
 	}
 	if r.cfg.Metrics != nil {

@@ -10,8 +10,6 @@ const (
 	VerbCont
 	VerbShutdown
 	VerbReset
-	VerbMigrate
-	VerbHibernate
 )
 
 // Refuse is the error VDSM answers when verb cannot run in the VM's status, or nil when it can.
@@ -36,30 +34,10 @@ func Refuse(vmID string, s State, v Verb) *vdsm.Error {
 			// vmId context.
 			return vdsm.NewError(vdsm.CodeNoSuchVM)
 		}
-	case VerbMigrate, VerbHibernate:
-		if !outgoingAllowed(s) {
-			return vdsm.NewError(vdsm.CodeNoSuchVM)
-		}
 	}
 	return nil
 }
 
-// contAllowed: resuming would fight a migration or hibernation in progress, and a Down VM has
-// nothing to resume.
-func contAllowed(s State) bool {
-	switch s.Status {
-	case vdsm.StatusMigrationSource, vdsm.StatusSavingState, vdsm.StatusDown, "":
-		return false
-	}
-	return true
-}
-
-// outgoingAllowed: a VM that has not started yet or is Down cannot leave; VDSM treats it as
-// not existing.
-func outgoingAllowed(s State) bool {
-	switch s.Status {
-	case vdsm.StatusWaitForLaunch, vdsm.StatusDown, "":
-		return false
-	}
-	return true
-}
+// contAllowed: a Down VM has nothing to resume (VDSM's _can_resume also refuses Saving State
+// and Migration Source, which this agent never enters).
+func contAllowed(s State) bool { return s.Status != vdsm.StatusDown && s.Status != "" }
