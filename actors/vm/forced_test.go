@@ -18,14 +18,14 @@ func TestForcedShutdownTimerDisarmed(t *testing.T) {
 	if a := h.verb(id, reboot); a.Error != nil {
 		t.Fatalf("forced reboot: %+v", a.Error)
 	}
-	if n := hd.ForcedShutdownArmed(); n != 1 {
+	if n := hd.ForcedShutdownsArmed(); n != 1 {
 		t.Fatalf("after a forced reboot: %d timers armed, want 1", n)
 	}
 	// Superseded: still one.
 	if a := h.verb(id, reboot); a.Error != nil {
 		t.Fatalf("second forced reboot: %+v", a.Error)
 	}
-	if n := hd.ForcedShutdownArmed(); n != 1 {
+	if n := hd.ForcedShutdownsArmed(); n != 1 {
 		t.Fatalf("after a second forced reboot: %d timers armed, want 1", n)
 	}
 	// Down (the test driver powers off at once on a shutdown without reboot): none.
@@ -33,7 +33,7 @@ func TestForcedShutdownTimerDisarmed(t *testing.T) {
 		t.Fatalf("shutdown: %+v", a.Error)
 	}
 	h.waitStatus(id, "Down")
-	if n := hd.ForcedShutdownArmed(); n != 0 {
+	if n := hd.ForcedShutdownsArmed(); n != 0 {
 		t.Fatalf("after Down: %d timers armed, want 0", n)
 	}
 }
@@ -49,7 +49,7 @@ func TestForcedShutdownTimerStopsAtDown(t *testing.T) {
 	if down := h.waitStatus(id, "Down"); down["exitReason"] != float64(6) {
 		t.Fatalf("Down: %v", down)
 	}
-	if n := hd.ForcedShutdownArmed(); n != 0 {
+	if n := hd.ForcedShutdownsArmed(); n != 0 {
 		t.Fatalf("after Down: %d timers armed, want 0", n)
 	}
 }

@@ -25,8 +25,8 @@ type Handle struct {
 	forced atomic.Int32
 }
 
-// ForcedShutdownArmed reports whether a forced-shutdown deadline is pending for the VM.
-func (h *Handle) ForcedShutdownArmed() int { return int(h.forced.Load()) }
+// ForcedShutdownsArmed reports whether a forced-shutdown deadline is pending for the VM.
+func (h *Handle) ForcedShutdownsArmed() int { return int(h.forced.Load()) }
 
 // Dead reports a VM whose actor its supervisor gave up on: it is reported not responding and
 // refuses verbs, while the agent carries on.
