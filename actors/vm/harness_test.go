@@ -14,6 +14,7 @@ import (
 
 	"github.com/hostagent/hostagent/actors/broker"
 	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
 	"github.com/hostagent/hostagent/supervisor"
 	"github.com/hostagent/hostagent/virt"
@@ -51,7 +52,7 @@ func newHarness(t *testing.T, opts ...func(*Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, sys: actor.NewActorSystem(), lv: lv, index: NewIndex(),
+	h := &harness{t: t, sys: system.New(zerolog.Nop()), lv: lv, index: NewIndex(),
 		faults: supervisor.NewInjector(1), events: make(chan statusEvent, 256)}
 	sink := h.sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
 		if p, ok := c.Message().(*broker.Publish); ok {
