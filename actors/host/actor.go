@@ -55,7 +55,10 @@ func (a *Actor) Receive(c actor.Context) {
 		caps, err := BuildCapabilities(Sources{Root: a.cfg.Root, Libvirt: a.cfg.Libvirt, AgentVersion: a.cfg.AgentVersion}, m.ClientIface)
 		if err != nil {
 			a.cfg.Log.Error().Err(err).Msg("host capabilities")
-			m.Reply.Error(vdsm.CodeGeneralException, vdsm.WithContext(vdsm.Message(vdsm.CodeGeneralException), "reason", err.Error()))
+			// API.py getCapabilities is not an api.method: its exception reaches yajsonrpc,
+			// which answers JsonRpcInternalError(str(e)), -32603.
+			e := vdsm.Internal(err.Error())
+			m.Reply.Error(e.Code, e.Message)
 			return
 		}
 		ApplyNetworkReport(&caps, m.Networks)
