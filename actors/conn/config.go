@@ -7,6 +7,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
+	"github.com/hostagent/hostagent/actors/broker"
 	"github.com/hostagent/hostagent/protocol/stomp"
 )
 
@@ -21,7 +22,7 @@ type Config struct {
 	DetectTimeout  time.Duration // for the first line (and, separately, the TLS handshake)
 	WriteTimeout   time.Duration // one socket write; a client that stops reading fails it
 	Router         *actor.PID
-	Broker         *actor.PID
+	Directory      *broker.Directory // where subscriptions are registered and answers routed
 	Log            zerolog.Logger
 }
 

@@ -265,6 +265,10 @@ func (r *Reader) readHeaders(cmd string, size int) ([]Header, int, error) {
 			return nil, 0, perr(TextInvalidHeaderChar)
 		case !utf8.Valid(line):
 			return nil, 0, perr(TextInvalidUTF8)
+		case bytes.IndexByte(line[colon+1:], ':') >= 0 && escapes(cmd):
+			// STOMP 1.2's grammar has no raw colon in a value (it is written \c), and VDSM
+			// refuses one; CONNECT is exempt from escaping, so its values (an IPv6 host) may.
+			return nil, 0, perr(TextColonInHeader)
 		}
 		start := len(r.hdr)
 		r.hdr = appendBounded(r.hdr, line, r.lim.MaxFrameBytes)

@@ -52,8 +52,9 @@ type Outcome struct {
 	ReplyTo     string // SEND: reply-to, where responses go ("" if absent)
 	FlowID      string // SEND: ovirtCorrelationId, for the request's log lines ("" if absent)
 
-	// HeartBeatSend and HeartBeatExpect are set by a successful CONNECT or STOMP: how often the
-	// server must send and how often the client promised to; zero means never.
+	// Connected is set by a successful CONNECT or STOMP, with HeartBeatSend and HeartBeatExpect:
+	// how often the server must send and how often the client promised to; zero means never.
+	Connected                      bool
 	HeartBeatSend, HeartBeatExpect time.Duration
 }
 
@@ -109,7 +110,7 @@ func (s *Session) connect(f *Frame) Outcome {
 	reply, send, expect := NegotiateHeartBeat(hb)
 	s.connected = true
 	connected := &Frame{Command: CmdConnected, Headers: []Header{{HdrVersion, "1.2"}, {HdrHeartBeat, reply}}}
-	return Outcome{Replies: []*Frame{connected}, HeartBeatSend: send, HeartBeatExpect: expect}
+	return Outcome{Replies: []*Frame{connected}, Connected: true, HeartBeatSend: send, HeartBeatExpect: expect}
 }
 
 // acceptsV12 reports whether the client accepts STOMP 1.2. VDSM wants accept-version to be
