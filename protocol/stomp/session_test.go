@@ -31,17 +31,17 @@ func TestSession(t *testing.T) {
 	}{
 		{"CONNECT 1.2", []step{
 			{frame(CmdConnect, "accept-version", "1.2", "heart-beat", "0,8000", "host", "fe80::1"),
-				Outcome{Replies: []*Frame{connected("8000,0")}, HeartBeatSend: 8 * time.Second}},
+				Outcome{Connected: true, Replies: []*Frame{connected("8000,0")}, HeartBeatSend: 8 * time.Second}},
 		}, nil},
 		{"STOMP 1.2 without heart-beat", []step{
-			{frame(CmdStomp, "accept-version", "1.2"), Outcome{Replies: []*Frame{connected("0,0")}}},
+			{frame(CmdStomp, "accept-version", "1.2"), Outcome{Connected: true, Replies: []*Frame{connected("0,0")}}},
 		}, nil},
 		{"accept-version list", []step{
 			{frame(CmdConnect, "accept-version", "1.0,1.1,1.2", "heart-beat", "6000,5000"),
-				Outcome{Replies: []*Frame{connected("5000,6000")}, HeartBeatSend: 5 * time.Second, HeartBeatExpect: 6 * time.Second}},
+				Outcome{Connected: true, Replies: []*Frame{connected("5000,6000")}, HeartBeatSend: 5 * time.Second, HeartBeatExpect: 6 * time.Second}},
 		}, nil},
 		{"accept-version list with spaces", []step{
-			{frame(CmdConnect, "accept-version", "1.2 , 1.1"), Outcome{Replies: []*Frame{connected("0,0")}}},
+			{frame(CmdConnect, "accept-version", "1.2 , 1.1"), Outcome{Connected: true, Replies: []*Frame{connected("0,0")}}},
 		}, nil},
 		{"accept-version 1.1", []step{
 			{frame(CmdConnect, "accept-version", "1.1"), errorOutcome(TextVersionUnsupported)},
@@ -60,14 +60,14 @@ func TestSession(t *testing.T) {
 		}, nil},
 		{"CONNECT repeated", []step{
 			{frame(CmdConnect, "accept-version", "1.2", "heart-beat", "0,1000"),
-				Outcome{Replies: []*Frame{connected("1000,0")}, HeartBeatSend: time.Second}},
-			{frame(CmdConnect, "accept-version", "1.2"), Outcome{Replies: []*Frame{connected("0,0")}}},
+				Outcome{Connected: true, Replies: []*Frame{connected("1000,0")}, HeartBeatSend: time.Second}},
+			{frame(CmdConnect, "accept-version", "1.2"), Outcome{Connected: true, Replies: []*Frame{connected("0,0")}}},
 		}, nil},
 		{"subscribe before CONNECT, as the engine does", []step{
 			{frame(CmdSubscribe, "destination", ResponseQueue, "id", "r", "ack", "auto"),
 				Outcome{Subscribed: sub("r", ResponseQueue)}},
 			{frame(CmdSubscribe, "destination", EventQueue, "id", "e"), Outcome{Subscribed: sub("e", EventQueue)}},
-			{frame(CmdConnect, "accept-version", "1.2", "host", "engine"), Outcome{Replies: []*Frame{connected("0,0")}}},
+			{frame(CmdConnect, "accept-version", "1.2", "host", "engine"), Outcome{Connected: true, Replies: []*Frame{connected("0,0")}}},
 		}, []Subscription{{"r", ResponseQueue}, {"e", EventQueue}}},
 		{"subscribe with receipt", []step{
 			{frame(CmdSubscribe, "destination", "q", "id", "1", "receipt", "77"),
@@ -185,8 +185,8 @@ func dumpOutcome(o Outcome) string {
 	for _, f := range o.Replies {
 		fmt.Fprintf(&b, "%q ", AppendFrame(nil, f))
 	}
-	fmt.Fprintf(&b, "close=%v sub=%v unsub=%v req=%v fwd=%v dest=%q reply-to=%q flow=%q hb=%v/%v",
-		o.Close, o.Subscribed, o.Unsubscribed, o.Request, o.Forward, o.Destination, o.ReplyTo, o.FlowID,
+	fmt.Fprintf(&b, "connected=%v close=%v sub=%v unsub=%v req=%v fwd=%v dest=%q reply-to=%q flow=%q hb=%v/%v",
+		o.Connected, o.Close, o.Subscribed, o.Unsubscribed, o.Request, o.Forward, o.Destination, o.ReplyTo, o.FlowID,
 		o.HeartBeatSend, o.HeartBeatExpect)
 	return b.String()
 }
