@@ -108,7 +108,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.warmup, "warmup", 0, "send for this long before measuring; not counted in -n or the results")
 	fs.StringVar(&f.method, "method", "Host.ping2", "JSON-RPC method")
 	fs.StringVar(&f.params, "params", "{}", "params, a JSON object or array")
-	fs.BoolVar(&f.sharedReply, "shared-reply", false, "every connection replies to jms.topic.vdsm_responses (as the engine does) instead of a private destination")
+	fs.BoolVar(&f.sharedReply, "shared-reply", false, "every connection replies to jms.topic.vdsm_responses (as the engine does) instead of a private destination, and so receives every connection's answers")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "dialing, and the longest a connection waits for any answer before it counts its requests as lost")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of the table")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the agent phase (not the baseline's) to this file")
@@ -402,6 +402,7 @@ type slot struct {
 // many requests as answers came in together, and no channel or lock sits on the path.
 type loadConn struct {
 	index    uint64
+	shared   bool // the reply destination is shared: other connections' answers arrive too
 	nc       net.Conn
 	r        *stomp.Reader
 	timeout  time.Duration
@@ -453,7 +454,7 @@ func dialLoad(spec loadSpec, i int) (*loadConn, error) {
 	if !spec.shared {
 		replyTo = client.UUID()
 	}
-	lc := &loadConn{index: uint64(i), nc: nc, timeout: spec.timeout, slots: make([]slot, spec.window), hist: newHistogram()}
+	lc := &loadConn{index: uint64(i), shared: spec.shared, nc: nc, timeout: spec.timeout, slots: make([]slot, spec.window), hist: newHistogram()}
 	lc.r = stomp.NewReader(deadlineReader{nc, spec.timeout}, stomp.Limits{})
 	head := stomp.AppendFrame(nil, &stomp.Frame{Command: stomp.CmdSend, Headers: []stomp.Header{
 		{Key: stomp.HdrDestination, Value: stomp.RequestQueue},
@@ -577,7 +578,9 @@ func (lc *loadConn) answer(rs *runState, body []byte) {
 	s := int(id & (1<<slotBits - 1))
 	switch {
 	case ok && id>>slotBits&(1<<connBits-1) != lc.index:
-		lc.count("foreign")
+		if !lc.shared {
+			lc.count("foreign")
+		}
 		return
 	case !ok || s >= len(lc.slots) || !lc.slots[s].busy || lc.slots[s].gen != id>>(connBits+slotBits):
 		lc.count("unexpected")

@@ -80,12 +80,12 @@ func TestChaos(t *testing.T) {
 			defer wg.Done()
 			r := ta.raw(t)
 			r.connect()
-			r.subscribe("replies", "s")
+			r.subscribe(fmt.Sprintf("replies-%d", ci), "s")
 			answers := map[string]int{}
 			sent, got := 0, 0
 			send := func() {
 				m := methods[(ci+sent)%len(methods)]
-				r.request("replies", fmt.Sprintf(`{"jsonrpc":"2.0","method":"%s","params":%s,"id":"c%d-%d"}`, m.method, m.params, ci, sent))
+				r.request(fmt.Sprintf("replies-%d", ci), fmt.Sprintf(`{"jsonrpc":"2.0","method":"%s","params":%s,"id":"c%d-%d"}`, m.method, m.params, ci, sent))
 				sent++
 			}
 			for sent < window {
@@ -117,7 +117,7 @@ func TestChaos(t *testing.T) {
 				}
 			}
 			// A sentinel proves no second answer was still on its way.
-			r.request("replies", `{"jsonrpc":"2.0","method":"Host.ping2","id":"sentinel"}`)
+			r.request(fmt.Sprintf("replies-%d", ci), `{"jsonrpc":"2.0","method":"Host.ping2","id":"sentinel"}`)
 			f, err := r.next()
 			if err != nil {
 				errs <- fmt.Errorf("client %d: sentinel: %v", ci, err)
