@@ -106,14 +106,12 @@ func (r *reader) handle(f *stomp.Frame) bool {
 	}
 	switch {
 	case o.Subscribed != nil:
-		// The actor learns of the subscription before any answer routed by the directory can
-		// reach it: both travel through its mailbox, this first.
-		out.sub = o.Subscribed
-		if !r.emit(out) {
-			return false
-		}
+		// In the directory before the RECEIPT is on its way: a client that has the RECEIPT can
+		// count on the subscription, on this connection and any other. (An answer routed here
+		// before the actor hears of it finds no subscription and is dropped; its request was
+		// not ordered after this SUBSCRIBE.)
 		r.cfg.Directory.Add(r.conn, o.Subscribed.Destination)
-		return true
+		out.sub = o.Subscribed
 	case o.Unsubscribed != nil:
 		r.cfg.Directory.Remove(r.conn, o.Unsubscribed.Destination)
 		out.unsub = o.Unsubscribed
@@ -133,7 +131,7 @@ func (r *reader) handle(f *stomp.Frame) bool {
 			r.root.Send(t, d)
 		}
 	}
-	if len(out.replies) > 0 || out.heartbeat || out.unsub != nil || out.close {
+	if len(out.replies) > 0 || out.heartbeat || out.sub != nil || out.unsub != nil || out.close {
 		if !r.emit(out) {
 			return false
 		}
