@@ -12,9 +12,9 @@ type output struct {
 	replies   []*stomp.Frame
 	sub       *stomp.Subscription
 	unsub     *stomp.Subscription
-	heartbeat bool          // a CONNECT was accepted: send heart-beats every sendEvery (0: none)
+	heartbeat bool // a CONNECT was accepted: send heart-beats every sendEvery (0: none)
 	sendEvery time.Duration
-	close     bool          // the session ended: write replies, then close
+	close     bool // the session ended: write replies, then close
 }
 
 // readerDone reports the reader's end: EOF, a socket error, a heart-beat timeout, or a malformed
