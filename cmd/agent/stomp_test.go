@@ -152,7 +152,7 @@ func TestRequestsAreNotCopiedToSubscribers(t *testing.T) {
 	spy, r := ta.raw(t), ta.raw(t)
 	spy.connect()
 	spy.subscribe("jms.topic.vdsm_requests", "spy")
-	// The receipt comes after the subscription is on its way to the broker, so the sentinel
+	// The receipt comes after the subscription is in the directory, so the sentinel
 	// sent below cannot overtake it.
 	spy.send("SUBSCRIBE\ndestination:sentinel\nid:s\nreceipt:r\n\n\x00")
 	if f := spy.frame(); f.Command != "RECEIPT" {
