@@ -18,7 +18,7 @@ type Config struct {
 	MaxConnections int
 	MaxOutboxBytes int           // bytes waiting to be written before a client counts as not reading
 	MaxInFlight    int           // requests one connection may have unanswered before its reader waits
-	MaxInbox       int           // non-request frames waiting for the actor before the reader waits
+	MaxInbox       int           // reader outputs (frames to write, subscription changes) waiting for the actor before the reader waits
 	DetectTimeout  time.Duration // for the first line (and, separately, the TLS handshake)
 	WriteTimeout   time.Duration // one socket write; a client that stops reading fails it
 	Router         *actor.PID
@@ -39,6 +39,9 @@ func (c *Config) Defaults() {
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = 1024
+	}
+	if c.Directory == nil {
+		c.Directory = broker.NewDirectory()
 	}
 	if c.MaxInbox == 0 {
 		c.MaxInbox = 64
