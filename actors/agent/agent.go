@@ -158,7 +158,8 @@ func Start(cfg Config) (*Agent, error) {
 	}), actor.WithDispatcher(system.Dispatcher()),
 		actor.WithGuardian(&supervisor.Resume{Kind: "host", Log: cfg.Log, OnFailure: func() { a.metrics.Restarted("host") }}),
 		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic[*reply.Reply](cfg.Log, "host"), cfg.Faults.Middleware("host"))))
-	a.broker = root.Spawn(broker.New(cfg.Log))
+	dir := broker.NewDirectory()
+	a.broker = root.Spawn(broker.New(dir, cfg.Log))
 	if cfg.ManageNetworks {
 		a.net = root.Spawn(actor.PropsFromProducer(netact.New(netact.Config{
 			Namespace: cfg.NetNamespace, StateDir: cfg.NetStateDir, Host: a.host, Log: cfg.Log.With().Str("actor", "net").Logger(),
@@ -209,7 +210,7 @@ func Start(cfg Config) (*Agent, error) {
 
 	a.listener = conn.Listen(a.sys, ln, conn.Config{
 		TLS: cfg.TLS, Limits: cfg.Limits, MaxConnections: cfg.MaxConnections, MaxOutboxBytes: cfg.MaxOutboxBytes,
-		DetectTimeout: cfg.DetectTimeout, Router: a.router, Broker: a.broker,
+		DetectTimeout: cfg.DetectTimeout, Router: a.router, Directory: dir,
 		Log: cfg.Log.With().Str("actor", "conn").Logger(),
 	})
 	a.metrics.Gauge("hostagent_requests_in_flight", "Admitted requests not yet answered.", func() float64 { return float64(a.admission.InFlight()) })

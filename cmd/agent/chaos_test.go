@@ -228,7 +228,8 @@ func TestChaos(t *testing.T) {
 			defer wg.Done()
 			r := ta.raw(t)
 			r.connect()
-			r.subscribe("replies", "s")
+			dest := fmt.Sprintf("replies-%d", ci) // own destination: every subscriber of a shared one gets every answer
+			r.subscribe(dest, "s")
 			methodOf := map[string]string{} // id -> method, until answered
 			mine := map[string]int64{}
 			defer func() {
@@ -241,7 +242,7 @@ func TestChaos(t *testing.T) {
 			sent, got := 0, 0
 			send := func(id, method, params string) {
 				methodOf[id] = method
-				r.request("replies", fmt.Sprintf(`{"jsonrpc":"2.0","method":"%s","params":%s,"id":"%s"}`, method, params, id))
+				r.request(dest, fmt.Sprintf(`{"jsonrpc":"2.0","method":"%s","params":%s,"id":"%s"}`, method, params, id))
 			}
 			sendNext := func() {
 				m := chaosMethods[(ci+sent)%len(chaosMethods)]
