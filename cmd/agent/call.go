@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hostagent/hostagent/cmd/agent/client"
@@ -20,7 +22,9 @@ const callUsage = `usage: agent call [--host H] [--port P] [--insecure | --cert 
                   Namespace.method [name=value ...] [-f params.json|-]
 
 Values are JSON when they parse as JSON (numbers, true, [..], {..}), else strings.
--f reads the params object from a file, or from standard input with -f -.
+-f reads the params from a file, or from standard input with -f -: an object (named params,
+which name=value arguments add to) or an array (positional params, alone).
+VM verbs name their VM with vmID: agent call --insecure VM.getStats vmID=<uuid>
 `
 
 func call(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -56,13 +60,16 @@ func call(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !*insecure {
 		if o.TLS, err = client.TLSConfig(*cert, *key, *ca); err != nil {
 			fmt.Fprintln(stderr, "agent call:", err)
+			if errors.Is(err, os.ErrNotExist) {
+				fmt.Fprintln(stderr, "agent call: an agent serving plain TCP (agent serve --tls=false, as go tool task run starts it) is called with --insecure")
+			}
 			return 1
 		}
 		o.TLS.ServerName = *host
 	}
 	c, err := client.Dial(o)
 	if err != nil {
-		fmt.Fprintln(stderr, "agent call:", err)
+		fmt.Fprintln(stderr, "agent call:", dialError(err, o.Addr, *insecure))
 		return 1
 	}
 	defer c.Close()
@@ -85,8 +92,29 @@ func call(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func callParams(args []string, stdin io.Reader) (map[string]any, error) {
+// dialError says what a failed connection most likely means: the first thing a user meets when
+// the agent is not running, or runs with the other transport.
+func dialError(err error, addr string, insecure bool) string {
+	var notTLS tls.RecordHeaderError
+	closed := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("no agent seems to be listening at %s (connection refused): start one (go tool task run, or agent serve), or give its --host and --port", addr)
+	case !insecure && (closed || errors.As(err, &notTLS)):
+		// A plain agent reads a TLS hello as a bad frame and drops the connection.
+		return fmt.Sprintf("the agent at %s does not complete a TLS handshake (%v): it may serve plain TCP (agent serve --tls=false, as go tool task run starts it); call it with --insecure", addr, err)
+	case insecure && closed:
+		return fmt.Sprintf("the agent at %s closed the connection (%v): it may serve TLS (agent serve's default); call it without --insecure", addr, err)
+	}
+	return err.Error()
+}
+
+// callParams builds the request's params: an object from name=value arguments and object files,
+// or the array of a file holding one (positional params, as VDSM takes them too).
+func callParams(args []string, stdin io.Reader) (any, error) {
 	params := map[string]any{}
+	var positional []any
+	named := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "-f" {
@@ -104,8 +132,23 @@ func callParams(args []string, stdin io.Reader) (map[string]any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if err := json.Unmarshal(data, &params); err != nil {
-				return nil, fmt.Errorf("params file: %w", err)
+			var v any
+			if err := json.Unmarshal(data, &v); err != nil {
+				return nil, fmt.Errorf("params file %s: %w", args[i], err)
+			}
+			switch v := v.(type) {
+			case map[string]any:
+				for k, x := range v {
+					params[k] = x
+				}
+				named = true
+			case []any:
+				if positional != nil {
+					return nil, fmt.Errorf("params file %s: only one file of positional params (a JSON array) may be given", args[i])
+				}
+				positional = v
+			default:
+				return nil, fmt.Errorf("params file %s: want a JSON object (named params, e.g. {\"vmID\": \"...\"}) or an array (positional params), got %s", args[i], bytes.TrimSpace(data))
 			}
 			continue
 		}
@@ -118,6 +161,13 @@ func callParams(args []string, stdin io.Reader) (map[string]any, error) {
 			v = value
 		}
 		params[name] = v
+		named = true
+	}
+	if positional != nil {
+		if named {
+			return nil, errors.New("positional params (a params file holding a JSON array) cannot be mixed with named ones (name=value or an object)")
+		}
+		return positional, nil
 	}
 	return params, nil
 }
