@@ -31,13 +31,8 @@ func call(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("call", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, callUsage); fs.PrintDefaults() }
-	host := fs.String("host", "localhost", "agent host")
-	port := fs.Int("port", 54321, "agent port")
-	insecure := fs.Bool("insecure", false, "plain TCP, no TLS")
-	cert := fs.String("cert", "/etc/pki/vdsm/certs/vdsmcert.pem", "client certificate (PEM)")
-	key := fs.String("key", "/etc/pki/vdsm/keys/vdsmkey.pem", "client key (PEM)")
-	ca := fs.String("ca", "/etc/pki/vdsm/certs/cacert.pem", "CA of the agent's certificate (PEM)")
-	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait for the answer")
+	var cf connFlags
+	cf.register(fs, 60*time.Second)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -56,20 +51,9 @@ func call(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "agent call:", err)
 		return 2
 	}
-	o := client.Options{Addr: net.JoinHostPort(*host, strconv.Itoa(*port)), Timeout: *timeout}
-	if !*insecure {
-		if o.TLS, err = client.TLSConfig(*cert, *key, *ca); err != nil {
-			fmt.Fprintln(stderr, "agent call:", err)
-			if errors.Is(err, os.ErrNotExist) {
-				fmt.Fprintln(stderr, "agent call: an agent serving plain TCP (agent serve --tls=false, as go tool task run starts it) is called with --insecure")
-			}
-			return 1
-		}
-		o.TLS.ServerName = *host
-	}
-	c, err := client.Dial(o)
+	c, err := cf.dial()
 	if err != nil {
-		fmt.Fprintln(stderr, "agent call:", dialError(err, o.Addr, *insecure))
+		fmt.Fprintln(stderr, "agent call:", err)
 		return 1
 	}
 	defer c.Close()
@@ -90,6 +74,46 @@ func call(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	out.WriteByte('\n')
 	stdout.Write(out.Bytes())
 	return 0
+}
+
+// connFlags are how agent call and agent status reach the agent.
+type connFlags struct {
+	host, cert, key, ca string
+	port                int
+	insecure            bool
+	timeout             time.Duration
+}
+
+func (cf *connFlags) register(fs *flag.FlagSet, timeout time.Duration) {
+	fs.StringVar(&cf.host, "host", "localhost", "agent host")
+	fs.IntVar(&cf.port, "port", 54321, "agent port")
+	fs.BoolVar(&cf.insecure, "insecure", false, "plain TCP, no TLS")
+	fs.StringVar(&cf.cert, "cert", "/etc/pki/vdsm/certs/vdsmcert.pem", "client certificate (PEM)")
+	fs.StringVar(&cf.key, "key", "/etc/pki/vdsm/keys/vdsmkey.pem", "client key (PEM)")
+	fs.StringVar(&cf.ca, "ca", "/etc/pki/vdsm/certs/cacert.pem", "CA of the agent's certificate (PEM)")
+	fs.DurationVar(&cf.timeout, "timeout", timeout, "how long to wait for an answer")
+}
+
+func (cf *connFlags) addr() string { return net.JoinHostPort(cf.host, strconv.Itoa(cf.port)) }
+
+// dial connects; its errors say what to do about them.
+func (cf *connFlags) dial() (*client.Client, error) {
+	o := client.Options{Addr: cf.addr(), Timeout: cf.timeout}
+	if !cf.insecure {
+		var err error
+		if o.TLS, err = client.TLSConfig(cf.cert, cf.key, cf.ca); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("%w\n(an agent serving plain TCP, agent serve --tls=false as go tool task run starts it, is called with --insecure)", err)
+			}
+			return nil, err
+		}
+		o.TLS.ServerName = cf.host
+	}
+	c, err := client.Dial(o)
+	if err != nil {
+		return nil, errors.New(dialError(err, o.Addr, cf.insecure))
+	}
+	return c, nil
 }
 
 // dialError says what a failed connection most likely means: the first thing a user meets when
