@@ -52,6 +52,9 @@ func (s *eventStream) read() vmEvent {
 	if !ok {
 		s.t.Fatalf("event without the VM's own entry: %v", m)
 	}
+	// Under -v this is the tests' progress as it happens (the QEMU lane streams it while guests
+	// boot), and any failure shows the events that came before it.
+	s.t.Logf("event: VM %s %v", id, p["status"])
 	return vmEvent{id: id, params: p}
 }
 
