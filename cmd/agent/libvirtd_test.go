@@ -140,6 +140,8 @@ func TestLibvirtdRecoveryAfterAgentRestart(t *testing.T) {
 	up, paused := "a1a1a1a1-0000-4000-8000-000000000001", "a1a1a1a1-0000-4000-8000-000000000002"
 	createVM(t, c, "libvirtd-rec-up", up)
 	createVM(t, c, "libvirtd-rec-paused", paused)
+	// The two start concurrently, so their events come in either order: the stream keeps the one
+	// it does not wait for yet.
 	ev.wait(up, "Powering up")
 	ev.wait(paused, "Powering up")
 	if _, err := c.Call("VM.pause", map[string]any{"vmID": paused}); err != nil {
