@@ -22,7 +22,7 @@ func TestVMErrorAnswers(t *testing.T) {
 	}
 	defer hold.Close()
 	ta := startAgent(t, func(c *agentConfig) { c.LibvirtURI = "test:///default" })
-	next := events(t, ta)
+	ev := events(t, ta)
 	c := ta.dial(t)
 
 	const (
@@ -34,7 +34,7 @@ func TestVMErrorAnswers(t *testing.T) {
 	)
 	for _, v := range []struct{ name, id string }{{"err-up", up}, {"err-paused", paused}, {"err-down", down}, {"err-gone", gone}} {
 		createVM(t, c, v.name, v.id)
-		waitEvent(t, next, v.id, "Powering up", "Up")
+		ev.wait(v.id, "Powering up", "Up")
 	}
 	if _, err := c.Call("VM.pause", map[string]any{"vmID": paused}); err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func TestVMErrorAnswers(t *testing.T) {
 	if _, err := c.Call("VM.shutdown", map[string]any{"vmID": down}); err != nil {
 		t.Fatal(err)
 	}
-	waitEvent(t, next, down, "Down")
+	ev.wait(down, "Down")
 
 	fired := make(chan string, 16)
 	ta.faults.Set(supervisor.Rule{Kind: "vm", Message: "*vm.libvirtEvent", Action: supervisor.Drop, Fired: fired})
