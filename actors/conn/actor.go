@@ -62,6 +62,7 @@ func (a *Actor) Receive(c actor.Context) {
 	case *broker.NoSubscriber:
 		a.fail(c, stomp.TextSubscriptionNotAvailable)
 	case *heartbeatTick:
+		m.Take()
 		if !a.closing && a.sendHB > 0 && time.Since(a.sentAt) >= a.sendHB/2 && len(a.pending) == 0 && !a.writing {
 			a.pending = stomp.AppendHeartBeat(a.pending)
 			a.schedule(c)

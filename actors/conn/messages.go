@@ -1,6 +1,9 @@
 package conn
 
-import "github.com/hostagent/hostagent/protocol/stomp"
+import (
+	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/protocol/stomp"
+)
 
 // frameIn is a non-request frame from the reader.
 type frameIn struct{ f *stomp.Frame }
@@ -22,8 +25,8 @@ type written struct {
 // messages already queued have been handled, so replies that arrive together go out together.
 type flush struct{}
 
-// heartbeatTick is the outgoing heart-beat timer.
-type heartbeatTick struct{}
+// heartbeatTick is the outgoing heart-beat timer (coalesced: one waits behind a busy actor).
+type heartbeatTick struct{ system.Coalesced }
 
 // Drain asks a connection to write what it has queued and close: the agent is shutting down.
 type Drain struct{}
