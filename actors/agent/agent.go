@@ -172,17 +172,18 @@ func Start(cfg Config) (*Agent, error) {
 	a.env = &api.Env{Root: root, Host: a.host, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
 	table := api.NewTable(append(api.HostVerbs(), api.VMVerbs()...)...)
 	a.admission = router.NewAdmission(cfg.Workers + cfg.Queue)
-	a.router = root.Spawn(router.New(router.Config{
+	rcfg := router.Config{
 		Workers: cfg.Workers, Queue: cfg.Queue, Deadline: cfg.Deadline, Deadlines: cfg.Deadlines,
-		Table: table, Env: a.env, Admission: a.admission, Ready: &a.ready, Faults: cfg.Faults, Metrics: a.metrics,
+		Table: table, Env: a.env, Admission: a.admission, Pool: router.NewPool(), Ready: &a.ready, Faults: cfg.Faults, Metrics: a.metrics,
 		Log: cfg.Log.With().Str("actor", "router").Logger(),
-	}))
+	}
+	a.router = root.Spawn(router.New(rcfg))
 	// Every request is answered 99 until the registry has attached to the existing domains.
 	root.Send(a.registry, &vm.Recover{})
 
 	a.listener = conn.Listen(a.sys, ln, conn.Config{
 		TLS: cfg.TLS, Limits: cfg.Limits, MaxConnections: cfg.MaxConnections, MaxOutboxBytes: cfg.MaxOutboxBytes,
-		DetectTimeout: cfg.DetectTimeout, Router: a.router, Broker: a.broker,
+		DetectTimeout: cfg.DetectTimeout, Router: router.NewGate(root, rcfg), Broker: a.broker,
 		Log: cfg.Log.With().Str("actor", "conn").Logger(),
 	})
 	a.metrics.Gauge("hostagent_requests_in_flight", "Admitted requests not yet answered.", func() float64 { return float64(a.admission.InFlight()) })

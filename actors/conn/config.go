@@ -7,6 +7,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
+	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/protocol/stomp"
 )
 
@@ -20,7 +21,7 @@ type Config struct {
 	MaxInbox       int           // non-request frames waiting for the actor before the reader waits
 	DetectTimeout  time.Duration // for the first line (and, separately, the TLS handshake)
 	WriteTimeout   time.Duration // one socket write; a client that stops reading fails it
-	Router         *actor.PID
+	Router         *router.Gate // admits each request before it waits anywhere
 	Broker         *actor.PID
 	Log            zerolog.Logger
 }

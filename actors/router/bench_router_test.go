@@ -24,17 +24,19 @@ type windowSender struct{ window chan struct{} }
 
 func (s windowSender) Send(*actor.PID, interface{}) { <-s.window }
 
-// BenchmarkRouter is one request through admission, the router, a worker, the verb table and the
+// BenchmarkRouter is one request through the gate's admission, a worker, the verb table and the
 // reply's encoding, with no socket and no connection actor: what the actor hops cost, with 1 or
 // more requests in flight.
 func BenchmarkRouter(b *testing.B) {
 	sys := system.New(zerolog.Nop())
 	table := api.NewTable(api.Verb{Name: "Host.ping2", Run: func(*api.Call) (any, error) { return true, nil }})
 	const workers, queue = 8, 1024
-	pid := sys.Root.Spawn(router.New(router.Config{
+	cfg := router.Config{
 		Workers: workers, Queue: queue, Deadline: time.Minute, Table: table, Env: &api.Env{},
-		Admission: router.NewAdmission(workers + queue), Log: zerolog.Nop(),
-	}))
+		Admission: router.NewAdmission(workers + queue), Pool: router.NewPool(), Log: zerolog.Nop(),
+	}
+	pid := sys.Root.Spawn(router.New(cfg))
+	gate := router.NewGate(sys.Root, cfg)
 	b.Cleanup(func() { sys.Root.PoisonFuture(pid).Wait() })
 	ids := make([]json.RawMessage, 1024)
 	for i := range ids {
@@ -48,7 +50,7 @@ func BenchmarkRouter(b *testing.B) {
 			for b.Loop() {
 				s.window <- struct{}{}
 				r := reply.New(s, codec, nil, "", ids[i%len(ids)])
-				sys.Root.Send(pid, &router.Request{Reply: r, Method: "Host.ping2"})
+				gate.Submit(&router.Request{Reply: r, Method: "Host.ping2"})
 				i++
 			}
 			for range inFlight {

@@ -4,6 +4,8 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
+	"github.com/hostagent/hostagent/actors/system"
+
 	"github.com/hostagent/hostagent/supervisor"
 )
 
@@ -23,6 +25,9 @@ func newGuard(log zerolog.Logger, kind string, faults *supervisor.Injector, rece
 }
 
 func (g *guard) receive(c actor.Context) {
+	if t, ok := c.Message().(system.TickMessage); ok {
+		t.Take() // before the chain: a tick an injected fault swallows must still be taken
+	}
 	g.env.Message = c.Message()
 	defer func() { g.env.Message = nil }()
 	g.chain(c, &g.env)

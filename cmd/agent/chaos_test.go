@@ -56,7 +56,7 @@ func TestChaos(t *testing.T) {
 		supervisor.Rule{Kind: "vm", Message: "*vm.Pause", Action: supervisor.Panic, Chance: 0.05},
 		supervisor.Rule{Kind: "vm", Message: "*vm.Cont", Action: supervisor.Panic, Chance: 0.05},
 		supervisor.Rule{Kind: "registry", Message: "*vm.GetStats", Action: supervisor.Panic, Chance: 0.01},
-		supervisor.Rule{Kind: "router", Message: "*router.Request", Action: supervisor.Panic, Chance: 0.002},
+		supervisor.Rule{Kind: "router", Message: "*router.tick", Action: supervisor.Panic, Chance: 0.2},
 	)
 	methods := []struct {
 		method string
