@@ -21,7 +21,7 @@ type Config struct {
 	MaxInbox       int           // non-request frames waiting for the actor before the reader waits
 	DetectTimeout  time.Duration // for the first line (and, separately, the TLS handshake)
 	WriteTimeout   time.Duration // one socket write; a client that stops reading fails it
-	Router         *router.Gate // admits each request before it waits anywhere
+	Router         *router.Gate  // admits each request before it waits anywhere
 	Broker         *actor.PID
 	Log            zerolog.Logger
 }
