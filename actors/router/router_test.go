@@ -719,11 +719,18 @@ func TestRouterCrashLoopingWorkerReplaced(t *testing.T) {
 	g.noMoreResponses()
 }
 
-// Many requests from many goroutines, some panicking, against a small pool with a small
-// queue: every request gets exactly one answer, either its own or 1100.
+// Many requests from many goroutines against a small pool with a small queue, with panics
+// injected into the first jobs the workers take: every request gets exactly one answer (its own,
+// the panic's -32603, or 1100), and there are exactly as many -32603 answers as planned panics,
+// each of them fired.
 func TestRouterEveryRequestAnsweredOnce(t *testing.T) {
 	const workers, queue, senders, each = 3, 120, 4, 60
-	g := newRig(t, workers, queue)
+	// Fewer than a worker's restart budget, so no backoff delays; every request reaches a
+	// worker or is refused, and at least this many reach one.
+	const panics = 6
+	faults := supervisor.NewInjector(1)
+	g := newRig(t, workers, queue, func(c *Config) { c.Faults = faults })
+	faults.Set(supervisor.Rule{Kind: "worker", Message: "*router.job", Action: supervisor.Panic, Times: panics})
 	var wg sync.WaitGroup
 	for s := 0; s < senders; s++ {
 		wg.Add(1)
@@ -731,12 +738,7 @@ func TestRouterEveryRequestAnsweredOnce(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
 				id := s*1000 + i
-				// A few panics (fewer than a worker's restart budget, so no backoff delays).
-				if s == 0 && i%10 == 0 {
-					g.send("Test.panic", id, "0")
-				} else {
-					g.send("Test.echo", id, fmt.Sprint(id))
-				}
+				g.send("Test.echo", id, fmt.Sprint(id))
 			}
 		}()
 	}
@@ -760,11 +762,17 @@ func TestRouterEveryRequestAnsweredOnce(t *testing.T) {
 			full++
 		case -32603:
 			panicked++
+			if a.Msg != "Internal JSON-RPC error: {'reason': 'panic in worker: injected fault: *router.job in worker'}" {
+				t.Fatalf("request %s: %s", id, a.Body)
+			}
 		default:
 			t.Fatalf("request %s: %s", id, a.Body)
 		}
 	}
 	t.Logf("%d served, %d panicked, %d refused with 1100", ok, panicked, full)
+	if hits := faults.Hits(); hits != panics || panicked != panics {
+		t.Fatalf("%d panics injected, %d requests answered with a panic; want %d of each", hits, panicked, panics)
+	}
 	g.awaitStats("an idle pool", func(s *PoolStats) bool {
 		return s.Workers == workers && s.Idle == workers && s.InFlight == 0 && s.Queued == 0
 	})
