@@ -1,5 +1,12 @@
 package router
 
+// DESIGN: admission
+//
+// Owns: the slots of the requests in flight (a fixed array: the bound), each with its reply and
+// deadline, and the draining flag; under its own lock, taken briefly by whoever calls it.
+// Taken by: the Gate (admit), every answer (release, through the request's reply hook), the
+// router's tick (overdue), shutdown (Drain, AnswerAll). It sends nothing.
+
 import (
 	"sync"
 	"time"

@@ -1,5 +1,13 @@
 package system
 
+// DESIGN: ticks
+//
+// Owns: one goroutine per Tick call (its ticker), ended by the caller's stop channel; the pending
+// mark lives in the tick message itself (Coalesced).
+// Takes: nothing; it is not an actor.
+// Sends: the one tick message to its actor, only when the previous send has been taken: an actor
+// has at most one tick in its mailbox, however long it is blocked.
+
 import (
 	"sync/atomic"
 	"time"
