@@ -5,14 +5,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/system"
-
 	"github.com/hostagent/hostagent/supervisor"
 )
 
 // guard runs an actor's receive behind the middleware the other actors get from protoactor
 // (answer on panic, then fault injection), with one envelope reused for every message.
 // protoactor wraps each message of an actor that has receiver middleware in a fresh envelope:
-// on the request path (router and workers) that was three allocations per request. An actor
+// on the request path (the workers) that was an allocation per request. An actor
 // handles one message at a time, so one envelope per actor is enough.
 type guard struct {
 	chain actor.ReceiverFunc

@@ -39,11 +39,14 @@ type Config struct {
 	Pool      *Pool
 	Ready     *atomic.Bool // false while VMs are being recovered: every request is answered 99
 	Faults    *supervisor.Injector
-	Metrics   *metrics.Metrics
+	Metrics   *metrics.Metrics // nil: the router and the gate each count in a set of their own
 	Log       zerolog.Logger
 }
 
 func (cfg *Config) defaults() {
+	if cfg.Pool == nil || cfg.Admission == nil {
+		panic("router: Config needs the Pool and Admission its router and gate share")
+	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
 	}
