@@ -138,7 +138,7 @@ func Start(cfg Config) (*Agent, error) {
 		SampleInterval: cfg.SampleInterval, Log: cfg.Log.With().Str("actor", "host").Logger(),
 	}), actor.WithDispatcher(system.Dispatcher()),
 		actor.WithGuardian(&supervisor.Resume{Kind: "host", Log: cfg.Log, OnFailure: func() { a.metrics.Restarted("host") }}),
-		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic(cfg.Log, "host"), cfg.Faults.Middleware("host"))))
+		actor.WithReceiverMiddleware(system.TakeTicks, supervisor.AnswerOnPanic(cfg.Log, "host"), cfg.Faults.Middleware("host"))))
 	a.broker = root.Spawn(broker.New(cfg.Log))
 
 	clock, err := vm.SystemClock()
@@ -160,7 +160,7 @@ func Start(cfg Config) (*Agent, error) {
 	}))
 	a.sampler = root.Spawn(actor.PropsFromProducer(vm.NewSampler(lv, a.registry, cfg.SampleInterval,
 		cfg.Log.With().Str("actor", "sampler").Logger()), actor.WithDispatcher(system.Dispatcher()),
-		actor.WithReceiverMiddleware(cfg.Faults.Middleware("sampler"))))
+		actor.WithReceiverMiddleware(system.TakeTicks, cfg.Faults.Middleware("sampler"))))
 
 	lv.OnConnectionChange(func(reason string) {
 		a.metrics.Libvirt.Set(0)

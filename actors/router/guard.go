@@ -9,7 +9,8 @@ import (
 )
 
 // guard runs an actor's receive behind the middleware the other actors get from protoactor
-// (answer on panic, then fault injection), with one envelope reused for every message.
+// (take a tick, answer on panic, then fault injection), with one envelope reused for every
+// message.
 // protoactor wraps each message of an actor that has receiver middleware in a fresh envelope:
 // on the request path (the workers) that was an allocation per request. An actor
 // handles one message at a time, so one envelope per actor is enough.
@@ -20,13 +21,10 @@ type guard struct {
 
 func newGuard(log zerolog.Logger, kind string, faults *supervisor.Injector, receive func(actor.Context)) *guard {
 	inner := func(c actor.ReceiverContext, _ *actor.MessageEnvelope) { receive(c.(actor.Context)) }
-	return &guard{chain: supervisor.AnswerOnPanic(log, kind)(faults.Middleware(kind)(inner))}
+	return &guard{chain: system.TakeTicks(supervisor.AnswerOnPanic(log, kind)(faults.Middleware(kind)(inner)))}
 }
 
 func (g *guard) receive(c actor.Context) {
-	if t, ok := c.Message().(system.TickMessage); ok {
-		t.Take() // before the chain: a tick an injected fault swallows must still be taken
-	}
 	g.env.Message = c.Message()
 	defer func() { g.env.Message = nil }()
 	g.chain(c, &g.env)

@@ -26,6 +26,18 @@ type Coalesced struct{ pending atomic.Bool }
 // it or drop it: a tick that is never taken is never sent again.
 func (c *Coalesced) Take() { c.pending.Store(false) }
 
+// TakeTicks is receiver middleware that takes a tick before the rest of the chain: put it in
+// front of middleware that may panic on a message or drop it (fault injection). Taking a tick
+// twice is harmless, so the actor's own Take stays for when it runs without this middleware.
+func TakeTicks(next actor.ReceiverFunc) actor.ReceiverFunc {
+	return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+		if t, ok := env.Message.(TickMessage); ok {
+			t.Take()
+		}
+		next(c, env)
+	}
+}
+
 func (c *Coalesced) offer() bool { return c.pending.CompareAndSwap(false, true) }
 
 // TickMessage is a message that embeds Coalesced.

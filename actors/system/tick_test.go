@@ -86,3 +86,55 @@ func await(t *testing.T, ch <-chan int) int {
 	}
 	return 0
 }
+
+// countingSender counts the ticks sent, then sends them on.
+type countingSender struct {
+	root *actor.RootContext
+	sent chan struct{}
+}
+
+func (s countingSender) Send(pid *actor.PID, msg interface{}) {
+	s.sent <- struct{}{}
+	s.root.Send(pid, msg)
+}
+
+// A tick that middleware drops before the actor sees it (an injected fault) is still taken by
+// TakeTicks in front of it, so the next interval sends again: ticks never stop.
+func TestTakeTicksBeforeAMiddlewareThatDrops(t *testing.T) {
+	sys := New(zerolog.Nop())
+	drop := func(next actor.ReceiverFunc) actor.ReceiverFunc {
+		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+			if _, ok := env.Message.(*testTick); !ok {
+				next(c, env)
+			}
+		}
+	}
+	counts := make(chan int, 1)
+	pid := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if _, ok := c.Message().(*countMsg); ok {
+			counts <- 0
+		}
+	}, actor.WithDispatcher(Dispatcher()), actor.WithReceiverMiddleware(TakeTicks, drop)))
+	s := countingSender{root: sys.Root, sent: make(chan struct{}, 8)}
+	clock, stop, done := make(chan time.Time), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick(s, pid, clock, &testTick{}, stop)
+	}()
+	for i := 0; i < 3; i++ {
+		clock <- time.Now()
+		select {
+		case <-s.sent:
+		case <-time.After(wait):
+			t.Fatalf("interval %d sent no tick: the dropped one was never taken", i+1)
+		}
+		// The actor has handled (dropped) the tick once it answers a message sent after it.
+		sys.Root.Send(pid, &countMsg{})
+		await(t, counts)
+	}
+	close(stop)
+	<-done
+	if err := sys.Root.PoisonFuture(pid).Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
