@@ -41,6 +41,11 @@ func NewPool() *Pool {
 func (p *Pool) Put(j *job) *actor.PID {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if j.req.Reply.Done() {
+		// Its deadline answered it between admission and here, and Abandon found nothing to
+		// take out: it must not wait in the queue past its admission slot.
+		return nil
+	}
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil

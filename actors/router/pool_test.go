@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/hostagent/hostagent/actors/reply"
 )
 
 // check verifies the invariants documented on Pool.
@@ -85,7 +87,7 @@ func TestPoolInvariants(t *testing.T) {
 			op := rng.IntN(10)
 			switch {
 			case op < 4: // the gate admits a job
-				j := &job{req: &Request{Method: fmt.Sprint(step)}}
+				j := &job{req: &Request{Method: fmt.Sprint(step), Reply: &reply.Reply{}}}
 				got := p.Put(j)
 				if got == nil {
 					for _, v := range workers {
@@ -237,7 +239,7 @@ func TestPoolConcurrentHandOver(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for k := 0; k < each; k++ {
-				j := &job{req: &Request{slot: int32(g*each + k)}}
+				j := &job{req: &Request{slot: int32(g*each + k), Reply: &reply.Reply{}}}
 				if w := p.Put(j); w != nil {
 					inbox[byID[w.Id]] <- j
 				}
@@ -268,5 +270,19 @@ func TestPoolConcurrentHandOver(t *testing.T) {
 	}
 	if c := p.Counts(); c != (PoolCounts{Idle: workers}) {
 		t.Fatalf("after the run: %+v", c)
+	}
+}
+
+// A job its deadline answered between admission and Put is not queued: the queue holds only
+// jobs whose admission slot is still taken.
+func TestPoolDropsAJobAnsweredBeforePut(t *testing.T) {
+	p := NewPool()
+	r := reply.New(newRecorder(), codec, nil, "", []byte("1"))
+	r.Error(-32603, "expired")
+	if w := p.Put(&job{req: &Request{Reply: r}}); w != nil {
+		t.Fatalf("an answered job was handed to %s", w.Id)
+	}
+	if c := p.Counts(); c != (PoolCounts{}) {
+		t.Fatalf("an answered job was kept: %+v", c)
 	}
 }
