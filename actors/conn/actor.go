@@ -62,6 +62,7 @@ func (a *Actor) Receive(c actor.Context) {
 	case *broker.Deliver:
 		a.deliver(c, m)
 	case *heartbeatTick:
+		m.Take()
 		if !a.closing && a.sendHB > 0 && time.Since(a.sentAt) >= a.sendHB/2 && len(a.pending) == 0 && a.inFlight == 0 {
 			a.enqueue(c, stomp.AppendHeartBeat(a.pending))
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
+	"github.com/hostagent/hostagent/actors/api"
 	"github.com/hostagent/hostagent/actors/broker"
 	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/router"
@@ -62,24 +63,28 @@ func newRig(t *testing.T, tune func(*Config)) *rig {
 	sys := system.New(zerolog.Nop())
 	g := &rig{t: t, accepted: make(chan *countingConn, 16), methods: make(chan string, 64), dir: broker.NewDirectory(), sys: sys}
 	methods := g.methods
-	routerPID := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
-		if req, ok := c.Message().(*router.Request); ok {
-			methods <- req.Method
-			req.Reply.Result(true)
-		}
-	}))
+	// A real gate and router over a table whose every verb answers true and reports its method.
+	var verbs []api.Verb
+	for _, name := range []string{"Host.ping2", "VM.pause", "Marker.now"} {
+		verbs = append(verbs, api.Verb{Name: name, Run: func(*api.Call) (any, error) { methods <- name; return true, nil }})
+	}
+	rcfg := router.Config{
+		Workers: 2, Queue: 16, Deadline: time.Minute, Table: api.NewTable(verbs...), Env: &api.Env{},
+		Admission: router.NewAdmission(18), Pool: router.NewPool(), Log: zerolog.Nop(),
+	}
+	routerPID := sys.Root.Spawn(router.New(rcfg))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Router: routerPID, Directory: g.dir, Log: zerolog.Nop()}
+	cfg := Config{Router: router.NewGate(sys.Root, rcfg), Directory: g.dir, Log: zerolog.Nop()}
 	if tune != nil {
 		tune(&cfg)
 	}
 	g.l = Listen(sys, &countingListener{Listener: ln, accepted: g.accepted}, cfg)
 	t.Cleanup(func() {
 		g.l.CloseAll(10 * time.Second)
-		sys.Root.Stop(routerPID)
+		sys.Root.PoisonFuture(routerPID).Wait()
 	})
 	return g
 }

@@ -3,6 +3,8 @@ package conn
 import (
 	"time"
 
+	"github.com/hostagent/hostagent/actors/system"
+
 	"github.com/hostagent/hostagent/protocol/stomp"
 )
 
@@ -31,8 +33,8 @@ type written struct {
 // messages already queued have been handled, so replies that arrive together go out together.
 type flush struct{}
 
-// heartbeatTick is the outgoing heart-beat timer.
-type heartbeatTick struct{}
+// heartbeatTick is the outgoing heart-beat timer (coalesced: one waits behind a busy actor).
+type heartbeatTick struct{ system.Coalesced }
 
 // Drain asks a connection to write what it has queued and close: the agent is shutting down.
 type Drain struct{}

@@ -194,7 +194,7 @@ func (r *reader) submit(req *router.Request, in *jsonrpc.Request, flow string) b
 	}
 	req.Reply.AddHook(r.slots)
 	req.Method, req.Params, req.Flow, req.Local = in.Method, in.Params, flow, r.local
-	r.root.Send(r.cfg.Router, req)
+	r.cfg.Router.Submit(req)
 	return true
 }
 

@@ -50,6 +50,7 @@ func (a *Actor) Receive(c actor.Context) {
 			a.stop = nil
 		}
 	case *sampleTick:
+		m.Take()
 		a.sample()
 	case *GetCapabilities:
 		caps, err := BuildCapabilities(Sources{Root: a.cfg.Root, Libvirt: a.cfg.Libvirt, AgentVersion: a.cfg.AgentVersion}, m.ClientIface)

@@ -10,8 +10,8 @@ import (
 	"github.com/hostagent/hostagent/virt"
 )
 
-// sampleTick is the sampler's timer.
-type sampleTick struct{}
+// sampleTick is the sampler's timer; coalesced, so a slow bulk-stats call leaves one waiting.
+type sampleTick struct{ system.Coalesced }
 
 // SampleNow takes a sample at once and closes Done once the registry has been sent it; a request
 // to the registry sent after Done sees the sample. Tests use it instead of waiting for the timer.
@@ -45,6 +45,7 @@ func (s *Sampler) Receive(c actor.Context) {
 			s.stop = nil
 		}
 	case *sampleTick:
+		m.Take()
 		s.sample(c)
 	case *SampleNow:
 		s.sample(c)
