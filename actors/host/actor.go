@@ -24,6 +24,12 @@ type Config struct {
 
 // Actor owns the host-wide view: capabilities, the /proc sampler, the MOM policy. It is the only
 // actor that makes host-wide libvirt calls.
+//
+// Owns: the capabilities (read once), the last two /proc samples, the VM counts the registry
+// reports, the MOM policy.
+// Takes: *sampleTick (its coalesced timer), *GetCapabilities, *GetNetworkCapabilities,
+// *GetStats, *GetHardwareInfo, *SetMOMPolicy (each answered through its Reply), *VMCountsUpdate.
+// Sends: nothing but answers.
 type Actor struct {
 	cfg     Config
 	sampler *Sampler
