@@ -64,12 +64,12 @@ func newRig(t *testing.T, tune func(*Config)) *rig {
 	g := &rig{t: t, accepted: make(chan *countingConn, 16), methods: make(chan string, 64), dir: broker.NewDirectory(), sys: sys}
 	methods := g.methods
 	// A real gate and router over a table whose every verb answers true and reports its method.
-	var verbs []api.Verb
+	var table []api.Verb
 	for _, name := range []string{"Host.ping2", "VM.pause", "Marker.now"} {
-		verbs = append(verbs, api.Verb{Name: name, Run: func(*api.Call) (any, error) { methods <- name; return true, nil }})
+		table = append(table, api.Verb{Name: name, Run: func(*api.Call) (any, error) { methods <- name; return true, nil }})
 	}
 	rcfg := router.Config{
-		Workers: 2, Queue: 16, Deadline: time.Minute, Table: api.NewTable(verbs...), Env: &api.Env{},
+		Workers: 2, Queue: 16, Deadline: time.Minute, Table: api.NewTable(table...), Env: &api.Env{},
 		Admission: router.NewAdmission(18), Pool: router.NewPool(), Log: zerolog.Nop(),
 	}
 	routerPID := sys.Root.Spawn(router.New(rcfg))
