@@ -63,7 +63,8 @@ func DestURIFor(pattern, host string) string {
 	return pattern
 }
 
-// ErrMigrationAborted is returned (wrapped) when the migration ended because its job was aborted.
+// ErrMigrationAborted is what an Error wraps when the migration ended because its job was
+// aborted.
 var ErrMigrationAborted = errors.New("migration aborted")
 
 // Migrate runs a live peer-to-peer migration of the domain and returns when it has ended: nil
@@ -83,14 +84,14 @@ func (c *Conn) Migrate(uuid string, o MigrateOptions) error {
 	if o.BandwidthMiBps > 0 {
 		p.BandwidthSet, p.Bandwidth = true, o.BandwidthMiBps
 	}
-	return c.withDomain("migrate", uuid, func(d *libvirt.Domain) error {
-		err := d.MigrateToURI3(o.DestURI, p, o.flags())
-		var le libvirt.Error
-		if errors.As(err, &le) && le.Code == libvirt.ERR_OPERATION_ABORTED {
-			return fmt.Errorf("%w: %s", ErrMigrationAborted, le.Message)
-		}
-		return err
+	err := c.withDomain("migrate", uuid, func(d *libvirt.Domain) error {
+		return d.MigrateToURI3(o.DestURI, p, o.flags())
 	})
+	var e *Error
+	if errors.As(err, &e) && e.Code == int(libvirt.ERR_OPERATION_ABORTED) {
+		e.kind = ErrMigrationAborted
+	}
+	return err
 }
 
 // JobInfo is what libvirt says of a domain's current job, reduced to what migration reports.

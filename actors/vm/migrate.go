@@ -126,12 +126,14 @@ func (a *vmActor) migrationMessage(c actor.Context) bool {
 }
 
 func (a *vmActor) migrate(c actor.Context, m *Migrate) {
-	if a.refuse(m.Reply, VerbMigrate) {
+	switch {
+	case a.state.Status == vdsm.StatusWaitForLaunch || a.state.Status == vdsm.StatusDown:
+		// vm.py migrate: a VM not started yet or already Down raises a bare NoSuchVM.
+		fail(m.Reply, vdsm.NewError(vdsm.CodeNoSuchVM))
 		return
-	}
-	if a.mig != nil && a.mig.running {
-		// VDSM takes the VM's CPU lock and the second thread finds a migration running.
-		m.Reply.Error(vdsm.CodeMigrationError, vdsm.Message(vdsm.CodeMigrationError))
+	case !outgoingAllowed(a.state):
+		// Already migrating, either way.
+		fail(m.Reply, vdsm.NewError(vdsm.CodeMigrationError))
 		return
 	}
 	host, _, err := net.SplitHostPort(m.Dst)
@@ -142,7 +144,7 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 	}
 	var x string
 	if err := a.call(func(id string) error { var err error; x, err = a.lv.XML(id); return err }); err != nil {
-		a.fail(m.Reply, err)
+		failLibvirt(m.Reply, a.id, err)
 		return
 	}
 	opts := virt.MigrateOptions{
@@ -177,9 +179,9 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 	root, self, lv, id, cancelled := c.ActorSystem().Root, c.Self(), a.lv, a.id, a.mig.cancelled
 	log := a.log
 	go func() {
-		verr := runMigration(peer, params, cancelled, func() error { return lv.Migrate(id, opts) })
+		verr, cause := runMigration(peer, params, cancelled, func() error { return lv.Migrate(id, opts) })
 		if verr != nil {
-			log.Warn().Str("dst", peer.addr).Str("error", verr.Message).Msg("migration failed; the VM stays here")
+			log.Warn().Err(cause).Str("dst", peer.addr).Int("code", verr.Code).Msg("migration failed; the VM stays here")
 		}
 		root.Send(self, &migrationEnded{gen: gen, err: verr})
 	}()
@@ -207,7 +209,7 @@ func (p peerCall) call(method string, params map[string]any) (json.RawMessage, e
 
 // runMigration is the source's whole migration off the actor: prepare the destination, migrate,
 // and on failure remove the destination's half. It returns the error VM.getMigrationStatus shows.
-func runMigration(p peerCall, params map[string]any, cancelled *atomic.Bool, migrate func() error) *vdsm.Error {
+func runMigration(p peerCall, params map[string]any, cancelled *atomic.Bool, migrate func() error) (*vdsm.Error, error) {
 	create := map[string]any{"vmID": p.vmID, "params": params}
 	if p.incoming > 0 {
 		create["incomingLimit"] = p.incoming
@@ -216,23 +218,24 @@ func runMigration(p peerCall, params map[string]any, cancelled *atomic.Bool, mig
 		var rpc *client.Error
 		if errors.As(err, &rpc) {
 			// The destination refused: its own error, as VDSM passes it on.
-			return &vdsm.Error{Code: rpc.Code, Message: rpc.Message}
+			return &vdsm.Error{Code: rpc.Code, Message: rpc.Message}, err
 		}
-		return vdsm.NewError(vdsm.CodeNoConnectionToPeer)
+		return vdsm.NewError(vdsm.CodeNoConnectionToPeer), err
 	}
 	err := errors.New("cancelled before the migration started")
 	if !cancelled.Load() {
 		err = migrate()
 	}
 	if err == nil {
-		return nil
+		return nil, nil
 	}
 	// libvirt tears its half down on the destination; the destination agent's VM goes with it.
 	_, _ = p.call("VM.destroy", map[string]any{"vmID": p.vmID})
 	if errors.Is(err, virt.ErrMigrationAborted) || cancelled.Load() {
-		return &vdsm.Error{Code: vdsm.CodeMigrationCancelFailed, Message: "Migration canceled"}
+		return &vdsm.Error{Code: vdsm.CodeMigrationCancelFailed, Message: "Migration canceled"}, err
 	}
-	return &vdsm.Error{Code: vdsm.CodeMigrationError, Message: vdsm.WithContext(vdsm.Message(vdsm.CodeMigrationError), "reason", err.Error())}
+	// migration.py _recover: the bare migrateErr; the cause goes to the log.
+	return vdsm.NewError(vdsm.CodeMigrationError), err
 }
 
 func (a *vmActor) migrationEnded(c actor.Context, m *migrationEnded) {
@@ -260,7 +263,7 @@ func (a *vmActor) migrateCancel(m *MigrateCancel) {
 	a.mig.cancelled.Store(true)
 	err := a.call(a.lv.AbortJob)
 	if err != nil && !errors.Is(err, virt.ErrNotRunning) {
-		a.fail(m.Reply, err)
+		failLibvirt(m.Reply, a.id, err)
 		return
 	}
 	// ErrNotRunning: no libvirt job yet (the destination is still preparing); the flag stops the
@@ -321,7 +324,7 @@ func (r *Registry) migrationCreate(c actor.Context, m *MigrationCreate) {
 	if raw, ok := m.Params["elapsedTimeOffset"]; ok && json.Unmarshal(raw, &offset) == nil && offset > 0 {
 		start -= int64(offset * 1000)
 	}
-	r.spawn(c, m.VMID, &vmActor{incoming: &Created{Origin: OriginMigration, StartTime: start}, info: info, xml: xml})
+	r.spawn(c, m.VMID, &vmActor{incoming: &IncomingCreated{StartTime: start}, info: info, xml: xml})
 	r.updateCounts(c)
 	m.Reply.Result(map[string]any{
 		"migrationPort": 0,

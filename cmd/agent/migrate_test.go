@@ -8,7 +8,6 @@ package main
 import (
 	"encoding/json"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -53,7 +52,7 @@ func TestMigrateRefusedByLibvirtLeavesVMUp(t *testing.T) {
 	c := src.dial(t)
 	id := "3c1d2e4f-0000-4000-8000-00000000a001"
 	createVM(t, c, "mig-refused", id)
-	waitEvent(t, srcEvents, id, "Powering up")
+	srcEvents.wait(id, "Powering up")
 
 	if code, msg := migrationStatus(t, src, id); code != 0 || msg != "Migration in progress" {
 		t.Fatalf("status before any migration: %d %q", code, msg)
@@ -63,14 +62,14 @@ func TestMigrateRefusedByLibvirtLeavesVMUp(t *testing.T) {
 	if err != nil || string(res) != "true" {
 		t.Fatalf("VM.migrate: %s %v", res, err)
 	}
-	waitEvent(t, srcEvents, id, "Migration Source")
+	srcEvents.wait(id, "Migration Source")
 	// The destination's half: removed with VM.destroy by the source, Down reported once.
-	if p := waitEvent(t, dstEvents, id, "Down"); p["exitReason"] == nil {
+	if p := dstEvents.wait(id, "Down"); p["exitReason"] == nil {
 		t.Fatalf("destination's Down without a reason: %v", p)
 	}
-	waitEvent(t, srcEvents, id, "Up", "Powering up")
+	srcEvents.wait(id, "Up", "Powering up")
 	code, msg := migrationStatus(t, src, id)
-	if code != 12 || !strings.Contains(msg, "p2p migration is not supported") {
+	if code != 12 || msg != "Fatal error during migration" {
 		t.Fatalf("status after libvirt's refusal: %d %q", code, msg)
 	}
 	if slices.Contains(vmIDs(t, dst), id) {
@@ -91,13 +90,13 @@ func TestMigrateUnreachableDestination(t *testing.T) {
 	c := src.dial(t)
 	id := "3c1d2e4f-0000-4000-8000-00000000a002"
 	createVM(t, c, "mig-unreachable", id)
-	waitEvent(t, next, id, "Powering up")
+	next.wait(id, "Powering up")
 	if _, err := c.Call("VM.migrate", map[string]any{"vmID": id, "params": map[string]any{"dst": "127.0.0.1:1", "method": "online"}}); err != nil {
 		t.Fatal(err)
 	}
-	waitEvent(t, next, id, "Migration Source")
+	next.wait(id, "Migration Source")
 	// Back to Up, which reads "Powering up" within a minute of the start.
-	waitEvent(t, next, id, "Up", "Powering up")
+	next.wait(id, "Up", "Powering up")
 	if code, msg := migrationStatus(t, src, id); code != 10 || msg != "Could not connect to peer VDS" {
 		t.Fatalf("status: %d %q", code, msg)
 	}

@@ -39,7 +39,7 @@ type migrationHost struct {
 	name   string
 	ta     *testAgent
 	logDir string
-	next   func() (string, map[string]any)
+	events *eventStream
 }
 
 func migrationLane(t *testing.T) (a, b *migrationHost, xml string) {
@@ -54,7 +54,7 @@ func migrationLane(t *testing.T) (a, b *migrationHost, xml string) {
 	}
 	a = &migrationHost{name: "A", ta: &testAgent{addr: env("A")}, logDir: env("LOG_A")}
 	b = &migrationHost{name: "B", ta: &testAgent{addr: env("B")}, logDir: env("LOG_B")}
-	a.next, b.next = events(t, a.ta), events(t, b.ta)
+	a.events, b.events = events(t, a.ta), events(t, b.ta)
 	return a, b, string(x)
 }
 
@@ -65,18 +65,12 @@ func (h *migrationHost) expect(t *testing.T, id string, statuses ...string) map[
 	t.Helper()
 	var last map[string]any
 	for _, want := range statuses {
-		for {
-			got, p := h.next()
-			if got != id {
-				continue
-			}
-			st, _ := p["status"].(string)
-			if st == want || (want == "Up" && st == "Powering up") {
-				last = p
-				break
-			}
+		p := h.events.take(func(e vmEvent) bool { return e.id == id }, func(vmEvent) bool { return false }).params
+		st, _ := p["status"].(string)
+		if st != want && (want != "Up" || st != "Powering up") {
 			t.Fatalf("host %s, VM %s: event %q while waiting for %q (%v)", h.name, id, st, want, p)
 		}
+		last = p
 	}
 	return last
 }
