@@ -293,9 +293,15 @@ func (r *Registry) updateCounts(c actor.Context) {
 	for _, en := range r.vms {
 		n.Total++
 		byStatus[LastStatus(en.state)]++
-		// Migrating, Incoming and Outgoing stay 0: this agent migrates nothing yet.
-		if LastStatus(en.state) == vdsm.StatusUp {
+		switch LastStatus(en.state) {
+		case vdsm.StatusUp:
 			n.Active++
+		case vdsm.StatusMigrationSource: // migrate.go
+			n.Migrating++
+			n.Outgoing++
+		case vdsm.StatusMigrationDestination:
+			n.Migrating++
+			n.Incoming++
 		}
 	}
 	if r.cfg.Metrics != nil {

@@ -134,6 +134,9 @@ func TestMigrationCreateDestination(t *testing.T) {
 	if err := create("in2", ids[1]); err != nil {
 		t.Fatal(err)
 	}
+	if m, i, o := migrationCounts(t, dst); m != 2 || i != 2 || o != 0 {
+		t.Fatalf("Host.getStats: vmMigrating %d, incomingVmMigrations %d, outgoingVmMigrations %d", m, i, o)
+	}
 	if e := rpcError(t, c, "VM.migrationCreate", map[string]any{"vmID": ids[2], "params": map[string]any{"_srcDomXML": domainXML(t, "in3", ids[2])}}); e.Code != 82 || e.Message != "Incoming migration limit exceeded" {
 		t.Fatalf("third incoming: %+v", e)
 	}
@@ -146,4 +149,18 @@ func TestMigrationCreateDestination(t *testing.T) {
 	if e := rpcError(t, c, "VM.migrationCreate", map[string]any{"vmID": ids[2], "params": map[string]any{"_srcDomXML": "<domain/>"}}); e.Code != 9 {
 		t.Fatalf("no usable XML: %+v", e)
 	}
+}
+
+// migrationCounts is Host.getStats' vmMigrating, incomingVmMigrations and outgoingVmMigrations.
+func migrationCounts(t *testing.T, ta *testAgent) (migrating, incoming, outgoing int) {
+	t.Helper()
+	var st struct {
+		Migrating int `json:"vmMigrating"`
+		Incoming  int `json:"incomingVmMigrations"`
+		Outgoing  int `json:"outgoingVmMigrations"`
+	}
+	if err := json.Unmarshal(ta.call(t, "Host.getStats", map[string]any{}), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Migrating, st.Incoming, st.Outgoing
 }

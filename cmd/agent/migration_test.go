@@ -209,6 +209,12 @@ func TestMigrationLane(t *testing.T) {
 		_, _, p := a.migrationStatus(t, id)
 		return p > 0
 	})
+	if m, _, o := migrationCounts(t, a.ta); m != 1 || o != 1 {
+		t.Fatalf("A's Host.getStats while migrating: vmMigrating %d, outgoingVmMigrations %d", m, o)
+	}
+	if m, i, _ := migrationCounts(t, b.ta); m != 1 || i != 1 {
+		t.Fatalf("B's Host.getStats while migrating: vmMigrating %d, incomingVmMigrations %d", m, i)
+	}
 	if res := a.ta.call(t, "VM.migrateCancel", map[string]any{"vmID": id}); string(res) != "true" {
 		t.Fatalf("VM.migrateCancel: %s", res)
 	}
