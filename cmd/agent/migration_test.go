@@ -215,6 +215,14 @@ func TestMigrationLane(t *testing.T) {
 	if m, i, _ := migrationCounts(t, b.ta); m != 1 || i != 1 {
 		t.Fatalf("B's Host.getStats while migrating: vmMigrating %d, incomingVmMigrations %d", m, i)
 	}
+	// Meanwhile the VM answers what is safe (stats) and refuses a second migration.
+	var stats []map[string]any
+	if err := json.Unmarshal(a.ta.call(t, "VM.getStats", map[string]any{"vmID": id}), &stats); err != nil || len(stats) != 1 || stats[0]["status"] != "Migration Source" {
+		t.Fatalf("VM.getStats while migrating: %v %v", stats, err)
+	}
+	if e := rpcError(t, a.ta.dial(t), "VM.migrate", map[string]any{"vmID": id, "params": map[string]any{"dst": b.ta.addr, "method": "online"}}); e.Code != 12 {
+		t.Fatalf("a second VM.migrate: %+v", e)
+	}
 	if res := a.ta.call(t, "VM.migrateCancel", map[string]any{"vmID": id}); string(res) != "true" {
 		t.Fatalf("VM.migrateCancel: %s", res)
 	}
@@ -227,6 +235,27 @@ func TestMigrationLane(t *testing.T) {
 		t.Fatalf("after the cancel: A lists it %v, B lists it %v", a.lists(t, id), b.lists(t, id))
 	}
 	a.waitBeat(t, name, a.lastBeat(t, name))
+
+	// The destination refuses (it already has max_incoming_migrations VMs coming): the source
+	// passes its error on (82) and the VM stays Up on A, unchanged.
+	t.Log("migrating A → B while B is full")
+	fillers := []string{client.UUID(), client.UUID()}
+	for i, fid := range fillers {
+		fx := strings.Replace(strings.ReplaceAll(tmpl, "@NAME@", fmt.Sprintf("hostagent-mig-filler%d", i)), "</name>", "</name>\n  <uuid>"+fid+"</uuid>", 1)
+		b.ta.call(t, "VM.migrationCreate", map[string]any{"vmID": fid, "params": map[string]any{"vmId": fid, "_srcDomXML": fx}})
+	}
+	a.migrate(t, id, b, nil)
+	a.expect(t, id, "Migration Source")
+	a.expect(t, id, "Up")
+	if code, msg, _ := a.migrationStatus(t, id); code != 82 || msg != "Incoming migration limit exceeded" {
+		t.Fatalf("status after B refused: %d %q", code, msg)
+	}
+	for _, fid := range fillers {
+		b.ta.call(t, "VM.destroy", map[string]any{"vmID": fid})
+	}
+	if !a.lists(t, id) || b.lists(t, id) {
+		t.Fatalf("after B refused: A lists it %v, B lists it %v", a.lists(t, id), b.lists(t, id))
+	}
 
 	if res := a.ta.call(t, "VM.destroy", map[string]any{"vmID": id}); string(res) != "true" {
 		t.Fatalf("VM.destroy: %s", res)
