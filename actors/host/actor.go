@@ -19,6 +19,7 @@ type Config struct {
 	AgentVersion   string
 	Start          time.Time
 	SampleInterval time.Duration
+	FakeNICs       []string // device name patterns reported as NICs; nil: VDSM's default
 	Log            zerolog.Logger
 }
 
@@ -52,7 +53,7 @@ func (a *Actor) Receive(c actor.Context) {
 	case *sampleTick:
 		a.sample()
 	case *GetCapabilities:
-		caps, err := BuildCapabilities(Sources{Root: a.cfg.Root, Libvirt: a.cfg.Libvirt, AgentVersion: a.cfg.AgentVersion}, m.ClientIface)
+		caps, err := BuildCapabilities(Sources{Root: a.cfg.Root, Libvirt: a.cfg.Libvirt, AgentVersion: a.cfg.AgentVersion, FakeNICs: a.cfg.FakeNICs}, m.ClientIface)
 		if err != nil {
 			a.cfg.Log.Error().Err(err).Msg("host capabilities")
 			m.Reply.Error(vdsm.CodeGeneralException, vdsm.WithContext(vdsm.Message(vdsm.CodeGeneralException), "reason", err.Error()))
@@ -61,7 +62,7 @@ func (a *Actor) Receive(c actor.Context) {
 		ApplyNetworkReport(&caps, m.Networks)
 		m.Reply.Result(caps)
 	case *GetNetworkCapabilities:
-		m.Reply.Result(buildNetworkCapabilities(fsRoot(a.cfg.Root), m.Networks))
+		m.Reply.Result(buildNetworkCapabilities(fsRoot(a.cfg.Root), a.cfg.FakeNICs, m.Networks))
 	case *GetStats:
 		m.Reply.Result(a.sampler.Stats(a.counts, time.Now()))
 	case *GetHardwareInfo:
