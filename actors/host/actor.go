@@ -30,7 +30,9 @@ type Actor struct {
 	sampler *Sampler
 	counts  VMCounts
 	mom     map[string]json.RawMessage
-	stop    chan struct{}
+	// netDirty is the network actor's word: a setupNetworks since the last setSafeNetworkConfig.
+	netDirty bool
+	stop     chan struct{}
 }
 
 // New makes the host actor's producer.
@@ -64,7 +66,11 @@ func (a *Actor) Receive(c actor.Context) {
 	case *GetNetworkCapabilities:
 		m.Reply.Result(buildNetworkCapabilities(fsRoot(a.cfg.Root), a.cfg.FakeNICs, m.Networks))
 	case *GetStats:
-		m.Reply.Result(a.sampler.Stats(a.counts, time.Now()))
+		st := a.sampler.Stats(a.counts, time.Now())
+		if a.netDirty {
+			st.NetConfigDirty = "True"
+		}
+		m.Reply.Result(st)
 	case *GetHardwareInfo:
 		hw, err := HardwareInfo(a.cfg.Root)
 		if err != nil {
@@ -80,6 +86,9 @@ func (a *Actor) Receive(c actor.Context) {
 		m.Reply.Result(true)
 	case *VMCountsUpdate:
 		a.counts = m.Counts
+	case *NetworksChanged:
+		a.netDirty = m.Dirty
+		a.syncLibvirtNetworks(m.VMNetworks)
 	}
 }
 
