@@ -180,7 +180,7 @@ func (l *netLane) namespaces() {
 	l.ip("-n", e, "addr", "add", "10.77.0.1/24", "dev", "eng0")
 }
 
-// start runs the agent in the agent namespace and returns once it serves and has recovered.
+// start runs the agent in the agent namespace and returns once it answers every verb.
 func (l *netLane) start() {
 	t := l.t
 	t.Helper()
@@ -209,14 +209,12 @@ func (l *netLane) start() {
 	ready := make(chan bool, 1)
 	go func() {
 		lines := bufio.NewScanner(stderr)
-		serving, recovered := false, false
 		for lines.Scan() {
 			fmt.Fprintln(logs, lines.Text())
 			var m struct{ Message string }
 			json.Unmarshal(lines.Bytes(), &m)
-			serving = serving || m.Message == "agent serving"
-			recovered = recovered || m.Message == "recovery done"
-			if serving && recovered && ready != nil {
+			// Logged once the agent answers every verb (before, all but pings answer 99).
+			if m.Message == "agent ready" && ready != nil {
 				ready <- true
 				ready = nil
 			}
