@@ -2,7 +2,8 @@
 # skipped lane lacks) first.
 #   say MSG     a line of the lane's log, with the seconds since the lane started
 #   fail MSG    say FAILED and exit 1
-#   cannot MSG  this machine cannot run the lane: a failure under CI, a loud skip elsewhere
+#   cannot MSG  this machine cannot run the lane: a failure under CI, a loud skip elsewhere (and,
+#               when LANE_RESULT names a file, the reason written there for .ci/test.sh's summary)
 t0=${EPOCHREALTIME/./}
 say() {
   local t=$((${EPOCHREALTIME/./} - t0))
@@ -20,5 +21,8 @@ cannot() {
   echo "################################################################################" >&2
   say "SKIPPED: needs $NEEDS: $*"
   echo "################################################################################" >&2
+  if [ -n "${LANE_RESULT:-}" ]; then
+    echo "needs $NEEDS: $*" >"$LANE_RESULT"
+  fi
   exit 0
 }

@@ -13,8 +13,8 @@
 #      tests that use that host's VMs (each connection to a file URI gets its own fresh copy).
 # Whatever happens, the daemon is stopped by its PID and the directory removed.
 #
-# When libvirtd is missing or cannot run, this lane fails under CI=true, and otherwise prints a
-# loud SKIPPED line and exits 0.
+# As root it installs libvirt-daemon when libvirtd is missing. When libvirtd is still missing or
+# cannot run, this lane fails under CI=true, and otherwise prints a loud SKIPPED line and exits 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,8 +31,15 @@ LANE=test:libvirtd NEEDS="root/libvirtd"
 
 # LIBVIRTD: another libvirtd binary (default: the one on PATH, /usr/sbin included).
 libvirtd=${LIBVIRTD:-$(PATH="$PATH:/usr/sbin:/sbin" command -v libvirtd || true)}
+if [ -z "${LIBVIRTD:-}" ] && [ -z "$libvirtd" ] && [ "$(id -u)" = 0 ]; then
+  say "libvirtd is missing: apt-get update && apt-get install -y --no-install-recommends libvirt-daemon"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || cannot "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends libvirt-daemon >/dev/null || cannot "apt-get install libvirt-daemon failed"
+  libvirtd=$(PATH="$PATH:/usr/sbin:/sbin" command -v libvirtd || true)
+fi
 if [ -z "$libvirtd" ] || [ ! -x "$libvirtd" ]; then
-  cannot "libvirtd${LIBVIRTD:+ ($LIBVIRTD)} is not installed; as root: apt-get install -y --no-install-recommends libvirt-daemon (.ci/run does)"
+  cannot "libvirtd${LIBVIRTD:+ ($LIBVIRTD)} is not installed; run the lane as root, which installs it, or: sudo apt-get install -y --no-install-recommends libvirt-daemon"
 fi
 
 # libvirtd refuses to run as root without the libvirt-qemu user and would use /run; run it as

@@ -21,6 +21,7 @@ LANE=test:netns NEEDS="root and iproute2 (network namespaces)"
 if ! command -v ip >/dev/null; then
   command -v apt-get >/dev/null || cannot "iproute2 is not installed"
   say "installing iproute2"
+  apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends iproute2 >/dev/null
 fi
 ip netns list >/dev/null 2>&1 || cannot "ip netns does not work here"

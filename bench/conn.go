@@ -36,6 +36,7 @@ type slot struct {
 // many requests as answers came in together, and no channel or lock sits on the path.
 type loadConn struct {
 	index    uint64
+	shared   bool // the reply destination is shared: other connections' answers arrive too
 	nc       net.Conn
 	r        *stomp.Reader
 	timeout  time.Duration
@@ -87,7 +88,7 @@ func dialLoad(spec loadSpec, i int) (*loadConn, error) {
 	if !spec.shared {
 		replyTo = client.UUID()
 	}
-	lc := &loadConn{index: uint64(i), nc: nc, timeout: spec.timeout, slots: make([]slot, spec.window), hist: newHistogram()}
+	lc := &loadConn{index: uint64(i), shared: spec.shared, nc: nc, timeout: spec.timeout, slots: make([]slot, spec.window), hist: newHistogram()}
 	lc.r = stomp.NewReader(deadlineReader{nc, spec.timeout}, stomp.Limits{})
 	head := stomp.AppendFrame(nil, &stomp.Frame{Command: stomp.CmdSend, Headers: []stomp.Header{
 		{Key: stomp.HdrDestination, Value: stomp.RequestQueue},
@@ -211,7 +212,9 @@ func (lc *loadConn) answer(rs *runState, body []byte) {
 	s := int(id & (1<<slotBits - 1))
 	switch {
 	case ok && id>>slotBits&(1<<connBits-1) != lc.index:
-		lc.count("foreign")
+		if !lc.shared {
+			lc.count("foreign")
+		}
 		return
 	case !ok || s >= len(lc.slots) || !lc.slots[s].busy || lc.slots[s].gen != id>>(connBits+slotBits):
 		lc.count("unexpected")

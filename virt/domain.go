@@ -2,7 +2,6 @@ package virt
 
 import (
 	"errors"
-	"fmt"
 
 	"libvirt.org/go/libvirt"
 )
@@ -20,35 +19,11 @@ const (
 	StatePMSuspended = int(libvirt.DOMAIN_PMSUSPENDED)
 )
 
-// ErrNoDomain is returned (wrapped) when libvirt has no domain with the given UUID.
-var ErrNoDomain = errors.New("no such domain")
-
-// ErrNotRunning is returned (wrapped) when an operation needs a running domain.
-var ErrNotRunning = errors.New("domain is not running")
-
-// wrap turns libvirt's errors into ones callers can test without importing libvirt.
-func wrap(op, uuid string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var le libvirt.Error
-	if errors.As(err, &le) {
-		switch le.Code {
-		case libvirt.ERR_NO_DOMAIN:
-			return fmt.Errorf("%s %s: %w: %s", op, uuid, ErrNoDomain, le.Message)
-		case libvirt.ERR_OPERATION_INVALID:
-			return fmt.Errorf("%s %s: %w: %s", op, uuid, ErrNotRunning, le.Message)
-		}
-		return fmt.Errorf("%s %s: %s", op, uuid, le.Message)
-	}
-	return fmt.Errorf("%s %s: %w", op, uuid, err)
-}
-
 // withDomain looks the domain up, runs f on it and frees it: every Domain handle holds a
 // reference on the connection and must be freed.
 func (c *Conn) withDomain(op, uuid string, f func(d *libvirt.Domain) error) error {
 	if !c.up.Load() {
-		return fmt.Errorf("%s %s: %w", op, uuid, ErrDisconnected)
+		return disconnected(op, uuid)
 	}
 	d, err := c.lc().LookupDomainByUUIDString(uuid)
 	if err != nil {
@@ -189,7 +164,7 @@ type Domain struct {
 // Domains lists every domain, running or defined, with its state and XML.
 func (c *Conn) Domains() ([]Domain, error) {
 	if !c.up.Load() {
-		return nil, fmt.Errorf("list domains: %w", ErrDisconnected)
+		return nil, disconnected("list domains", "")
 	}
 	ds, err := c.lc().ListAllDomains(0)
 	if err != nil {

@@ -96,15 +96,6 @@ func startThenSuspend(d *libvirt.Domain) error {
 	return d.Suspend()
 }
 
-// LibvirtError is libvirt refusing a call, with libvirt's own words: VDSM hands those to the
-// engine as they are (GeneralException(str(libvirtError))).
-type LibvirtError struct {
-	Op  string
-	Msg string
-}
-
-func (e *LibvirtError) Error() string { return e.Op + ": " + e.Msg }
-
 // SecureXML is the domain's live XML with its secrets (graphics passwords), as a device update
 // must start from what the device has.
 func (c *Conn) SecureXML(uuid string) (string, error) {
@@ -119,7 +110,7 @@ func (c *Conn) SecureXML(uuid string) (string, error) {
 
 // UpdateDevice changes a device of the domain in place (virDomainUpdateDeviceFlags, affecting
 // the domain as it is now, as VDSM calls it). A driver that cannot (the test driver has no device
-// update) answers with a *LibvirtError.
+// update) answers with an *Error in libvirt's words.
 func (c *Conn) UpdateDevice(uuid, deviceXML string) error {
 	if !c.up.Load() {
 		return fmt.Errorf("update device %s: %w", uuid, ErrDisconnected)
@@ -130,10 +121,6 @@ func (c *Conn) UpdateDevice(uuid, deviceXML string) error {
 	}
 	defer d.Free()
 	if err := d.UpdateDeviceFlags(deviceXML, libvirt.DOMAIN_DEVICE_MODIFY_CURRENT); err != nil {
-		var le libvirt.Error
-		if errors.As(err, &le) && le.Code != libvirt.ERR_NO_DOMAIN {
-			return &LibvirtError{Op: "update device " + uuid, Msg: le.Message}
-		}
 		return wrap("update device", uuid, err)
 	}
 	return nil

@@ -45,8 +45,8 @@ func TestUpdateDeviceRefusedInLibvirtsWords(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := c.UpdateDevice(id, `<graphics type='vnc' passwd='x'/>`)
-	var le *LibvirtError
-	if !errors.As(err, &le) || le.Msg != "this function is not supported by the connection driver: virDomainUpdateDeviceFlags" {
+	var le *Error
+	if !errors.As(err, &le) || le.Message != "this function is not supported by the connection driver: virDomainUpdateDeviceFlags" {
 		t.Fatalf("UpdateDevice: %v", err)
 	}
 	if err := c.UpdateDevice("00000000-0000-4000-8000-000000000000", "<graphics/>"); !errors.Is(err, ErrNoDomain) {

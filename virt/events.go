@@ -1,8 +1,9 @@
 package virt
 
 import (
-	"libvirt.org/go/libvirt"
 	"math"
+
+	"libvirt.org/go/libvirt"
 )
 
 // Lifecycle events, as libvirt numbers them (virDomainEventType).
@@ -18,26 +19,53 @@ const (
 	EventCrashed     = int(libvirt.DOMAIN_EVENT_CRASHED)
 )
 
-// Event is a domain event, reduced to plain values. Reboot is set for a guest reboot (libvirt's
-// REBOOT event, which is not a lifecycle event).
+// Kind says which of libvirt's domain events an Event is.
+type Kind int
+
+const (
+	KindLifecycle Kind = iota // Type and Detail are set
+	KindReboot                // the guest rebooted
+	KindIOError               // IOError is set: a disk error, and what QEMU did about it
+	KindRTCChange             // RTCOffset is set: the guest set its clock
+)
+
+// IO error actions, as libvirt numbers them (virDomainEventIOErrorAction).
+const (
+	IOErrorNone   = int(libvirt.DOMAIN_EVENT_IO_ERROR_NONE)
+	IOErrorPause  = int(libvirt.DOMAIN_EVENT_IO_ERROR_PAUSE)
+	IOErrorReport = int(libvirt.DOMAIN_EVENT_IO_ERROR_REPORT)
+)
+
+// IOError is an IO_ERROR_REASON event's payload.
+type IOError struct {
+	Path   string // the disk's source
+	Alias  string // the disk's device alias
+	Action int    // IOErrorPause: the domain was paused
+	Reason string // "enospc", or "" when libvirt gives no reason
+}
+
+// Event is a domain event, reduced to plain values.
 type Event struct {
 	UUID   string
+	Kind   Kind
 	Type   int
 	Detail int
-	Reboot bool
 	// ID is the domain's id when the event was raised: a new one at each start, -1 when it
 	// is not running. It tells the events of one run of a domain from those of an earlier
 	// run under the same UUID.
-	ID int
+	ID        int
+	IOError   IOError
+	RTCOffset int64 // seconds from the host's UTC
 }
 
 // Handler receives events on libvirt's event-loop goroutine. It must only hand the event off:
 // anything slow there stalls every event and the connection's keepalive.
 type Handler func(Event)
 
-// Subscribe registers h for lifecycle and reboot events of every domain, on this connection and
-// on every one that replaces it after a loss. The returned function deregisters them (a
-// registration holds a reference on the connection).
+// Subscribe registers h for the domain events the agent acts on — lifecycle, reboot, IO error
+// (with reason) and RTC change — of every domain, on this connection and on every one that
+// replaces it after a loss. The returned function deregisters them (a registration holds a
+// reference on the connection).
 func (c *Conn) Subscribe(h Handler) (cancel func(), err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -58,28 +86,60 @@ func (c *Conn) Subscribe(h Handler) (cancel func(), err error) {
 }
 
 func register(lc *libvirt.Connect, h Handler) ([]int, error) {
-	life, err := lc.DomainEventLifecycleRegister(nil, func(_ *libvirt.Connect, d *libvirt.Domain, e *libvirt.DomainEventLifecycle) {
-		uuid, err := d.GetUUIDString()
-		if err != nil {
-			return
+	var ids []int
+	fail := func(what string, err error) ([]int, error) {
+		for _, id := range ids {
+			_ = lc.DomainEventDeregister(id)
 		}
-		h(Event{UUID: uuid, Type: int(e.Event), Detail: e.Detail, ID: domainID(d)})
+		return nil, wrap("register "+what+" events", "", err)
+	}
+	// Each callback runs on the event loop: it reads the UUID (kept in the handle, no call to
+	// the daemon) and hands the event off.
+	id, err := lc.DomainEventLifecycleRegister(nil, func(_ *libvirt.Connect, d *libvirt.Domain, e *libvirt.DomainEventLifecycle) {
+		if uuid, err := d.GetUUIDString(); err == nil {
+			h(Event{UUID: uuid, Kind: KindLifecycle, Type: int(e.Event), Detail: e.Detail, ID: domainID(d)})
+		}
 	})
 	if err != nil {
-		return nil, wrap("register lifecycle events", "", err)
+		return fail("lifecycle", err)
 	}
-	reboot, err := lc.DomainEventRebootRegister(nil, func(_ *libvirt.Connect, d *libvirt.Domain) {
-		uuid, err := d.GetUUIDString()
-		if err != nil {
-			return
+	ids = append(ids, id)
+	id, err = lc.DomainEventRebootRegister(nil, func(_ *libvirt.Connect, d *libvirt.Domain) {
+		if uuid, err := d.GetUUIDString(); err == nil {
+			h(Event{UUID: uuid, Kind: KindReboot, ID: domainID(d)})
 		}
-		h(Event{UUID: uuid, Reboot: true, ID: domainID(d)})
 	})
 	if err != nil {
-		_ = lc.DomainEventDeregister(life)
-		return nil, wrap("register reboot events", "", err)
+		return fail("reboot", err)
 	}
-	return []int{life, reboot}, nil
+	ids = append(ids, id)
+	id, err = lc.DomainEventIOErrorReasonRegister(nil, func(_ *libvirt.Connect, d *libvirt.Domain, e *libvirt.DomainEventIOErrorReason) {
+		if uuid, err := d.GetUUIDString(); err == nil {
+			h(ioErrorEvent(uuid, domainID(d), e))
+		}
+	})
+	if err != nil {
+		return fail("IO error", err)
+	}
+	ids = append(ids, id)
+	id, err = lc.DomainEventRTCChangeRegister(nil, func(_ *libvirt.Connect, d *libvirt.Domain, e *libvirt.DomainEventRTCChange) {
+		if uuid, err := d.GetUUIDString(); err == nil {
+			h(rtcChangeEvent(uuid, domainID(d), e))
+		}
+	})
+	if err != nil {
+		return fail("RTC change", err)
+	}
+	return append(ids, id), nil
+}
+
+func ioErrorEvent(uuid string, id int, e *libvirt.DomainEventIOErrorReason) Event {
+	return Event{UUID: uuid, Kind: KindIOError, ID: id,
+		IOError: IOError{Path: e.SrcPath, Alias: e.DevAlias, Action: int(e.Action), Reason: e.Reason}}
+}
+
+func rtcChangeEvent(uuid string, id int, e *libvirt.DomainEventRTCChange) Event {
+	return Event{UUID: uuid, Kind: KindRTCChange, ID: id, RTCOffset: e.Utcoffset}
 }
 
 // domainID is d's id, -1 when it is not running. libvirt keeps it in the handle: no call to the

@@ -2,7 +2,6 @@ package virt
 
 import (
 	"encoding/xml"
-	"fmt"
 	"time"
 
 	"libvirt.org/go/libvirt"
@@ -51,7 +50,7 @@ const bulkStats = libvirt.DOMAIN_STATS_STATE | libvirt.DOMAIN_STATS_CPU_TOTAL | 
 // sample is real either way.
 func (c *Conn) AllStats() ([]DomainStats, error) {
 	if !c.up.Load() {
-		return nil, fmt.Errorf("bulk stats: %w", ErrDisconnected)
+		return nil, disconnected("bulk stats", "")
 	}
 	now := time.Now()
 	recs, err := c.lc().GetAllDomainStats(nil, bulkStats, 0)

@@ -111,6 +111,7 @@ type Agent struct {
 	readyCh   chan struct{}
 	listener  *conn.Listener
 	router    *actor.PID
+	gate      *router.Gate
 	broker    *actor.PID
 	host      *actor.PID
 	net       *actor.PID // nil unless cfg.ManageNetworks
@@ -159,8 +160,9 @@ func Start(cfg Config) (*Agent, error) {
 		SampleInterval: cfg.SampleInterval, FakeNICs: cfg.FakeNICs, Log: cfg.Log.With().Str("actor", "host").Logger(),
 	}), actor.WithDispatcher(system.Dispatcher()),
 		actor.WithGuardian(&supervisor.Resume{Kind: "host", Log: cfg.Log, OnFailure: func() { a.metrics.Restarted("host") }}),
-		actor.WithReceiverMiddleware(supervisor.AnswerOnPanic[*reply.Reply](cfg.Log, "host"), cfg.Faults.Middleware("host"))))
-	a.broker = root.Spawn(broker.New(cfg.Log))
+		actor.WithReceiverMiddleware(system.TakeTicks, supervisor.AnswerOnPanic[*reply.Reply](cfg.Log, "host"), cfg.Faults.Middleware("host"))))
+	dir := broker.NewDirectory()
+	a.broker = root.Spawn(broker.New(dir, cfg.Log))
 	if cfg.ManageNetworks {
 		a.net = root.Spawn(actor.PropsFromProducer(netact.New(netact.Config{
 			Namespace: cfg.NetNamespace, FakeNICs: cfg.FakeNICs, StateDir: cfg.NetStateDir, Host: a.host, Log: cfg.Log.With().Str("actor", "net").Logger(),
@@ -189,7 +191,7 @@ func Start(cfg Config) (*Agent, error) {
 	}))
 	a.sampler = root.Spawn(actor.PropsFromProducer(vm.NewSampler(lv, a.registry, cfg.SampleInterval,
 		cfg.Log.With().Str("actor", "sampler").Logger()), actor.WithDispatcher(system.Dispatcher()),
-		actor.WithReceiverMiddleware(cfg.Faults.Middleware("sampler"))))
+		actor.WithReceiverMiddleware(system.TakeTicks, cfg.Faults.Middleware("sampler"))))
 
 	lv.OnConnectionChange(func(reason string) {
 		a.metrics.Libvirt.Set(0)
@@ -201,17 +203,19 @@ func Start(cfg Config) (*Agent, error) {
 	a.env = &api.Env{Root: root, Host: a.host, Net: a.net, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
 	table := api.NewTable(append(append(append(api.HostVerbs(), api.NetVerbs()...), api.VMVerbs()...), api.EngineVerbs()...)...)
 	a.admission = router.NewAdmission(cfg.Workers + cfg.Queue)
-	a.router = root.Spawn(router.New(router.Config{
+	rcfg := router.Config{
 		Workers: cfg.Workers, Queue: cfg.Queue, Deadline: cfg.Deadline, Deadlines: cfg.Deadlines,
-		Table: table, Env: a.env, Admission: a.admission, Ready: &a.ready, Faults: cfg.Faults, Metrics: a.metrics,
+		Table: table, Env: a.env, Admission: a.admission, Pool: router.NewPool(), Ready: &a.ready, Faults: cfg.Faults, Metrics: a.metrics,
 		Log: cfg.Log.With().Str("actor", "router").Logger(),
-	}))
+	}
+	a.router = root.Spawn(router.New(rcfg))
+	a.gate = router.NewGate(root, rcfg)
 	// Every request is answered 99 until the registry has attached to the existing domains.
 	root.Send(a.registry, &vm.Recover{})
 
 	a.listener = conn.Listen(a.sys, ln, conn.Config{
 		TLS: cfg.TLS, Limits: cfg.Limits, MaxConnections: cfg.MaxConnections, MaxOutboxBytes: cfg.MaxOutboxBytes,
-		DetectTimeout: cfg.DetectTimeout, Router: a.router, Broker: a.broker,
+		DetectTimeout: cfg.DetectTimeout, Router: a.gate, Directory: dir,
 		Log: cfg.Log.With().Str("actor", "conn").Logger(),
 	})
 	a.metrics.Gauge("hostagent_requests_in_flight", "Admitted requests not yet answered.", func() float64 { return float64(a.admission.InFlight()) })
@@ -260,8 +264,8 @@ func (a *Agent) Addr() net.Addr { return a.listener.Addr() }
 // System is the actor system (tests use it to reach actors).
 func (a *Agent) System() *actor.ActorSystem { return a.sys }
 
-// Router is the router actor's PID.
-func (a *Agent) Router() *actor.PID { return a.router }
+// Gate admits requests as a connection's reader does (tests and benchmarks use it directly).
+func (a *Agent) Gate() *router.Gate { return a.gate }
 
 // SampleNow takes a VM stats sample at once; requests sent after it returns see the sample.
 func (a *Agent) SampleNow() {

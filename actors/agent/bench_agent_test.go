@@ -190,7 +190,7 @@ func send(b *testing.B, a *agent.Agent, answers collect, id int, method string, 
 		b.Fatal(err)
 	}
 	r := reply.New(answers, codec, nil, "", json.RawMessage(strconv.Itoa(id)))
-	a.System().Root.Send(a.Router(), &router.Request{Reply: r, Method: method, Params: raw})
+	a.Gate().Submit(&router.Request{Reply: r, Method: method, Params: raw})
 }
 
 func isResult(body []byte) bool { return bytes.Contains(body, []byte(`,"result":`)) }

@@ -44,7 +44,7 @@ func request(t *testing.T, a *agent.Agent, answers collect, id int, method strin
 		t.Fatal(err)
 	}
 	r := reply.New(answers, codec, nil, "", json.RawMessage(fmt.Sprint(id)))
-	a.System().Root.Send(a.Router(), &router.Request{Reply: r, Method: method, Params: raw})
+	a.Gate().Submit(&router.Request{Reply: r, Method: method, Params: raw})
 }
 
 func next(t *testing.T, answers collect) string {

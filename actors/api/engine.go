@@ -67,7 +67,7 @@ func updateDevice(r *reply.Reply, c *Call) (any, error) {
 	// VDSM reads these keys with params[key]: a missing one is a KeyError, a general exception.
 	for _, k := range []string{"graphicsType", "password", "ttl", "params"} {
 		if _, ok := present(p, k); !ok {
-			return nil, vdsm.GeneralFailure("'" + k + "'")
+			return nil, vdsm.GeneralException("'" + k + "'")
 		}
 	}
 	m := &vm.SetTicket{Reply: r, Update: true}

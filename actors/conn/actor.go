@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -16,55 +15,56 @@ import (
 	"github.com/hostagent/hostagent/protocol/stomp"
 )
 
-// Actor is one connection's STOMP session and the sole producer of its output.
+// Actor is the sole producer of one connection's output and the owner of its socket: it alone
+// closes it, when it stops.
+//
+// It owns the outbox (bytes queued for the writer, bounded by MaxOutboxBytes), the outgoing
+// heart-beat timer, and a mirror of the session's subscriptions, which the reader (the session's
+// owner) keeps it told of. It takes the reader's outputs, responses routed to it by reply-to
+// (*reply.Response), events and forwarded SENDs (*broker.Deliver), and sends buffers to its
+// writer goroutine.
 type Actor struct {
 	cfg    *Config
 	nc     net.Conn
 	log    zerolog.Logger
-	inbox  chan struct{} // the reader's semaphore for frames sent here
-	expect *atomic.Int64 // incoming heart-beat interval + grace, ns, read by the reader
+	inbox  chan struct{} // the reader's semaphore for outputs sent here
 	onStop func()        // tells the listener the connection is gone
 	done   chan struct{} // closed when the actor stops, so a reader waiting on a semaphore ends
 
-	session *stomp.Session
-	self    *actor.PID
-	root    *actor.RootContext
-	out     chan []byte // to the writer goroutine
-	pending []byte      // output not yet handed to the writer
-	spare   []byte
-	writing bool
-	queued  bool // a flush message is on its way
-	closing bool // close once the output is written
-	closed  bool
-	msgID   uint64
-	hbStop  chan struct{}
-	sentAt  time.Time // last output handed to the writer
-	sendHB  time.Duration
-	subs    []stomp.Subscription // respond's scratch
+	self     *actor.PID
+	root     *actor.RootContext
+	out      chan []byte // to the writer goroutine
+	pending  []byte      // output not yet handed to the writer
+	spare    []byte
+	inFlight int  // bytes with the writer; 0 when it is idle
+	queued   bool // a flush message is on its way
+	closing  bool // close once the output is written
+	stopping bool
+	msgID    uint64
+	hbStop   chan struct{}
+	sentAt   time.Time // last output handed to the writer
+	sendHB   time.Duration
+	subs     []stomp.Subscription // the session's, in subscription order
 }
 
 func (a *Actor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *reply.Response:
 		a.respond(c, m)
-	case *frameIn:
+	case *output:
 		<-a.inbox
-		a.frame(c, m.f)
+		a.apply(c, m)
 	case *flush:
 		a.queued = false
-		a.handOff()
+		a.handOff(c)
 	case *written:
 		a.written(c, m)
 	case *broker.Deliver:
 		a.deliver(c, m)
-	case *receipt:
-		a.emit(c, &stomp.Frame{Command: stomp.CmdReceipt, Headers: []stomp.Header{{Key: "receipt-id", Value: m.id}}})
-	case *broker.NoSubscriber:
-		a.fail(c, stomp.TextSubscriptionNotAvailable)
 	case *heartbeatTick:
-		if !a.closing && a.sendHB > 0 && time.Since(a.sentAt) >= a.sendHB/2 && len(a.pending) == 0 && !a.writing {
-			a.pending = stomp.AppendHeartBeat(a.pending)
-			a.schedule(c)
+		m.Take()
+		if !a.closing && a.sendHB > 0 && time.Since(a.sentAt) >= a.sendHB/2 && len(a.pending) == 0 && a.inFlight == 0 {
+			a.enqueue(c, stomp.AppendHeartBeat(a.pending))
 		}
 	case *Drain:
 		a.closing = true
@@ -72,14 +72,13 @@ func (a *Actor) Receive(c actor.Context) {
 	case *readerDone:
 		a.readerDone(c, m.err)
 	case *actor.Started:
-		if a.session != nil {
-			// Restarted after a panic: the session may be half-updated, so the connection ends
+		if a.out != nil {
+			// Restarted after a panic: its state may be half-updated, so the connection ends
 			// rather than carrying on with state nobody can vouch for.
-			a.abort(c)
+			a.stop(c)
 			return
 		}
 		a.self, a.root = c.Self(), c.ActorSystem().Root
-		a.session = stomp.NewSession()
 		a.out = make(chan []byte, 1)
 		a.sentAt = time.Now()
 		go writer(a.nc, a.out, a.root, a.self, a.cfg.WriteTimeout)
@@ -88,31 +87,34 @@ func (a *Actor) Receive(c actor.Context) {
 	}
 }
 
-func (a *Actor) frame(c actor.Context, f *stomp.Frame) {
-	if a.closing || a.closed {
+func (a *Actor) apply(c actor.Context, o *output) {
+	if o.sub != nil {
+		a.subs = append(a.subs, *o.sub)
+	}
+	if o.unsub != nil {
+		for i, s := range a.subs {
+			if s.ID == o.unsub.ID {
+				a.subs = append(a.subs[:i], a.subs[i+1:]...)
+				break
+			}
+		}
+	}
+	if o.heartbeat {
+		a.heartbeats(o.sendEvery)
+	}
+	if a.closing || a.stopping {
 		return
 	}
-	o := a.session.Handle(f)
-	if o.Subscribed != nil {
-		c.Send(a.cfg.Broker, &broker.Subscribe{Conn: a.self, Dest: o.Subscribed.Destination})
+	buf := a.pending
+	for _, r := range o.replies {
+		buf = stomp.AppendFrame(buf, r)
 	}
-	if o.Unsubscribed != nil {
-		c.Send(a.cfg.Broker, &broker.Unsubscribe{Conn: a.self, Dest: o.Unsubscribed.Destination})
+	if !a.enqueue(c, buf) {
+		return
 	}
-	if o.Forward {
-		ct, _ := f.Get("content-type")
-		c.Send(a.cfg.Broker, &broker.Forward{From: a.self, Dest: o.Destination, ContentType: ct, Body: f.Body})
-	}
-	if f.Command == stomp.CmdConnect || f.Command == stomp.CmdStomp {
-		a.heartbeats(o.HeartBeatSend)
-	}
-	for _, r := range o.Replies {
-		a.pending = stomp.AppendFrame(a.pending, r)
-	}
-	if o.Close {
+	if o.close {
 		a.closing = true
 	}
-	a.schedule(c)
 }
 
 // heartbeats applies a CONNECT's negotiated outgoing interval with a ticker; the reader enforces
@@ -130,99 +132,101 @@ func (a *Actor) heartbeats(send time.Duration) {
 }
 
 func (a *Actor) respond(c actor.Context, r *reply.Response) {
-	if a.closed {
-		return
-	}
 	dest := r.ReplyTo
 	if dest == "" {
 		dest = stomp.ResponseQueue
 	}
-	a.subs = a.session.AppendSubscriptions(a.subs[:0], dest)
-	if len(a.subs) == 0 {
-		a.log.Debug().Str("reply_to", dest).Msg("response dropped: no subscription on its destination")
-		return
-	}
 	for _, s := range a.subs {
-		a.message(c, dest, s.ID, r.Body)
+		if s.Destination == dest {
+			a.message(c, dest, s.ID, r.Body)
+		}
 	}
 }
 
 func (a *Actor) deliver(c actor.Context, d *broker.Deliver) {
-	if a.closed || a.closing {
-		return
-	}
-	subs := a.session.Subscriptions(d.Dest)
-	if d.Prefix {
-		subs = a.session.SubscriptionsFor(d.Dest)
-	}
-	for _, s := range subs {
-		a.message(c, d.Dest, s.ID, d.Body)
+	for _, s := range a.subs {
+		if !d.Forwarded {
+			if s.Destination == d.Dest {
+				a.message(c, d.Dest, s.ID, d.Body)
+			}
+			continue
+		}
+		if stomp.Receives(s.Destination, d.Dest) && !a.closing && !a.stopping {
+			a.msgID++
+			a.enqueue(c, stomp.AppendForward(a.pending, d.Dest, s.ID, strconv.FormatUint(a.msgID, 10), d.Headers, d.Body))
+		}
 	}
 }
 
 func (a *Actor) message(c actor.Context, dest, sub string, body []byte) {
-	a.msgID++
-	if len(a.pending) > 0 && len(a.pending)+len(body) > a.cfg.MaxOutboxBytes {
-		a.log.Warn().Int("outbox_bytes", len(a.pending)).Msg("client is not reading; disconnecting it")
-		a.abort(c)
+	if a.closing || a.stopping {
 		return
 	}
-	a.pending = stomp.AppendMessage(a.pending, dest, sub, strconv.FormatUint(a.msgID, 10), body)
-	a.schedule(c)
+	a.msgID++
+	a.enqueue(c, stomp.AppendMessage(a.pending, dest, sub, strconv.FormatUint(a.msgID, 10), body))
 }
 
-// emit queues a frame the session produced outside Handle.
-func (a *Actor) emit(c actor.Context, f *stomp.Frame) {
-	if a.closed || a.closing {
-		return
+// enqueue makes buf, which is a.pending with frames appended, the outbox, and schedules a flush.
+// Every byte queued for the client goes through here and counts against MaxOutboxBytes, the
+// bytes with the writer included: a client that does not read is disconnected, not buffered
+// for. One frame is let into an empty outbox whatever its size, or it could never be sent. It
+// reports false when the connection is being dropped.
+func (a *Actor) enqueue(c actor.Context, buf []byte) bool {
+	before := len(a.pending) + a.inFlight
+	grew := len(buf) > len(a.pending)
+	a.pending = buf
+	if grew && before > 0 && len(a.pending)+a.inFlight > a.cfg.MaxOutboxBytes {
+		a.log.Warn().Int("outbox_bytes", before).Msg("client is not reading; disconnecting it")
+		a.stop(c)
+		return false
 	}
-	a.pending = stomp.AppendFrame(a.pending, f)
 	a.schedule(c)
+	return true
 }
 
 // fail sends an ERROR frame and closes once it is written.
 func (a *Actor) fail(c actor.Context, text string) {
-	if a.closed || a.closing {
+	if a.closing || a.stopping {
 		return
 	}
-	a.pending = stomp.AppendFrame(a.pending, stomp.ErrorFrame(text, text))
-	a.closing = true
-	a.schedule(c)
+	if a.enqueue(c, stomp.AppendFrame(a.pending, stomp.ErrorFrame(text, text))) {
+		a.closing = true
+	}
 }
 
 func (a *Actor) schedule(c actor.Context) {
-	if a.queued || a.closed {
+	if a.queued || a.stopping {
 		return
 	}
 	a.queued = true
 	c.Send(a.self, &flush{})
 }
 
-func (a *Actor) handOff() {
-	if a.writing || a.closed {
+func (a *Actor) handOff(c actor.Context) {
+	if a.inFlight > 0 || a.stopping {
 		return
 	}
 	if len(a.pending) == 0 {
 		if a.closing {
-			a.finish()
+			a.stop(c)
 		}
 		return
 	}
 	buf := a.pending
 	a.pending = a.spare[:0]
 	a.spare = nil
-	a.writing = true
+	a.inFlight = len(buf)
 	a.sentAt = time.Now()
 	a.out <- buf // never blocks: the writer's channel holds one buffer and only one is out at a time
 }
 
 func (a *Actor) written(c actor.Context, w *written) {
-	a.writing = false
+	a.inFlight = 0
 	if w.err != nil {
-		if !a.closed {
+		if !a.stopping {
 			a.log.Debug().Err(w.err).Msg("write failed; closing")
 		}
-		a.abort(c)
+		a.stop(c)
 		return
 	}
 	// Keep a buffer for the next write, but not a big one: one getAllVmStats answer (~0.5 MiB
@@ -230,7 +234,7 @@ func (a *Actor) written(c actor.Context, w *written) {
 	if cap(w.buf) <= 64<<10 {
 		a.spare = w.buf[:0]
 	}
-	a.handOff()
+	a.handOff(c)
 }
 
 func (a *Actor) readerDone(c actor.Context, err error) {
@@ -243,38 +247,31 @@ func (a *Actor) readerDone(c actor.Context, err error) {
 	if a.closing {
 		return // already on its way out; let the last frames go
 	}
-	a.abort(c)
+	a.stop(c)
 }
 
-// finish closes after the output has been written.
-func (a *Actor) finish() {
-	a.closed = true
-	a.nc.Close()
-	a.root.Stop(a.self)
-}
-
-// abort closes at once, dropping unwritten output.
-func (a *Actor) abort(c actor.Context) {
-	if a.closed {
+// stop ends the connection; unwritten output is dropped. The socket is closed in shut.
+func (a *Actor) stop(c actor.Context) {
+	if a.stopping {
 		return
 	}
-	a.closed = true
-	a.nc.Close()
+	a.stopping = true
 	c.Stop(a.self)
 }
 
+// shut is the only place the socket is closed: whatever ended the connection (the session, the
+// client, a failed write, an overfull outbox, shutdown, a panic), it ends here.
 func (a *Actor) shut() {
-	if !a.closed {
-		a.closed = true
-		a.nc.Close()
-	}
+	a.stopping = true
+	a.nc.Close()
 	if a.hbStop != nil {
 		close(a.hbStop)
 		a.hbStop = nil
 	}
-	close(a.out)
+	if a.out != nil {
+		close(a.out)
+	}
 	close(a.done)
-	a.root.Send(a.cfg.Broker, &broker.ConnClosed{Conn: a.self})
 	if a.onStop != nil {
 		a.onStop()
 	}

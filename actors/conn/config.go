@@ -4,9 +4,10 @@ import (
 	"crypto/tls"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
+	"github.com/hostagent/hostagent/actors/broker"
+	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/protocol/stomp"
 )
 
@@ -15,13 +16,13 @@ type Config struct {
 	TLS            *tls.Config // nil: plain TCP
 	Limits         stomp.Limits
 	MaxConnections int
-	MaxOutboxBytes int           // bytes waiting to be written before a client counts as not reading
-	MaxInFlight    int           // requests one connection may have unanswered before its reader waits
-	MaxInbox       int           // non-request frames waiting for the actor before the reader waits
-	DetectTimeout  time.Duration // for the first line (and, separately, the TLS handshake)
-	WriteTimeout   time.Duration // one socket write; a client that stops reading fails it
-	Router         *actor.PID
-	Broker         *actor.PID
+	MaxOutboxBytes int               // bytes waiting to be written before a client counts as not reading
+	MaxInFlight    int               // requests one connection may have unanswered before its reader waits
+	MaxInbox       int               // reader outputs (frames to write, subscription changes) waiting for the actor before the reader waits
+	DetectTimeout  time.Duration     // for the first line (and, separately, the TLS handshake)
+	WriteTimeout   time.Duration     // one socket write; a client that stops reading fails it
+	Router         *router.Gate      // admits each request before it waits anywhere
+	Directory      *broker.Directory // where subscriptions are registered and answers routed
 	Log            zerolog.Logger
 }
 
@@ -38,6 +39,9 @@ func (c *Config) Defaults() {
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = 1024
+	}
+	if c.Directory == nil {
+		c.Directory = broker.NewDirectory()
 	}
 	if c.MaxInbox == 0 {
 		c.MaxInbox = 64

@@ -82,9 +82,14 @@ func (l *Listener) CloseAll(timeout time.Duration) {
 	select {
 	case <-l.allGone:
 	case <-time.After(timeout):
+		// Cut those still writing: their actors close the sockets as they stop.
 		l.mu.Lock()
-		for c := range l.conns {
-			c.Close()
+		for c, pid := range l.conns {
+			if pid != nil {
+				l.sys.Root.Stop(pid)
+			} else {
+				c.Close()
+			}
 		}
 		l.mu.Unlock()
 	}
@@ -202,7 +207,6 @@ func detectSTOMP(nc net.Conn, timeout time.Duration) ([]byte, error) {
 }
 
 func (l *Listener) serve(raw, nc net.Conn, first []byte) {
-	expect := new(atomic.Int64)
 	inbox := make(chan struct{}, l.cfg.MaxInbox)
 	done := make(chan struct{})
 	log := l.cfg.Log.With().Str("peer", raw.RemoteAddr().String()).Logger()
@@ -216,8 +220,6 @@ func (l *Listener) serve(raw, nc net.Conn, first []byte) {
 	}
 	l.mu.Unlock()
 	log.Debug().Str("conn", pid.Id).Msg("STOMP connection")
-	r := &reader{cfg: &l.cfg, nc: nc, src: io.MultiReader(bytes.NewReader(first), nc), root: l.sys.Root, conn: pid,
-		inbox: inbox, slots: make(slots, l.cfg.MaxInFlight), done: done, expect: expect,
-		local: raw.LocalAddr()}
+	r := newReader(&l.cfg, nc, io.MultiReader(bytes.NewReader(first), nc), l.sys.Root, pid, inbox, done, raw.LocalAddr())
 	go r.run()
 }

@@ -1,12 +1,23 @@
 package conn
 
-import "github.com/hostagent/hostagent/protocol/stomp"
+import (
+	"time"
 
-// frameIn is a non-request frame from the reader.
-type frameIn struct{ f *stomp.Frame }
+	"github.com/hostagent/hostagent/actors/system"
 
-// receipt asks for a RECEIPT for a request SEND the reader handled itself.
-type receipt struct{ id string }
+	"github.com/hostagent/hostagent/protocol/stomp"
+)
+
+// output is what the session, in the reader, decided about one frame, for the actor to carry
+// out: frames to write, a subscription to mirror, the heart-beat to send, whether to close.
+type output struct {
+	replies   []*stomp.Frame
+	sub       *stomp.Subscription
+	unsub     *stomp.Subscription
+	heartbeat bool // a CONNECT was accepted: send heart-beats every sendEvery (0: none)
+	sendEvery time.Duration
+	close     bool // the session ended: write replies, then close
+}
 
 // readerDone reports the reader's end: EOF, a socket error, a heart-beat timeout, or a malformed
 // frame (a *stomp.ProtocolError, answered with an ERROR frame before closing).
@@ -22,8 +33,8 @@ type written struct {
 // messages already queued have been handled, so replies that arrive together go out together.
 type flush struct{}
 
-// heartbeatTick is the outgoing heart-beat timer.
-type heartbeatTick struct{}
+// heartbeatTick is the outgoing heart-beat timer (coalesced: one waits behind a busy actor).
+type heartbeatTick struct{ system.Coalesced }
 
 // Drain asks a connection to write what it has queued and close: the agent is shutting down.
 type Drain struct{}

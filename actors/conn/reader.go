@@ -4,11 +4,11 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/hostagent/hostagent/actors/broker"
 	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
@@ -18,18 +18,33 @@ import (
 // codec is the JSON-RPC encoding every reply uses.
 var codec = reply.Codec{Result: jsonrpc.AppendResult, Error: jsonrpc.AppendError}
 
-// reader is the only goroutine that reads a connection's socket.
+// reader is the only goroutine that reads a connection's socket, and the owner of its STOMP
+// session: every frame is applied to the session here, and only what the session decided is
+// acted on. Requests go straight to the router (no hop through the connection actor);
+// subscriptions are registered in the directory before the next frame is read; everything to be
+// written goes to the connection actor. Once the session has ended (a refused CONNECT,
+// DISCONNECT, any ERROR) the reader reads nothing more, so bytes a client sent after that are
+// never acted on.
 type reader struct {
-	cfg    *Config
-	nc     net.Conn
-	src    io.Reader // the socket, behind whatever detection already buffered
-	root   *actor.RootContext
-	conn   *actor.PID
-	inbox  chan struct{}
-	slots  slots // requests of this connection in flight
-	done   <-chan struct{}
-	expect *atomic.Int64
-	local  net.Addr
+	cfg     *Config
+	fr      *stomp.Reader
+	root    *actor.RootContext
+	conn    *actor.PID
+	inbox   chan struct{} // places for outputs waiting for the actor
+	slots   slots         // requests of this connection in flight
+	done    <-chan struct{}
+	local   net.Addr
+	session *stomp.Session
+	answers *fanout
+	dl      *deadlineReader
+}
+
+func newReader(cfg *Config, nc net.Conn, src io.Reader, root *actor.RootContext, conn *actor.PID,
+	inbox chan struct{}, done <-chan struct{}, local net.Addr) *reader {
+	dl := &deadlineReader{nc: nc, src: src}
+	return &reader{cfg: cfg, fr: stomp.NewReader(dl, cfg.Limits), root: root, conn: conn, inbox: inbox,
+		slots: make(slots, cfg.MaxInFlight), done: done, local: local, session: stomp.NewSession(),
+		answers: &fanout{root: root, dir: cfg.Directory}, dl: dl}
 }
 
 // deadlineReader sets the socket's read deadline before every read from the negotiated incoming
@@ -37,13 +52,13 @@ type reader struct {
 type deadlineReader struct {
 	nc     net.Conn
 	src    io.Reader
-	expect *atomic.Int64
+	expect time.Duration // incoming heart-beat interval plus grace; 0: none
 	armed  bool
 }
 
 func (d *deadlineReader) Read(p []byte) (int, error) {
-	if e := d.expect.Load(); e > 0 {
-		d.nc.SetReadDeadline(time.Now().Add(time.Duration(e)))
+	if d.expect > 0 {
+		d.nc.SetReadDeadline(time.Now().Add(d.expect))
 		d.armed = true
 	} else if d.armed {
 		d.nc.SetReadDeadline(time.Time{})
@@ -56,9 +71,9 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 var errHeartbeat = errors.New("client heart-beat missed")
 
 func (r *reader) run() {
-	fr := stomp.NewReader(&deadlineReader{nc: r.nc, src: r.src, expect: r.expect}, r.cfg.Limits)
+	defer r.unsubscribeAll()
 	for {
-		f, err := fr.Read()
+		f, err := r.fr.Read()
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -70,52 +85,92 @@ func (r *reader) run() {
 		if f == nil {
 			continue // heart-beat: the read itself re-armed the deadline
 		}
-		if f.Command == stomp.CmdConnect || f.Command == stomp.CmdStomp {
-			// Arm the incoming heart-beat here, before the next read blocks: the actor learns
-			// of the CONNECT only after this goroutine is already waiting for more.
-			hb, _ := f.Get("heart-beat")
-			if _, _, expect := stomp.NegotiateHeartBeat(hb); expect > 0 {
-				r.expect.Store(int64(expect + heartbeatGrace(expect)))
-			} else {
-				r.expect.Store(0)
-			}
-		}
-		if f.Command == stomp.CmdSend {
-			if dest, ok := f.Get("destination"); ok && stomp.IsRequestDestination(dest) {
-				if !r.requests(f) {
-					return
-				}
-				if id, ok := f.Get("receipt"); ok {
-					r.root.Send(r.conn, &receipt{id: id})
-				}
-				continue
-			}
-		}
-		select {
-		case r.inbox <- struct{}{}:
-		case <-r.done:
+		if !r.handle(f) {
 			return
 		}
-		r.root.Send(r.conn, &frameIn{f: f})
 	}
 }
 
-// requests decodes a request SEND's body once, here, and sends each request straight to the
-// router. It reports false when the connection is gone.
-func (r *reader) requests(f *stomp.Frame) bool {
-	replyTo, _ := f.Get("reply-to")
-	flow, _ := f.Get("ovirtCorrelationId")
+// handle applies one frame to the session and carries out the outcome. It reports false when
+// the session or the connection has ended.
+func (r *reader) handle(f *stomp.Frame) bool {
+	o := r.session.Handle(f)
+	out := output{replies: o.Replies, close: o.Close}
+	if o.Connected {
+		// Armed here, before the next read blocks.
+		r.dl.expect = 0
+		if o.HeartBeatExpect > 0 {
+			r.dl.expect = o.HeartBeatExpect + heartbeatGrace(o.HeartBeatExpect)
+		}
+		out.heartbeat, out.sendEvery = true, o.HeartBeatSend
+	}
+	switch {
+	case o.Subscribed != nil:
+		// In the directory before the RECEIPT is on its way: a client that has the RECEIPT can
+		// count on the subscription, on this connection and any other. (An answer routed here
+		// before the actor hears of it finds no subscription and is dropped; its request was
+		// not ordered after this SUBSCRIBE.)
+		r.cfg.Directory.Add(r.conn, o.Subscribed.Destination)
+		out.sub = o.Subscribed
+	case o.Unsubscribed != nil:
+		r.cfg.Directory.Remove(r.conn, o.Unsubscribed.Destination)
+		out.unsub = o.Unsubscribed
+	case o.Request:
+		if !r.requests(f, o.ReplyTo, o.FlowID) {
+			return false
+		}
+	case o.Forward:
+		targets := r.cfg.Directory.Forward(o.Destination)
+		if len(targets) == 0 {
+			out.replies = []*stomp.Frame{stomp.ErrorFrame(stomp.TextSubscriptionNotAvailable, stomp.TextSubscriptionNotAvailable)}
+			out.close = true
+			break
+		}
+		d := &broker.Deliver{Dest: o.Destination, Body: f.Body, Forwarded: true, Headers: f.Headers}
+		for _, t := range targets {
+			r.root.Send(t, d)
+		}
+	}
+	if len(out.replies) > 0 || out.heartbeat || out.sub != nil || out.unsub != nil || out.close {
+		if !r.emit(out) {
+			return false
+		}
+	}
+	return !out.close
+}
+
+// emit hands an output to the actor, waiting for a place in its inbox. It reports false when
+// the actor is gone.
+func (r *reader) emit(o output) bool {
+	select {
+	case r.inbox <- struct{}{}:
+	case <-r.done:
+		return false
+	}
+	r.root.Send(r.conn, &o)
+	return true
+}
+
+func (r *reader) unsubscribeAll() {
+	for _, s := range r.session.All() {
+		r.cfg.Directory.Remove(r.conn, s.Destination)
+	}
+}
+
+// requests decodes a request SEND's body once, here, and submits each request. It reports false
+// when the connection is gone.
+func (r *reader) requests(f *stomp.Frame, replyTo, flow string) bool {
 	items, batch := jsonrpc.Decode(f.Body)
 	if !batch || len(items) == 1 {
 		// vdsm-client sends every request as a one-element batch and expects a bare object back.
 		it := items[0]
 		if it.Error != nil {
-			r.root.Send(r.conn, &reply.Response{ReplyTo: replyTo, Body: jsonrpc.AppendError(nil, nil, it.Error.Code, it.Error.Message)})
+			r.answers.Send(r.conn, &reply.Response{ReplyTo: replyTo, Body: jsonrpc.AppendError(nil, nil, it.Error.Code, it.Error.Message)})
 			return true
 		}
-		return r.submit(router.NewRequest(r.root, codec, r.conn, replyTo, it.Request.ID), it.Request, flow)
+		return r.submit(router.NewRequest(r.answers, codec, r.conn, replyTo, it.Request.ID), it.Request, flow)
 	}
-	b := reply.NewBatch(r.root, r.conn, replyTo, jsonrpc.AppendBatch)
+	b := reply.NewBatch(r.answers, r.conn, replyTo, jsonrpc.AppendBatch)
 	b.Hold()
 	defer b.Seal()
 	for _, it := range items {
@@ -130,6 +185,7 @@ func (r *reader) requests(f *stomp.Frame) bool {
 	return true
 }
 
+// submit hands one decoded request to the router, once the connection has a place for it.
 func (r *reader) submit(req *router.Request, in *jsonrpc.Request, flow string) bool {
 	select {
 	case r.slots <- struct{}{}:
@@ -138,7 +194,7 @@ func (r *reader) submit(req *router.Request, in *jsonrpc.Request, flow string) b
 	}
 	req.Reply.AddHook(r.slots)
 	req.Method, req.Params, req.Flow, req.Local = in.Method, in.Params, flow, r.local
-	r.root.Send(r.cfg.Router, req)
+	r.cfg.Router.Submit(req)
 	return true
 }
 
@@ -147,3 +203,21 @@ func (r *reader) submit(req *router.Request, in *jsonrpc.Request, flow string) b
 type slots chan struct{}
 
 func (s slots) Answered(*reply.Reply) { <-s }
+
+// fanout routes a finished response the way VDSM does: to every connection subscribed to its
+// reply-to destination, the requester's or not. A response without reply-to goes to the
+// requester, which answers it on its own jms.topic.vdsm_responses subscriptions.
+type fanout struct {
+	root *actor.RootContext
+	dir  *broker.Directory
+}
+
+func (f *fanout) Send(pid *actor.PID, m any) {
+	if r, ok := m.(*reply.Response); ok && r.ReplyTo != "" {
+		for _, s := range f.dir.Lookup(r.ReplyTo) {
+			f.root.Send(s.Conn, m)
+		}
+		return
+	}
+	f.root.Send(pid, m)
+}

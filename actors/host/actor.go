@@ -25,6 +25,12 @@ type Config struct {
 
 // Actor owns the host-wide view: capabilities, the /proc sampler, the MOM policy. It is the only
 // actor that makes host-wide libvirt calls.
+//
+// Owns: the capabilities (read once), the last two /proc samples, the VM counts the registry
+// reports, the MOM policy.
+// Takes: *sampleTick (its coalesced timer), *GetCapabilities, *GetNetworkCapabilities,
+// *GetStats, *GetHardwareInfo, *SetMOMPolicy (each answered through its Reply), *VMCountsUpdate.
+// Sends: nothing but answers.
 type Actor struct {
 	cfg     Config
 	sampler *Sampler
@@ -53,12 +59,16 @@ func (a *Actor) Receive(c actor.Context) {
 			a.stop = nil
 		}
 	case *sampleTick:
+		m.Take()
 		a.sample()
 	case *GetCapabilities:
 		caps, err := BuildCapabilities(Sources{Root: a.cfg.Root, Libvirt: a.cfg.Libvirt, AgentVersion: a.cfg.AgentVersion, FakeNICs: a.cfg.FakeNICs}, m.ClientIface)
 		if err != nil {
 			a.cfg.Log.Error().Err(err).Msg("host capabilities")
-			m.Reply.Error(vdsm.CodeGeneralException, vdsm.WithContext(vdsm.Message(vdsm.CodeGeneralException), "reason", err.Error()))
+			// API.py getCapabilities is not an api.method: its exception reaches yajsonrpc,
+			// which answers JsonRpcInternalError(str(e)), -32603.
+			e := vdsm.Internal(err.Error())
+			m.Reply.Error(e.Code, e.Message)
 			return
 		}
 		ApplyNetworkReport(&caps, m.Networks)

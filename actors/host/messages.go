@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/actors/system"
 )
 
 // GetCapabilities asks for the host's VdsmCapabilities; ClientIface is the interface that owns
@@ -36,8 +37,9 @@ type SetMOMPolicy struct {
 // change so Host.getStats never has to ask it.
 type VMCountsUpdate struct{ Counts VMCounts }
 
-// sampleTick is the host actor's own timer message: take a /proc sample.
-type sampleTick struct{}
+// sampleTick is the host actor's own timer message: take a /proc sample. Coalesced: a host
+// actor held up (a slow capabilities call) finds one tick waiting, not a backlog.
+type sampleTick struct{ system.Coalesced }
 
 func (m *GetCapabilities) Answer() *reply.Reply        { return m.Reply }
 func (m *GetStats) Answer() *reply.Reply               { return m.Reply }

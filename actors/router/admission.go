@@ -1,5 +1,12 @@
 package router
 
+// DESIGN: admission
+//
+// Owns: the slots of the requests in flight (a fixed array: the bound), each with its reply and
+// deadline, and the draining flag; under its own lock, taken briefly by whoever calls it.
+// Taken by: the Gate (admit), every answer (release, through the request's reply hook), the
+// router's tick (overdue), shutdown (Drain, AnswerAll). It sends nothing.
+
 import (
 	"sync"
 	"time"
@@ -7,9 +14,9 @@ import (
 	"github.com/hostagent/hostagent/actors/reply"
 )
 
-// Admission bounds the requests in flight. The router admits; whoever answers a request releases
+// Admission bounds the requests in flight. The gate admits; whoever answers a request releases
 // it (through a hook on its reply), so a slot is held exactly as long as the client waits. The
-// slots also carry the requests' deadlines, which the router's watch checks.
+// slots also carry the requests' deadlines, which the router checks on its tick.
 type Admission struct {
 	mu       sync.Mutex
 	slots    []slot // fixed at the limit; a free slot has no reply

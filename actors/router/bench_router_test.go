@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"encoding/json"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -24,17 +25,19 @@ type windowSender struct{ window chan struct{} }
 
 func (s windowSender) Send(*actor.PID, interface{}) { <-s.window }
 
-// BenchmarkRouter is one request through admission, the router, a worker, the verb table and the
+// BenchmarkRouter is one request through the gate's admission, a worker, the verb table and the
 // reply's encoding, with no socket and no connection actor: what the actor hops cost, with 1 or
 // more requests in flight.
 func BenchmarkRouter(b *testing.B) {
 	sys := system.New(zerolog.Nop())
 	table := api.NewTable(api.Verb{Name: "Host.ping2", Run: func(*api.Call) (any, error) { return true, nil }})
 	const workers, queue = 8, 1024
-	pid := sys.Root.Spawn(router.New(router.Config{
+	cfg := router.Config{
 		Workers: workers, Queue: queue, Deadline: time.Minute, Table: table, Env: &api.Env{},
-		Admission: router.NewAdmission(workers + queue), Log: zerolog.Nop(),
-	}))
+		Admission: router.NewAdmission(workers + queue), Pool: router.NewPool(), Log: zerolog.Nop(),
+	}
+	pid := sys.Root.Spawn(router.New(cfg))
+	gate := router.NewGate(sys.Root, cfg)
 	b.Cleanup(func() { sys.Root.PoisonFuture(pid).Wait() })
 	ids := make([]json.RawMessage, 1024)
 	for i := range ids {
@@ -48,7 +51,7 @@ func BenchmarkRouter(b *testing.B) {
 			for b.Loop() {
 				s.window <- struct{}{}
 				r := reply.New(s, codec, nil, "", ids[i%len(ids)])
-				sys.Root.Send(pid, &router.Request{Reply: r, Method: "Host.ping2"})
+				gate.Submit(&router.Request{Reply: r, Method: "Host.ping2"})
 				i++
 			}
 			for range inFlight {
@@ -56,4 +59,32 @@ func BenchmarkRouter(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkRouterReaders is BenchmarkRouter with eight submitters at once, as eight connections'
+// readers are, each with 16 requests in flight: what contention on the shared path costs.
+func BenchmarkRouterReaders(b *testing.B) {
+	sys := system.New(zerolog.Nop())
+	table := api.NewTable(api.Verb{Name: "Host.ping2", Run: func(*api.Call) (any, error) { return true, nil }})
+	const workers, queue = 8, 1024
+	cfg := router.Config{
+		Workers: workers, Queue: queue, Deadline: time.Minute, Table: table, Env: &api.Env{},
+		Admission: router.NewAdmission(workers + queue), Pool: router.NewPool(), Log: zerolog.Nop(),
+	}
+	pid := sys.Root.Spawn(router.New(cfg))
+	gate := router.NewGate(sys.Root, cfg)
+	b.Cleanup(func() { sys.Root.PoisonFuture(pid).Wait() })
+	b.ReportAllocs()
+	b.SetParallelism(8 / min(8, runtime.GOMAXPROCS(0)))
+	b.RunParallel(func(pb *testing.PB) {
+		s := windowSender{window: make(chan struct{}, 16)}
+		id := json.RawMessage("1")
+		for pb.Next() {
+			s.window <- struct{}{}
+			gate.Submit(&router.Request{Reply: reply.New(s, codec, nil, "", id), Method: "Host.ping2"})
+		}
+		for range 16 {
+			s.window <- struct{}{}
+		}
+	})
 }

@@ -5,13 +5,15 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/supervisor"
 )
 
 // guard runs an actor's receive behind the middleware the other actors get from protoactor
-// (answer on panic, then fault injection), with one envelope reused for every message.
+// (take a tick, answer on panic, then fault injection), with one envelope reused for every
+// message.
 // protoactor wraps each message of an actor that has receiver middleware in a fresh envelope:
-// on the request path (router and workers) that was three allocations per request. An actor
+// on the request path (the workers) that was an allocation per request. An actor
 // handles one message at a time, so one envelope per actor is enough.
 type guard struct {
 	chain actor.ReceiverFunc
@@ -20,7 +22,7 @@ type guard struct {
 
 func newGuard(log zerolog.Logger, kind string, faults *supervisor.Injector, receive func(actor.Context)) *guard {
 	inner := func(c actor.ReceiverContext, _ *actor.MessageEnvelope) { receive(c.(actor.Context)) }
-	return &guard{chain: supervisor.AnswerOnPanic[*reply.Reply](log, kind)(faults.Middleware(kind)(inner))}
+	return &guard{chain: system.TakeTicks(supervisor.AnswerOnPanic[*reply.Reply](log, kind)(faults.Middleware(kind)(inner)))}
 }
 
 func (g *guard) receive(c actor.Context) {

@@ -10,9 +10,10 @@ import (
 	"github.com/hostagent/hostagent/actors/api"
 	"github.com/hostagent/hostagent/actors/metrics"
 	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/actors/system"
 )
 
-// Request is one decoded JSON-RPC request, sent by a connection's reader.
+// Request is one decoded JSON-RPC request, submitted by a connection's reader to the Gate.
 type Request struct {
 	Reply  *reply.Reply
 	Method string
@@ -22,12 +23,11 @@ type Request struct {
 
 	// What one request needs on its way lives in it, so the path from reader to answer allocates
 	// it once: its reply (when made by NewRequest), its job, the call its handler sees, and
-	// what the router records on admission.
+	// what the gate records on admission.
 	reply    reply.Reply
 	job      job
 	adm      *Admission
 	slot     int32
-	owner    *actor.PID // the router that admitted it, told when its deadline answers it
 	deadline time.Duration
 	admitted time.Time
 	metric   *metrics.Method
@@ -44,7 +44,7 @@ func NewRequest(s reply.Sender, c reply.Codec, conn *actor.PID, replyTo string, 
 
 func (r *Request) Answer() *reply.Reply { return r.Reply }
 
-// Answered releases the request's admission slot and counts its answer: the Hook the router
+// Answered releases the request's admission slot and counts its answer: the Hook the gate
 // gives every request it admits.
 func (r *Request) Answered(rp *reply.Reply) {
 	r.adm.release(r.slot)
@@ -55,20 +55,13 @@ func (r *Request) Answered(rp *reply.Reply) {
 type job struct {
 	req    *Request
 	call   api.Call
-	pulled bool // taken by the worker itself (Router.take), not sent by the router; under Router.mu
+	worker *actor.PID // the worker that has it; written under the Pool's lock only
 }
 
 func (j *job) Answer() *reply.Reply { return j.req.Reply }
 
-// workerIdle is a worker saying it can take a job: after a job when none waits, and on every
-// start (which after a restart also frees the job it panicked on).
-type workerIdle struct {
-	worker  *actor.PID
-	started bool // sent from Started: a new worker, or one restarted after a panic
-}
-
-// expired is a deadline that answered its request before the verb did.
-type expired struct{ job *job }
+// tick is the router's timer: answer the requests past their deadline.
+type tick struct{ system.Coalesced }
 
 // Stats asks the router for a snapshot of its pool; answered with *PoolStats.
 type Stats struct{}

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/api"
+	"github.com/hostagent/hostagent/actors/metrics"
 	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/protocol/vdsm"
@@ -96,6 +97,7 @@ type rig struct {
 	t      *testing.T
 	sys    *actor.ActorSystem
 	router *actor.PID
+	gate   *Gate
 	conn   *actor.PID
 	out    chan answer
 	cfg    Config
@@ -147,6 +149,8 @@ func newRig(t *testing.T, workers, queue int, opts ...rigOption) *rig {
 		Deadline:  time.Minute,
 		Table:     table,
 		Admission: NewAdmission(workers + queue),
+		Pool:      NewPool(),
+		Metrics:   metrics.New(),
 		Log:       zerolog.Nop(),
 	}
 	for _, o := range opts {
@@ -161,15 +165,15 @@ func newRig(t *testing.T, workers, queue int, opts ...rigOption) *rig {
 	}))
 	// The tap runs innermost, after the router has handled the message, so the test knows the
 	// router's state already reflects it; it never changes what the router does.
-	// Only the pool's own events are tapped (not requests or Stats polls, which are unbounded
-	// in number), and the tap never blocks or panics: a panic while the router handles
+	// Only workers' terminations are tapped (not ticks or Stats polls, which are unbounded in
+	// number), and the tap never blocks or panics: a panic while the router handles
 	// *actor.Stopping would leave it stopping for ever.
 	taps, overflow := g.taps, &g.tapOverflow
 	tap := func(next actor.ReceiverFunc) actor.ReceiverFunc {
 		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
 			next(c, env)
 			switch env.Message.(type) {
-			case *workerIdle, *expired, *actor.Terminated:
+			case *actor.Terminated:
 				select {
 				case taps <- tapEvent{msg: env.Message}:
 				default:
@@ -179,6 +183,7 @@ func newRig(t *testing.T, workers, queue int, opts ...rigOption) *rig {
 		}
 	}
 	g.router = g.sys.Root.Spawn(New(g.cfg).Clone(actor.WithReceiverMiddleware(tap)))
+	g.gate = NewGate(g.sys.Root, g.cfg)
 	t.Cleanup(g.stop)
 	return g
 }
@@ -206,7 +211,7 @@ func decodeAnswer(t *testing.T, r *reply.Response) answer {
 // send submits a request with the given id and "n" param and returns its reply handle.
 func (g *rig) send(method string, id int, n string) *reply.Reply {
 	r := reply.New(g.sys.Root, codec, g.conn, "replies", json.RawMessage(fmt.Sprint(id)))
-	g.sys.Root.Send(g.router, &Request{Reply: r, Method: method, Params: json.RawMessage(`{"n":` + n + `}`), Flow: "flow"})
+	g.gate.Submit(&Request{Reply: r, Method: method, Params: json.RawMessage(`{"n":` + n + `}`), Flow: "flow"})
 	return r
 }
 
@@ -286,15 +291,11 @@ func (g *rig) awaitTap(what string, match func(any) bool) any {
 	}
 }
 
-// workersStarted returns the PIDs of the first n workers to report idle (their Started).
+// workersStarted waits for n workers to be idle in the pool and returns their PIDs.
 func (g *rig) workersStarted(n int) []*actor.PID {
 	g.t.Helper()
-	var pids []*actor.PID
-	for len(pids) < n {
-		m := g.awaitTap("a worker's first idle report", func(m any) bool { _, ok := m.(*workerIdle); return ok })
-		pids = append(pids, m.(*workerIdle).worker)
-	}
-	return pids
+	g.awaitStats(fmt.Sprintf("%d idle workers", n), func(s *PoolStats) bool { return s.Idle == n })
+	return g.cfg.Pool.idleWorkers()
 }
 
 // stop releases every blocked handler, stops the router (and so its workers) and the
@@ -470,7 +471,7 @@ func TestRouterStuckWorkerAbandonedAndReplaced(t *testing.T) {
 	}
 	wantCode(t, a, -32603, fmt.Sprintf("Internal JSON-RPC error: {'reason': 'Test.block did not finish within %s'}", deadline))
 
-	g.awaitTap("the expiry", func(m any) bool { _, ok := m.(*expired); return ok })
+	// The answer went out from the router's tick, which replaces the worker in the same turn.
 	s := g.stats()
 	if s.Workers != workers || s.Stuck != 1 || s.Replaced != 1 || s.Abandoned != 1 || s.InFlight != 0 {
 		t.Fatalf("after the deadline: %+v", s)
@@ -518,7 +519,6 @@ func TestRouterQueuedRequestExpires(t *testing.T) {
 		t.Fatalf("response to the wrong request: %s", a.Body)
 	}
 	wantCode(t, a, -32603, "Internal JSON-RPC error: {'reason': 'Test.block did not finish within 20ms'}")
-	g.awaitTap("the expiry", func(m any) bool { _, ok := m.(*expired); return ok })
 	if s := g.stats(); s.Queued != 0 || s.Stuck != 0 || s.Abandoned != 0 || s.Workers != 1 || s.InFlight != 1 {
 		t.Fatalf("after a queued request expired: %+v", s)
 	}
@@ -619,14 +619,6 @@ func TestRouterWorkerTakesWaitingJobs(t *testing.T) {
 		t.Fatalf("response to the wrong request: %s", a.Body)
 	}
 	wantCode(t, a, -32603, fmt.Sprintf("Internal JSON-RPC error: {'reason': 'Test.block did not finish within %s'}", deadline))
-	// The only idle report before the expiry was the worker's start: it took 2 and 3 itself.
-	g.awaitTap("the expiry", func(m any) bool {
-		if w, ok := m.(*workerIdle); ok {
-			t.Fatalf("idle report from %s (started %v) while requests waited", w.worker.Id, w.started)
-		}
-		_, ok := m.(*expired)
-		return ok
-	})
 	s := g.stats()
 	if s.Workers != 1 || s.Stuck != 1 || s.Replaced != 1 || s.Abandoned != 1 {
 		t.Fatalf("after the taken job's deadline: %+v", s)
@@ -716,26 +708,29 @@ func TestRouterCrashLoopingWorkerReplaced(t *testing.T) {
 	// The replacement serves, and it is a new worker.
 	g.send("Test.hold", 100, "100")
 	g.block.awaitEntered(t, "100")
-	fresh := g.awaitTap("the replacement's idle report", func(m any) bool {
-		w, ok := m.(*workerIdle)
-		return ok && w.worker.Id != original.Id
-	}).(*workerIdle).worker
-	if fresh.Id == original.Id {
-		t.Fatal("the worker was not replaced")
-	}
 	g.block.release("100")
 	wantCode(t, g.next(), 0, "")
+	if fresh := g.workersStarted(1)[0]; fresh.Id == original.Id {
+		t.Fatal("the worker was not replaced")
+	}
 	g.send("Test.echo", 101, "101")
 	wantCode(t, g.next(), 0, "")
 	g.awaitStats("an idle pool", func(s *PoolStats) bool { return s.Workers == 1 && s.Idle == 1 && s.InFlight == 0 })
 	g.noMoreResponses()
 }
 
-// Many requests from many goroutines, some panicking, against a small pool with a small
-// queue: every request gets exactly one answer, either its own or 1100.
+// Many requests from many goroutines against a small pool with a small queue, with panics
+// injected into the first jobs the workers take: every request gets exactly one answer (its own,
+// the panic's -32603, or 1100), and there are exactly as many -32603 answers as planned panics,
+// each of them fired.
 func TestRouterEveryRequestAnsweredOnce(t *testing.T) {
 	const workers, queue, senders, each = 3, 120, 4, 60
-	g := newRig(t, workers, queue)
+	// Fewer than a worker's restart budget, so no backoff delays; every request reaches a
+	// worker or is refused, and at least this many reach one.
+	const panics = 6
+	faults := supervisor.NewInjector(1)
+	g := newRig(t, workers, queue, func(c *Config) { c.Faults = faults })
+	faults.Set(supervisor.Rule{Kind: "worker", Message: "*router.job", Action: supervisor.Panic, Times: panics})
 	var wg sync.WaitGroup
 	for s := 0; s < senders; s++ {
 		wg.Add(1)
@@ -743,12 +738,7 @@ func TestRouterEveryRequestAnsweredOnce(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
 				id := s*1000 + i
-				// A few panics (fewer than a worker's restart budget, so no backoff delays).
-				if s == 0 && i%10 == 0 {
-					g.send("Test.panic", id, "0")
-				} else {
-					g.send("Test.echo", id, fmt.Sprint(id))
-				}
+				g.send("Test.echo", id, fmt.Sprint(id))
 			}
 		}()
 	}
@@ -772,11 +762,17 @@ func TestRouterEveryRequestAnsweredOnce(t *testing.T) {
 			full++
 		case -32603:
 			panicked++
+			if a.Msg != "Internal JSON-RPC error: {'reason': 'panic in worker: injected fault: *router.job in worker'}" {
+				t.Fatalf("request %s: %s", id, a.Body)
+			}
 		default:
 			t.Fatalf("request %s: %s", id, a.Body)
 		}
 	}
 	t.Logf("%d served, %d panicked, %d refused with 1100", ok, panicked, full)
+	if hits := faults.Hits(); hits != panics || panicked != panics {
+		t.Fatalf("%d panics injected, %d requests answered with a panic; want %d of each", hits, panicked, panics)
+	}
 	g.awaitStats("an idle pool", func(s *PoolStats) bool {
 		return s.Workers == workers && s.Idle == workers && s.InFlight == 0 && s.Queued == 0
 	})

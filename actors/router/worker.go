@@ -1,18 +1,24 @@
 package router
 
+// DESIGN: worker
+//
+// Owns: nothing but its turn. A worker runs one verb at a time from the api table; the job it
+// runs belongs to the Pool until it is handed over, and its answer to the request's Reply.
+// Takes: *job (from the Gate, or from itself: the next waiting job, taken from the Pool at the
+// end of a turn); *actor.Started (new, or restarted after a panic).
+// Sends: the job to itself when one waits; nothing to the router. It answers through the Reply
+// (to the connection actor). A worker the Pool has retired stops itself.
+
 import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/hostagent/hostagent/actors/api"
 )
 
-// worker runs one verb at a time. It announces itself idle when it starts (and so after every
-// restart), and after a job when no other waits; when one waits it takes it (Router.take).
 type worker struct {
-	pool  *Router // for take; the worker never touches the rest of it
+	pool  *Pool
 	table *api.Table
 	env   *api.Env
-	idle  *workerIdle // the same message every time: it never changes, so it is made once
 	guard *guard
 }
 
@@ -25,22 +31,22 @@ func (w *worker) receive(c actor.Context) {
 			m.call = api.Call{Method: req.Method, Reply: req.Reply, Flow: req.Flow, Local: req.Local, Env: w.env}
 			w.table.Dispatch(&m.call, req.Params)
 		}
-		// Under load requests wait: take the next at once. Sent to itself, it is this
-		// worker's next message (no hand-off to another goroutine), and it stays one job per
-		// turn, so supervision and fault injection see each job as before.
-		if next := w.pool.take(c.Self()); next != nil {
-			c.Send(c.Self(), next)
-			return
-		}
-		c.Send(c.Parent(), w.idleMsg(c))
+		w.ready(c)
 	case *actor.Started:
-		c.Send(c.Parent(), &workerIdle{worker: c.Self(), started: true})
+		// New, or restarted after a panic: the job it panicked on was answered by the panic
+		// handler, and the Pool still counts it busy with that job until now.
+		w.ready(c)
 	}
 }
 
-func (w *worker) idleMsg(c actor.Context) *workerIdle {
-	if w.idle == nil {
-		w.idle = &workerIdle{worker: c.Self()}
+// ready takes the next waiting job, sent to itself so it stays one job per turn (supervision and
+// fault injection see each job), or leaves the worker idle in the Pool for the Gate to use.
+func (w *worker) ready(c actor.Context) {
+	next, stop := w.pool.Ready(c.Self())
+	switch {
+	case stop:
+		c.Stop(c.Self())
+	case next != nil:
+		c.Send(c.Self(), next)
 	}
-	return w.idle
 }

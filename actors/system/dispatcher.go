@@ -1,5 +1,11 @@
 package system
 
+// DESIGN: dispatcher
+//
+// Owns: a few parked goroutines, for the life of the process.
+// Takes: mailbox turns (Schedule), from every actor.
+// Sends: nothing; a turn that finds every parked goroutine busy runs on a fresh one.
+
 import (
 	"github.com/asynkron/protoactor-go/actor"
 )

@@ -1,5 +1,6 @@
 // Package system sets up the protoactor runtime the agent's actors run on: one actor system whose
-// logs go to zerolog, and the pooled dispatcher every actor uses. It holds no agent logic.
+// logs go to zerolog, the pooled dispatcher every actor uses, and coalesced timer ticks. It holds
+// no agent logic.
 package system
 
 import (

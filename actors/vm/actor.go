@@ -1,7 +1,19 @@
 package vm
 
+// The VM actor, one per VM, a child of the registry.
+//
+// Owns: its libvirt domain (the only actor that calls libvirt for it), the VM's status-machine
+// State, its DomainInfo, and its forced-shutdown timer. Writes its Handle's counters (busy call,
+// queued verbs, armed timer), which workers read without asking.
+//
+// Takes: the verbs Destroy, Shutdown, Reset, Pause, Cont, SetDestroyOnRebootVerb (each answered
+// here, once); libvirtEvent (routed by the registry); resync (after a libvirt reconnect);
+// shutdownTimedOut (its own timer).
+//
+// Sends: stateChanged to the registry after every step (the read model follows it and publishes
+// the status events it carries); answers on the verbs' replies; shutdownTimedOut to itself.
+
 import (
-	"errors"
 	"sync/atomic"
 	"time"
 
@@ -14,7 +26,7 @@ import (
 
 // vmActor owns one domain. Every verb on the VM and every libvirt event about it is a message
 // here, so operations on one VM never interleave; its status logic is Step, and this actor only
-// carries out the effects Step returns.
+// carries out the effects Step returns (actor_steps.go).
 type vmActor struct {
 	id       string
 	lv       *virt.Conn
@@ -35,6 +47,10 @@ type vmActor struct {
 	state   State
 	info    DomainInfo
 	shutGen int
+	// forced is the pending forced-shutdown deadline of VM.shutdown with force, nil when none.
+	// A later VM.shutdown replaces it, and it is stopped when the VM goes Down or the actor
+	// stops: a timer must not outlive the reason it was set for.
+	forced *time.Timer
 	// stale: the domain this actor started has not reported its start yet. An earlier VM with
 	// the same UUID, just destroyed, may still have events on their way (its Started, Stopped,
 	// Undefined) that are not about this run: libvirt delivers events in order, so none comes
@@ -51,15 +67,14 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.event(c, m.e)
 	case *Destroy:
 		a.h.taken()
-		a.step(c, DestroyRequested{})
-		m.Reply.Result(true)
+		a.destroy(c, m)
 	case *Pause:
 		a.h.taken()
 		if a.refuse(m.Reply, VerbPause) {
 			return
 		}
 		if err := a.call(a.lv.Suspend); err != nil {
-			a.fail(m.Reply, err)
+			fail(m.Reply, vdsm.GeneralException(virt.Reason(err)))
 			return
 		}
 		a.step(c, PauseDone{})
@@ -70,7 +85,7 @@ func (a *vmActor) Receive(c actor.Context) {
 			return
 		}
 		if err := a.call(a.lv.Resume); err != nil {
-			a.fail(m.Reply, err)
+			fail(m.Reply, vdsm.GeneralException(virt.Reason(err)))
 			return
 		}
 		a.step(c, ContDone{})
@@ -81,7 +96,7 @@ func (a *vmActor) Receive(c actor.Context) {
 			return
 		}
 		if err := a.call(a.lv.Reset); err != nil {
-			m.Reply.Error(vdsm.CodeResetFailed, vdsm.WithContext(vdsm.Message(vdsm.CodeResetFailed), "reason", err.Error()))
+			fail(m.Reply, vdsm.ResetFailed(virt.Reason(err)))
 			return
 		}
 		a.step(c, ResetDone{})
@@ -89,10 +104,17 @@ func (a *vmActor) Receive(c actor.Context) {
 	case *Shutdown:
 		a.h.taken()
 		a.shutdown(c, m)
+	case *actor.Stopping:
+		a.disarm()
 	case *shutdownTimedOut:
-		if m.gen == a.shutGen && a.state.Status != vdsm.StatusDown {
+		if m.gen != a.shutGen {
+			return // a timer that fired as it was being replaced
+		}
+		a.forced = nil
+		a.h.forced.Add(-1)
+		if a.state.Status != vdsm.StatusDown {
 			a.log.Info().Msg("guest did not power off in time; destroying it (forced shutdown)")
-			a.effect(c, DestroyDomain{})
+			_ = a.destroyDomain(c, false)
 		}
 	case *resync:
 		a.resync(c, m.dom)
@@ -177,22 +199,24 @@ func (a *vmActor) call(f func(id string) error) error { return f(a.id) }
 
 // refuse answers a verb the VM's status does not allow, as VDSM would.
 func (a *vmActor) refuse(r interface{ Error(int, string) bool }, v Verb) bool {
-	if e := Refuse(a.state, v); e != nil {
+	if e := Refuse(a.id, a.state, v); e != nil {
 		r.Error(e.Code, e.Message)
 		return true
 	}
 	return false
 }
 
-func (a *vmActor) fail(r interface{ Error(int, string) bool }, err error) {
-	switch {
-	case errors.Is(err, virt.ErrNoDomain):
-		r.Error(vdsm.CodeNoSuchVM, vdsm.NoSuchVM(a.id).Message)
-	case errors.Is(err, virt.ErrNotRunning):
-		r.Error(vdsm.CodeVMIsDown, vdsm.Message(vdsm.CodeVMIsDown))
-	default:
-		r.Error(vdsm.CodeGeneralException, vdsm.WithContext(vdsm.Message(vdsm.CodeGeneralException), "reason", err.Error()))
+// destroy is VM.destroy. A libvirt destroy that fails is code 42 and the VM stays, Powering down,
+// for the engine to destroy again (vm.py releaseVm returns destroyErr after setting
+// POWERING_DOWN). A domain already off is no failure: it is off, which is what was asked.
+func (a *vmActor) destroy(c actor.Context, m *Destroy) {
+	if err := a.stepWith(c, DestroyRequested{}, true); err != nil {
+		a.log.Warn().Err(err).Msg("VM.destroy: libvirt could not destroy the domain")
+		a.step(c, DestroyFailed{})
+		fail(m.Reply, vdsm.DestroyFailed())
+		return
 	}
+	m.Reply.Result(true)
 }
 
 func (a *vmActor) shutdown(c actor.Context, m *Shutdown) {
@@ -205,181 +229,35 @@ func (a *vmActor) shutdown(c actor.Context, m *Shutdown) {
 	} else {
 		err = a.call(func(id string) error { return a.lv.Shutdown(id, a.info.ACPI) })
 	}
-	if err != nil && !m.Force {
-		a.fail(m.Reply, err)
-		return
+	if err != nil {
+		// VDSM answers true and leaves the power-down to a thread that logs its failures
+		// (vm.py shutdown → VmPowerDown.start); with force, the destroy below follows at once.
+		a.log.Warn().Err(err).Bool("reboot", m.Reboot).Msg("VM.shutdown: the guest could not be asked")
 	}
 	a.step(c, ShutdownRequested{Reboot: m.Reboot})
-	if m.Force {
+	// A new VM.shutdown supersedes the forced part of an earlier one.
+	a.disarm()
+	if m.Force && a.state.Status != vdsm.StatusDown {
 		a.shutGen++
 		gen, self, root := a.shutGen, c.Self(), c.ActorSystem().Root
 		wait := time.Duration(m.Timeout) * time.Second
 		if err != nil {
 			wait = 0 // the guest cannot be asked: straight to the forced part
 		}
-		time.AfterFunc(wait, func() { root.Send(self, &shutdownTimedOut{gen: gen}) })
+		a.h.forced.Add(1)
+		a.forced = time.AfterFunc(wait, func() { root.Send(self, &shutdownTimedOut{gen: gen}) })
 	}
 	m.Reply.Result(true)
 }
 
-func (a *vmActor) event(c actor.Context, e virt.Event) {
-	if a.stale {
-		if e.Type != virt.EventStarted || (a.startedID >= 0 && e.ID != a.startedID) {
-			return
-		}
-		a.stale = false
-	}
-	var ev Event
-	switch {
-	case e.Reboot:
-		ev = LibvirtReboot{}
-	case e.Type == virt.EventStarted:
-		ev = LibvirtStarted{Detail: e.Detail}
-	case e.Type == virt.EventSuspended:
-		ev = LibvirtSuspended{Detail: e.Detail}
-	case e.Type == virt.EventResumed:
-		ev = LibvirtResumed{Detail: e.Detail}
-	case e.Type == virt.EventStopped:
-		ev = LibvirtStopped{Detail: e.Detail}
-	case e.Type == virt.EventShutdown:
-		ev = LibvirtShutdown{Detail: e.Detail}
-	case e.Type == virt.EventUndefined:
-		if a.state.Removing {
-			return
-		}
-		ev = DomainMissing{}
-	case e.Type == virt.EventDefined:
-		a.refreshXML(c)
-		return
-	default:
+// disarm stops the pending forced-shutdown timer. One that already fired has its message on the
+// way; bumping the generation makes that message a no-op, and it is counted off then.
+func (a *vmActor) disarm() {
+	if a.forced == nil {
 		return
 	}
-	a.step(c, ev)
-	if e.Type == virt.EventStarted {
-		a.refreshXML(c)
-	}
-}
-
-// step applies an event and carries out its effects: the state and its events are reported
-// first, then effects that may lead to further steps (a destroy) run, so reports stay in order.
-func (a *vmActor) step(c actor.Context, e Event) {
-	var effects []Effect
-	a.state, effects = Step(a.state, e, time.Now())
-	var emit []EmitStatus
-	var later []Effect
-	remove := false
-	for _, f := range effects {
-		switch f := f.(type) {
-		case EmitStatus:
-			emit = append(emit, f)
-		case Remove:
-			remove = true
-		case SaveMetadata:
-			a.saveMetadata(f.Meta)
-		default:
-			later = append(later, f)
-		}
-	}
-	if remove {
-		for _, f := range later {
-			if _, ok := f.(DestroyDomain); ok {
-				// Whatever a start in progress brought up goes before the definition does.
-				_ = a.call(a.lv.Destroy)
-			}
-		}
-		a.remove(c, emit)
-		return
-	}
-	a.reportEmit(c, emit)
-	for _, f := range later {
-		a.effect(c, f)
-	}
-}
-
-func (a *vmActor) effect(c actor.Context, f Effect) {
-	switch f.(type) {
-	case DestroyDomain:
-		err := a.call(a.lv.Destroy)
-		switch {
-		case err == nil, errors.Is(err, virt.ErrNotRunning), errors.Is(err, virt.ErrNoDomain):
-			// Off already, or never started: either way, off.
-			a.step(c, DestroyDone{})
-		default:
-			a.log.Error().Err(err).Msg("destroy failed")
-		}
-	}
-}
-
-func (a *vmActor) saveMetadata(meta Metadata) {
-	err := a.call(func(id string) error {
-		return a.lv.SetMetadata(id, MetadataXML(meta), MetadataPrefix, MetadataNamespace)
-	})
-	if err != nil && !errors.Is(err, virt.ErrNoDomain) {
-		a.log.Warn().Err(err).Msg("saving VM metadata")
-	}
-}
-
-func (a *vmActor) refreshXML(c actor.Context) {
-	var x string
-	err := a.call(func(id string) error {
-		var err error
-		x, err = a.lv.XML(id)
-		return err
-	})
-	if err != nil {
-		return
-	}
-	info, err := ParseDomainXML(x)
-	if err != nil {
-		return
-	}
-	a.info = info
-	c.Send(a.registry, &stateChanged{id: a.id, state: a.state, info: &info, xml: x})
-}
-
-func (a *vmActor) remove(c actor.Context, emit []EmitStatus) {
-	err := a.call(a.lv.Undefine)
-	if err != nil && !errors.Is(err, virt.ErrNoDomain) {
-		a.log.Error().Err(err).Msg("undefine failed; the VM is removed all the same")
-	}
-	c.Send(a.registry, &stateChanged{id: a.id, state: a.state, emit: emit, remove: true})
-	c.Stop(c.Self())
-}
-
-func (a *vmActor) report(c actor.Context, emit []EmitStatus, withInfo bool) {
-	msg := &stateChanged{id: a.id, state: a.state, emit: emit}
-	if withInfo {
-		info := a.info
-		msg.info = &info
-		msg.xml = a.xml
-	}
-	c.Send(a.registry, msg)
-}
-
-func (a *vmActor) reportEmit(c actor.Context, emit []EmitStatus) { a.report(c, emit, false) }
-
-// resync steps the VM to match its domain as libvirt lists it after a reconnect, as the lifecycle
-// events missed in the gap would have.
-func (a *vmActor) resync(c actor.Context, d *virt.Domain) {
-	if d == nil {
-		if a.state.Status != vdsm.StatusDown {
-			a.step(c, DomainMissing{})
-		}
-		return
-	}
-	running := d.State == virt.StateRunning || d.State == virt.StateBlocked || d.State == virt.StateShutdown
-	switch {
-	case d.State == virt.StateShutoff || d.State == virt.StateCrashed:
-		if a.state.Status != vdsm.StatusDown {
-			detail := d.Reason - 1 // shut-off reasons are the STOPPED details, one up
-			if detail < 0 {
-				detail = 5 // unknown: failed
-			}
-			a.step(c, LibvirtStopped{Detail: detail})
-		}
-	case d.State == virt.StatePaused && a.state.CPURunning:
-		a.step(c, LibvirtSuspended{})
-	case running && !a.state.CPURunning && a.state.Status != vdsm.StatusDown:
-		a.step(c, LibvirtResumed{})
-	}
+	a.forced.Stop()
+	a.forced = nil
+	a.shutGen++
+	a.h.forced.Add(-1)
 }

@@ -125,7 +125,7 @@ func (m *SetTicket) Answer() *reply.Reply { return m.Reply }
 func (a *vmActor) setTicket(m *SetTicket) {
 	var live string
 	if err := a.call(func(id string) (err error) { live, err = a.lv.SecureXML(id); return err }); err != nil {
-		a.fail(m.Reply, err)
+		failLibvirt(m.Reply, a.id, err)
 		return
 	}
 	dev, typ, err := domxml.TicketDevice(live, m.GraphicsType, domxml.Ticket{
@@ -139,7 +139,7 @@ func (a *vmActor) setTicket(m *SetTicket) {
 		m.Reply.Error(vdsm.CodeSpiceTicket, vdsm.Message(vdsm.CodeSpiceTicket))
 		return
 	case err != nil:
-		e := vdsm.GeneralFailure(err.Error())
+		e := vdsm.GeneralException(err.Error())
 		m.Reply.Error(e.Code, e.Message)
 		return
 	}
@@ -150,13 +150,7 @@ func (a *vmActor) setTicket(m *SetTicket) {
 		}
 	}
 	if err := a.call(func(id string) error { return a.lv.UpdateDevice(id, dev) }); err != nil {
-		var le *virt.LibvirtError
-		if errors.As(err, &le) {
-			e := vdsm.GeneralFailure(le.Msg)
-			m.Reply.Error(e.Code, e.Message)
-			return
-		}
-		a.fail(m.Reply, err)
+		failLibvirt(m.Reply, a.id, err)
 		return
 	}
 	a.log.Info().Str("graphics", typ).Int64("ttl", m.TTL).Msg("console ticket set")
@@ -176,9 +170,19 @@ func fipsRefusal(m *SetTicket) *vdsm.Error {
 		return nil
 	case "true":
 		if m.VNCUsername == nil {
-			return vdsm.GeneralFailure("FIPS mode requires vncUsername")
+			return vdsm.GeneralException("FIPS mode requires vncUsername")
 		}
-		return vdsm.GeneralFailure("FIPS mode VNC passwords (SASL) are not supported by this host")
+		return vdsm.GeneralException("FIPS mode VNC passwords (SASL) are not supported by this host")
 	}
 	return vdsm.ContextError(vdsm.CodeMissingParameter, "reason", `fips param should either be "true", "false" or non-existent`)
+}
+
+// failLibvirt answers a failed libvirt call as VDSM's vm.py does where it does not catch
+// libvirtError: GeneralException in libvirt's own words; a domain that is gone is noVM.
+func failLibvirt(r interface{ Error(int, string) bool }, id string, err error) {
+	if errors.Is(err, virt.ErrNoDomain) {
+		fail(r, vdsm.NoSuchVM(id))
+		return
+	}
+	fail(r, vdsm.GeneralException(virt.Reason(err)))
 }

@@ -19,7 +19,14 @@ type Handle struct {
 	busyOp    atomic.Pointer[string] // the turn's message, as turnLabel names it
 	pending   atomic.Int32           // verbs sent and not yet taken up
 	dead      atomic.Bool            // the actor was stopped after failing past its restart budget
+	// forced counts the VM's armed forced-shutdown timers: at most one, none once the VM is
+	// Down. Its actor keeps it; it shows, to tests and to anyone reading the handle, that a
+	// timer is not left running for a VM that no longer needs it.
+	forced atomic.Int32
 }
+
+// ForcedShutdownsArmed reports whether a forced-shutdown deadline is pending for the VM.
+func (h *Handle) ForcedShutdownsArmed() int { return int(h.forced.Load()) }
 
 // Dead reports a VM whose actor its supervisor gave up on: it is reported not responding and
 // refuses verbs, while the agent carries on.

@@ -1,10 +1,25 @@
 package vm
 
+// The registry actor.
+//
+// Owns: the set of VMs (vmId → entry: the VM actor's handle and the read model of its state,
+// info, XML and last two samples), the Index workers read handles from, the VM counters told
+// to the host actor, and the libvirt event subscription. VM actors are its children.
+//
+// Takes: Create (VM.create), GetStats, List, DumpXMLs (answered from the read model, never from
+// libvirt: readmodel.go), Recover, LibvirtLost/LibvirtBack, libvirt events (routed to the VM's
+// actor; an unknown domain's DEFINED/STARTED asks for a listing), stateChanged (a VM actor's
+// report after each step), samples (the sampler's bulk reading), domainsListed (its own
+// listing coming back: recovery.go), Terminated.
+//
+// Sends: verbs' answers on their replies; |virt|VM_status| events to the broker; VMCountsUpdate
+// to the host actor; libvirtEvent and resync to VM actors.
+
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -42,17 +57,6 @@ type Config struct {
 	Log        zerolog.Logger
 }
 
-// entry is the registry's read model of one VM: what the VM actor last reported, and the last
-// two samples. Every Host list verb and VM.getStats answers from here, never from libvirt and
-// never by asking a VM actor that might be stuck.
-type entry struct {
-	h         *Handle
-	state     State
-	info      DomainInfo
-	xml       string
-	prev, cur *Sample
-}
-
 // Registry owns the set of VMs: it admits VM.create, spawns and recovers VM actors, routes
 // libvirt events to them, keeps the read model, and publishes status events.
 type Registry struct {
@@ -64,6 +68,7 @@ type Registry struct {
 	cancel   func()
 	stopping bool   // shutting down: VM actors stopping now are not failures
 	spawned  uint64 // VM actors spawned so far: makes each one's name unique
+	lists    listings
 
 	statsBuf bytes.Buffer // getStats' scratch; the reply copies out of it
 	statsEnc *json.Encoder
@@ -181,76 +186,6 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 	return h
 }
 
-// Why the registry lists libvirt's domains.
-const (
-	listToRecover = iota
-	listToResync
-	listToAdopt
-)
-
-// domainsListed is libvirt's domain list, fetched off the registry's turn.
-type domainsListed struct {
-	why  int
-	uuid string // listToAdopt: the domain an event named
-	doms []virt.Domain
-	err  error
-}
-
-// listDomains lists libvirt's domains on a goroutine of its own and sends the result back: the
-// registry answers every list verb and VM.getStats, so it must never wait on libvirt itself.
-func (r *Registry) listDomains(c actor.Context, why int, uuid string) {
-	root, self, lv := c.ActorSystem().Root, c.Self(), r.cfg.Libvirt
-	go func() {
-		doms, err := lv.Domains()
-		root.Send(self, &domainsListed{why: why, uuid: uuid, doms: doms, err: err})
-	}()
-}
-
-func (r *Registry) listed(c actor.Context, m *domainsListed) {
-	switch m.why {
-	case listToRecover:
-		r.recover(c, m.doms, m.err)
-	case listToResync:
-		r.resync(c, m.doms, m.err)
-	case listToAdopt:
-		if _, known := r.vms[m.uuid]; known || m.err != nil {
-			return
-		}
-		for _, d := range m.doms {
-			if d.UUID == m.uuid {
-				r.adopt(c, d)
-				r.updateCounts(c)
-			}
-		}
-	}
-}
-
-// resync makes up for the events missed while libvirt was away: every VM actor is told how its
-// domain stands now, domains that appeared are adopted.
-func (r *Registry) resync(c actor.Context, doms []virt.Domain, err error) {
-	if err != nil {
-		r.cfg.Log.Error().Err(err).Msg("resync after reconnect")
-		return
-	}
-	seen := map[string]bool{}
-	for i := range doms {
-		d := doms[i]
-		seen[d.UUID] = true
-		if en, ok := r.vms[d.UUID]; ok {
-			c.Send(en.h.PID, &resync{dom: &d})
-			continue
-		}
-		r.adopt(c, d)
-	}
-	for id, en := range r.vms {
-		if !seen[id] {
-			c.Send(en.h.PID, &resync{})
-		}
-	}
-	r.updateCounts(c)
-	r.cfg.Log.Info().Int("vms", len(r.vms)).Msg("libvirt connection back; VMs resynced")
-}
-
 // terminated is a VM actor stopping. A removed VM is already gone; any other was stopped by its
 // supervisor after failing again and again, and stays listed as not responding.
 func (r *Registry) terminated(pid *actor.PID) {
@@ -267,16 +202,22 @@ func (r *Registry) create(c actor.Context, m *Create) {
 	raw, ok := m.Params["xml"]
 	var xml string
 	if !ok || json.Unmarshal(raw, &xml) != nil || xml == "" {
-		m.Reply.Error(vdsm.CodeGeneralException, "General Exception: (\"'xml'\",)")
+		// API.py create reads vmParams['xml'] before its try: the KeyError becomes code 100,
+		// "General Exception: (\"'xml'\",)". Same code, in words.
+		fail(m.Reply, vdsm.GeneralException("vmParams has no 'xml': VM.create needs the domain XML"))
 		return
 	}
 	info, err := ParseDomainXML(xml)
-	if err != nil || info.UUID == "" {
-		m.Reply.Error(vdsm.CodeGeneralException, vdsm.WithContext(vdsm.Message(vdsm.CodeGeneralException), "reason", fmt.Sprintf("cannot read the domain XML: %v", err)))
+	if err == nil && info.UUID == "" {
+		err = errors.New("the domain has no <uuid>")
+	}
+	if err != nil {
+		// DomainDescriptor(xml) also runs before create's try: a parse error is code 100.
+		fail(m.Reply, vdsm.GeneralException(fmt.Sprintf("cannot read the domain XML in vmParams: %v", err)))
 		return
 	}
 	if _, exists := r.vms[info.UUID]; exists {
-		m.Reply.Error(vdsm.CodeVMExists, vdsm.Message(vdsm.CodeVMExists))
+		fail(m.Reply, vdsm.VMExists())
 		return
 	}
 	eng, ok := r.engineCreate(m, xml)
@@ -292,44 +233,12 @@ func (r *Registry) create(c actor.Context, m *Create) {
 	})
 }
 
-// recover attaches a VM actor to every domain libvirt has. Nothing is restarted. The agent is
-// ready once they are all spawned; each VM's status is pushed as an event when its actor
-// reports, so the engine hears every recovered VM.
-func (r *Registry) recover(c actor.Context, doms []virt.Domain, err error) {
-	if err != nil {
-		r.cfg.Log.Error().Err(err).Msg("listing domains for recovery")
-	}
-	for _, d := range doms {
-		if _, ok := r.vms[d.UUID]; ok {
-			continue
-		}
-		r.adopt(c, d)
-	}
-	r.updateCounts(c)
-	r.cfg.Log.Info().Int("vms", len(r.vms)).Msg("recovery done")
-	r.cfg.Ready.Store(true)
-	if r.cfg.OnReady != nil {
-		r.cfg.OnReady()
-		r.cfg.OnReady = nil
-	}
-}
-
-func (r *Registry) adopt(c actor.Context, d virt.Domain) {
-	info, err := ParseDomainXML(d.XML)
-	if err != nil {
-		r.cfg.Log.Warn().Err(err).Str("vm_id", d.UUID).Msg("domain XML unreadable; recovering with what libvirt says")
-		info = DomainInfo{UUID: d.UUID, Name: d.Name}
-	}
-	rec := &Recovered{State: d.State, Reason: d.Reason, Meta: info.Meta}
-	r.spawn(c, d.UUID, &vmActor{rec: rec, info: info, xml: d.XML, announce: true})
-}
-
 func (r *Registry) route(c actor.Context, e virt.Event) {
 	if en, ok := r.vms[e.UUID]; ok {
 		c.Send(en.h.PID, &libvirtEvent{e: e})
 		return
 	}
-	if e.Type == virt.EventDefined || e.Type == virt.EventStarted {
+	if e.Kind == virt.KindLifecycle && (e.Type == virt.EventDefined || e.Type == virt.EventStarted) {
 		// A domain made behind the agent's back (virsh, another tool): take it in, as VDSM's
 		// external-VM lookup does.
 		r.listDomains(c, listToAdopt, e.UUID)
@@ -372,149 +281,15 @@ func (r *Registry) publish(c actor.Context, id string, en *entry, e EmitStatus) 
 	c.Send(r.cfg.Broker, &broker.Publish{Dest: stomp.EventQueue, Body: body})
 }
 
-func (r *Registry) stats(id string, en *entry, now time.Time) vdsm.VmStats {
-	ok := SampleFresh(en.cur, now) && !en.h.Dead() && r.cfg.Libvirt.Alive()
-	if _, _, stuck := en.h.Stuck(now, r.cfg.StuckAfter); stuck {
-		ok = false
-	}
-	return BuildStats(id, en.info.Name, en.state, en.prev, en.cur, en.info, now, r.cfg.Clock, ok)
-}
-
-func (r *Registry) sampled(ss []virt.DomainStats) {
-	if r.cfg.LastSample != nil {
-		r.cfg.LastSample.Store(time.Now().UnixNano())
-	}
-	for i := range ss {
-		en, ok := r.vms[ss[i].UUID]
-		if !ok {
-			continue
-		}
-		en.prev, en.cur = en.cur, toSample(&ss[i])
-	}
-}
-
-func (r *Registry) getStats(m *GetStats) {
-	now := time.Now()
-	ids := []string{m.VMID}
-	if m.All {
-		ids = r.sortedIDs()
-	} else if _, ok := r.vms[m.VMID]; !ok {
-		m.Reply.Error(vdsm.CodeNoSuchVM, vdsm.NoSuchVM(m.VMID).Message)
-		return
-	}
-	out, err := r.encodeStats(ids, now)
-	if err != nil {
-		m.Reply.Error(vdsm.CodeInternal, vdsm.Internal("VM stats cannot be encoded").Message)
-		return
-	}
-	m.Reply.Result(out)
-}
-
-// encodeStats encodes the VmStats of ids as a JSON list, each element its Variant as
-// VmStats.MarshalJSON writes it, into the registry's scratch buffer: valid until the next call.
-func (r *Registry) encodeStats(ids []string, now time.Time) (jsonrpc.Encoded, error) {
-	if r.statsEnc == nil {
-		r.statsEnc = json.NewEncoder(&r.statsBuf)
-	}
-	b := &r.statsBuf
-	b.Reset()
-	b.WriteByte('[')
-	for _, id := range ids {
-		v, err := r.stats(id, r.vms[id], now).Variant()
-		if err != nil {
-			return nil, fmt.Errorf("VM %s: %w", id, err)
-		}
-		if err := r.statsEnc.Encode(v); err != nil {
-			return nil, err
-		}
-		b.Truncate(b.Len() - 1) // Encode ends every value with a newline
-		b.WriteByte(',')
-	}
-	if len(ids) > 0 {
-		b.Truncate(b.Len() - 1)
-	}
-	b.WriteByte(']')
-	return jsonrpc.Encoded(b.Bytes()), nil
-}
-
-func (r *Registry) sortedIDs() []string {
-	ids := make([]string, 0, len(r.vms))
-	for id := range r.vms {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
-}
-
-func (r *Registry) short(id string, en *entry, now time.Time) vdsm.VmShortStatus {
-	return vdsm.VmShortStatus{VMID: id, Status: LastStatus(en.state), StatusTime: r.cfg.Clock.StatusTime(now)}
-}
-
-func (r *Registry) list(m *List) {
-	now := time.Now()
-	if m.One {
-		en, ok := r.vms[firstOr(m.VMIDs)]
-		if !ok {
-			// VDSM indexes an empty list here and answers an internal error; so do we, in words.
-			m.Reply.Error(vdsm.CodeInternal, vdsm.Internal("list index out of range").Message)
-			return
-		}
-		m.Reply.Result(r.short(m.VMIDs[0], en, now))
-		return
-	}
-	ids := m.VMIDs
-	if len(ids) == 0 {
-		ids = r.sortedIDs()
-	}
-	out := make([]vdsm.VmShortStatus, 0, len(ids))
-	for _, id := range ids {
-		if en, ok := r.vms[id]; ok {
-			out = append(out, r.short(id, en, now))
-		}
-	}
-	m.Reply.Result(out)
-}
-
-func firstOr(ids []string) string {
-	if len(ids) == 0 {
-		return ""
-	}
-	return ids[0]
-}
-
-func (r *Registry) dumpXMLs(m *DumpXMLs) {
-	ids := m.VMIDs
-	if len(ids) == 0 {
-		ids = r.sortedIDs()
-	}
-	out := make(map[string]string, len(ids))
-	for _, id := range ids {
-		en, ok := r.vms[id]
-		if !ok {
-			// VDSM raises KeyError here, which reaches the client as -32603.
-			m.Reply.Error(vdsm.CodeInternal, vdsm.Internal(fmt.Sprintf("'%s'", id)).Message)
-			return
-		}
-		out[id] = en.xml
-	}
-	m.Reply.Result(out)
-}
-
 func (r *Registry) updateCounts(c actor.Context) {
 	var n host.VMCounts
 	byStatus := map[string]int{}
 	for _, en := range r.vms {
 		n.Total++
 		byStatus[LastStatus(en.state)]++
-		switch LastStatus(en.state) {
-		case vdsm.StatusUp:
+		// Migrating, Incoming and Outgoing stay 0: this agent migrates nothing yet.
+		if LastStatus(en.state) == vdsm.StatusUp {
 			n.Active++
-		case vdsm.StatusMigrationSource:
-			n.Migrating++
-			n.Outgoing++
-		case vdsm.StatusMigrationDestination:
-			n.Migrating++
-			n.Incoming++
 		}
 	}
 	if r.cfg.Metrics != nil {
@@ -524,19 +299,4 @@ func (r *Registry) updateCounts(c actor.Context) {
 		r.counts = n
 		c.Send(r.cfg.Host, &host.VMCountsUpdate{Counts: n})
 	}
-}
-
-func toSample(s *virt.DomainStats) *Sample {
-	out := &Sample{Time: s.Time, State: s.State, CPUTime: s.CPUTime, CPUUser: s.CPUUser, CPUSystem: s.CPUSystem,
-		VCPUs: s.VCPUs, BalloonCurKiB: s.BalloonCur, BalloonMaxKiB: s.BalloonMax, MemStats: s.Mem}
-	for _, n := range s.Nets {
-		out.Nets = append(out.Nets, NetSample{Name: n.Name, RxBytes: n.RxBytes, TxBytes: n.TxBytes,
-			RxErrs: n.RxErrs, TxErrs: n.TxErrs, RxDrop: n.RxDrop, TxDrop: n.TxDrop})
-	}
-	for _, b := range s.Blocks {
-		out.Disks = append(out.Disks, DiskSample{Name: b.Name, RdBytes: b.RdBytes, WrBytes: b.WrBytes, RdReqs: b.RdReqs,
-			WrReqs: b.WrReqs, FlReqs: b.FlReqs, RdTimes: b.RdTimes, WrTimes: b.WrTimes, FlTimes: b.FlTimes,
-			Capacity: b.Capacity, Allocation: b.Allocation, Physical: b.Physical})
-	}
-	return out
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/hostagent/hostagent/virt"
 )
 
-// sampleTick is the sampler's timer.
-type sampleTick struct{}
+// sampleTick is the sampler's timer; coalesced, so a slow bulk-stats call leaves one waiting.
+type sampleTick struct{ system.Coalesced }
 
 // SampleNow takes a sample at once and closes Done once the registry has been sent it; a request
 // to the registry sent after Done sees the sample. Tests use it instead of waiting for the timer.
@@ -20,6 +20,10 @@ type SampleNow struct{ Done chan struct{} }
 // Sampler takes one bulk stats reading of every domain per interval and hands it to the
 // registry. It is its own actor so a slow bulk call delays only sampling: verbs, events and
 // getAllVmStats go on, and the samples' age shows up as monitorResponse "-1".
+//
+// Owns: its timer only; each reading goes on at once.
+// Takes: *sampleTick (its coalesced timer), *SampleNow (tests).
+// Sends: *samples (each reading) to the registry, which keeps every VM's latest.
 type Sampler struct {
 	lv       *virt.Conn
 	registry *actor.PID
@@ -45,6 +49,7 @@ func (s *Sampler) Receive(c actor.Context) {
 			s.stop = nil
 		}
 	case *sampleTick:
+		m.Take()
 		s.sample(c)
 	case *SampleNow:
 		s.sample(c)

@@ -42,12 +42,8 @@ type State struct {
 	StartTime       int64
 	DestroyOnReboot bool
 	LaunchPaused    bool
-	// Origin stays OriginRestore until the VM is Up: an exit before then is a failed wake-up.
-	Origin Origin
 	// Removing: VM.destroy was called; the VM goes away once Down.
 	Removing bool
-	// PostCopy: an outgoing migration is in its post-copy phase (the VM runs on the other side).
-	PostCopy bool
 	// TimeOffset is the guest clock's offset from the host in seconds, "" until the guest set it.
 	TimeOffset string
 }
@@ -82,11 +78,6 @@ func LastStatus(s State) string {
 // minutes of a shutdown request as Powering down.
 func Reported(s State, now time.Time) string {
 	last := LastStatus(s)
-	if last == vdsm.StatusMigrationSource && s.PostCopy {
-		// The VM already runs on the destination; here it is paused, and the engine wants to
-		// see that.
-		return vdsm.StatusPaused
-	}
 	if last != vdsm.StatusUp {
 		return last
 	}
@@ -137,19 +128,12 @@ func Step(s State, e Event, now time.Time) (State, []Effect) {
 		return destroyRequested(s)
 	case DestroyDone:
 		return stopped(s)
-	case PauseTimedOut:
-		return killInternally(s, vdsm.ExitReasonDestroyedOnPauseTimeout)
+	case DestroyFailed:
+		s.Removing = false
+		return s, nil
 	case SetDestroyOnReboot:
 		s.DestroyOnReboot = true
 		return s, []Effect{SaveMetadata{Meta: metadataOf(s)}}
-	case MigrateRequested:
-		return outgoing(s, vdsm.StatusMigrationSource)
-	case HibernateRequested:
-		return outgoing(s, vdsm.StatusSavingState)
-	case MigrationSucceeded:
-		return outgoingDone(s)
-	case MigrationFailed:
-		return outgoingFailed(s)
 	case DomainMissing:
 		return domainMissing(s)
 	case LibvirtSuspended:
@@ -170,30 +154,16 @@ func Step(s State, e Event, now time.Time) (State, []Effect) {
 }
 
 func created(c Created, now time.Time) State {
-	status := vdsm.StatusWaitForLaunch
-	switch c.Origin {
-	case OriginRestore:
-		status = vdsm.StatusRestoringState
-	case OriginMigration:
-		status = vdsm.StatusMigrationDestination
-	}
-	start := c.StartTime
-	if start == 0 {
-		start = now.UnixMilli()
-	}
 	return State{
-		Status:          status,
-		Origin:          c.Origin,
-		StartTime:       start,
+		Status:          vdsm.StatusWaitForLaunch,
+		StartTime:       now.UnixMilli(),
 		LaunchPaused:    c.LaunchPaused,
 		DestroyOnReboot: c.DestroyOnReboot,
 		GuestEvent:      vdsm.StatusPoweringUp,
 	}
 }
 
-func starting(s State) bool {
-	return s.Status == vdsm.StatusWaitForLaunch || s.Status == vdsm.StatusRestoringState
-}
+func starting(s State) bool { return s.Status == vdsm.StatusWaitForLaunch }
 
 // started handles both the start call returning and libvirt's STARTED, whichever comes first.
 func started(s State) (State, []Effect) {
@@ -211,18 +181,17 @@ func started(s State) (State, []Effect) {
 	return s, nil
 }
 
-// reachedUp makes a starting or incoming VM Up. The guest is "Powering up" for a minute after
-// its start time, which is VDSM's rule for all four ways of arriving.
+// reachedUp makes a starting VM Up. The guest is "Powering up" for a minute after its start
+// time, which is VDSM's rule.
 func reachedUp(s State) (State, []Effect) {
 	s.Status = vdsm.StatusUp
-	s.Origin = OriginCreate
 	s.GuestEvent = vdsm.StatusPoweringUp
 	s.GuestEventTime = time.UnixMilli(s.StartTime)
 	return s, []Effect{SaveMetadata{Meta: metadataOf(s)}, EmitStatus{Kind: PayloadRunning}}
 }
 
 func startFailed(s State, e StartFailed) (State, []Effect) {
-	if !starting(s) && s.Status != vdsm.StatusMigrationDestination {
+	if !starting(s) {
 		return s, nil
 	}
 	reason := e.Reason
@@ -322,23 +291,13 @@ func stopReason(s State) (code, reason int) {
 	switch s.ShutdownReason {
 	case 0:
 		return vdsm.ExitCodeError, vdsm.ExitReasonLostQEMUConnection
-	case vdsm.ExitReasonHostShutdown, vdsm.ExitReasonDestroyedOnPauseTimeout:
+	case vdsm.ExitReasonHostShutdown:
 		return vdsm.ExitCodeError, s.ShutdownReason
 	}
 	return vdsm.ExitCodeNormal, s.ShutdownReason
 }
 
-func libvirtStopped(s State, e LibvirtStopped) (State, []Effect) {
-	switch {
-	case s.Status == vdsm.StatusDown:
-		return s, nil
-	case e.Detail == StoppedMigrated && s.Status == vdsm.StatusMigrationSource:
-		return down(s, vdsm.ExitCodeNormal, vdsm.ExitReasonMigrationSucceeded, "")
-	case e.Detail == StoppedSaved && s.Status == vdsm.StatusSavingState:
-		return down(s, vdsm.ExitCodeNormal, vdsm.ExitReasonSaveStateSucceeded, "")
-	}
-	return stopped(s)
-}
+func libvirtStopped(s State, _ LibvirtStopped) (State, []Effect) { return stopped(s) }
 
 // shutdownLatched records who shut the guest down, unless the engine already said why.
 func shutdownLatched(s State, e LibvirtShutdown) State {
@@ -351,36 +310,6 @@ func shutdownLatched(s State, e LibvirtShutdown) State {
 		s.ShutdownReason = vdsm.ExitReasonUserShutdown
 	}
 	return s
-}
-
-func outgoing(s State, status string) (State, []Effect) {
-	if !outgoingAllowed(s) {
-		return s, nil
-	}
-	s.Status = status
-	s.PostCopy = false
-	return s, []Effect{EmitStatus{Kind: PayloadStatus}}
-}
-
-func outgoingDone(s State) (State, []Effect) {
-	switch s.Status {
-	case vdsm.StatusMigrationSource:
-		return down(s, vdsm.ExitCodeNormal, vdsm.ExitReasonMigrationSucceeded, "")
-	case vdsm.StatusSavingState:
-		return down(s, vdsm.ExitCodeNormal, vdsm.ExitReasonSaveStateSucceeded, "")
-	}
-	return s, nil
-}
-
-// outgoingFailed puts the VM back to Up; if its vCPUs were stopped before, it still reads
-// Paused.
-func outgoingFailed(s State) (State, []Effect) {
-	if s.Status != vdsm.StatusMigrationSource && s.Status != vdsm.StatusSavingState {
-		return s, nil
-	}
-	s.Status = vdsm.StatusUp
-	s.PostCopy = false
-	return s, []Effect{EmitStatus{Kind: PayloadStatus}}
 }
 
 func domainMissing(s State) (State, []Effect) {
@@ -396,26 +325,10 @@ func suspended(s State, e LibvirtSuspended) (State, []Effect) {
 		return s, nil
 	}
 	s.CPURunning = false
-	switch {
-	case s.Status == vdsm.StatusMigrationDestination && e.Detail == SuspendedPaused:
-		// A paused VM arrived: the incoming migration is complete.
-		return reachedUp(s)
-	case e.Detail == SuspendedIOError:
-		switch {
-		case e.PauseCode != "":
-			s.PauseCode = e.PauseCode
-		case s.PauseCode == "" || s.PauseCode == vdsm.PauseCodeNoErr:
-			s.PauseCode = vdsm.PauseCodeEIO
-		}
-	case e.Detail == SuspendedPostcopy:
-		s.PostCopy = true
-		s.PauseCode = vdsm.PauseCodePostcopy
-		return s, []Effect{EmitStatus{Kind: PayloadPauseCode}}
-	case e.Detail == SuspendedPostcopyFailed:
-		// Memory is split between two hosts and neither half can run: report Down and kill
-		// this half; the engine removes it with VM.destroy.
-		s, effects := down(s, vdsm.ExitCodeError, vdsm.ExitReasonPostcopyMigrationFailed, "")
-		return s, append(effects, DestroyDomain{})
+	if e.Detail == SuspendedIOError && (s.PauseCode == "" || s.PauseCode == vdsm.PauseCodeNoErr) {
+		// The IO_ERROR_REASON event that says which error usually comes first; without it,
+		// EIO.
+		s.PauseCode = vdsm.PauseCodeEIO
 	}
 	return s, nil
 }
@@ -425,20 +338,7 @@ func resumed(s State, e LibvirtResumed) (State, []Effect) {
 		return s, nil
 	}
 	s.CPURunning = true
-	switch s.Status {
-	case vdsm.StatusMigrationDestination:
-		if e.Detail == ResumedMigrated {
-			return reachedUp(s)
-		}
-		// Post-copy: it runs here already, but the migration is not over.
-		return s, nil
-	case vdsm.StatusMigrationSource:
-		if e.Detail == ResumedMigrated {
-			// The migration failed and the VM carries on here.
-			return outgoingFailed(s)
-		}
-		return s, nil
-	case vdsm.StatusPaused:
+	if s.Status == vdsm.StatusPaused {
 		// Resumed behind the agent's back (virsh resume): it runs, so it is Up.
 		s.Status = vdsm.StatusUp
 	}
@@ -467,9 +367,6 @@ func down(s State, code, reason int, message string) (State, []Effect) {
 	}
 	if message == "" {
 		message = vdsm.ExitMessage(reason)
-	}
-	if s.Origin == OriginRestore {
-		message = "Wake up from hibernation failed:" + message
 	}
 	s.Status = vdsm.StatusDown
 	s.CPURunning = false

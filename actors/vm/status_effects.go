@@ -10,12 +10,11 @@ type Effect interface{ isEffect() }
 type PayloadKind int
 
 const (
-	PayloadRunning   PayloadKind = iota // the VM reached Up: status and every running key
-	PayloadStatus                       // {status}: pause, cont, migration start or failure
-	PayloadDown                         // the Down record, sent exactly once
-	PayloadPauseCode                    // {status, pauseCode}: post-copy migration started
-	PayloadIOError                      // {status, pauseCode, ioerror}: a disk error paused the VM
-	PayloadGuest                        // {status, guest keys}: the guest's own status changed
+	PayloadRunning PayloadKind = iota // the VM reached Up: status and every running key
+	PayloadStatus                     // {status}: pause, cont
+	PayloadDown                       // the Down record, sent exactly once
+	PayloadIOError                    // {status, pauseCode, ioerror}: a disk error paused the VM
+	PayloadGuest                      // {status, guest keys}: the guest's own status changed
 )
 
 func (k PayloadKind) String() string {
@@ -26,8 +25,6 @@ func (k PayloadKind) String() string {
 		return "status"
 	case PayloadDown:
 		return "down"
-	case PayloadPauseCode:
-		return "pausecode"
 	case PayloadIOError:
 		return "ioerror"
 	case PayloadGuest:
@@ -58,8 +55,6 @@ func (e EmitStatus) Payload(st vdsm.VmStats) any {
 	switch e.Kind {
 	case PayloadRunning:
 		return r.RunningStatus
-	case PayloadPauseCode:
-		return vdsm.PauseCodeStatus{Status: r.Status, PauseCode: r.PauseCode}
 	case PayloadIOError:
 		p := vdsm.IOErrorStatus{Status: r.Status, PauseCode: r.PauseCode}
 		if e.IOError != nil {

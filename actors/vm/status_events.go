@@ -6,31 +6,17 @@ package vm
 // numbers (status_libvirt.go).
 type Event interface{ isEvent() }
 
-// Origin is how a VM came to be on this host.
-type Origin int
-
-const (
-	OriginCreate    Origin = iota // VM.create: define and start
-	OriginRestore                 // VM.create with a hibernation image
-	OriginMigration               // VM.migrationCreate: the incoming side of a migration
-)
-
 // Created: the VM was admitted to the registry; its domain does not run yet.
 type Created struct {
-	Origin Origin
-	// StartTime is when the VM started, unix ms; 0 means now. An incoming migration passes the
-	// source's start time so elapsedTime carries on.
-	StartTime       int64
 	LaunchPaused    bool // start with the CPUs stopped (VDSM's launchPaused)
 	DestroyOnReboot bool
 }
 
-// StartSucceeded: the domain was defined and started (or restored).
+// StartSucceeded: the domain was defined and started.
 type StartSucceeded struct{}
 
 // StartFailed: defining or starting the domain failed. Reason is ExitReasonGenericError (0 is
-// taken as that) with the error text as Message, ExitReasonLibvirtStartFailed, or
-// ExitReasonMigrationFailed when an incoming migration failed or timed out.
+// taken as that) with the error text as Message, or ExitReasonLibvirtStartFailed.
 type StartFailed struct {
 	Reason  int
 	Message string
@@ -51,28 +37,15 @@ type ResetDone struct{}
 // DestroyRequested: VM.destroy was called. The VM is removed once it is Down.
 type DestroyRequested struct{}
 
+// DestroyFailed: VM.destroy's DestroyDomain failed. The VM stays, Powering down, until the
+// engine destroys it again or the domain stops.
+type DestroyFailed struct{}
+
 // DestroyDone: a DestroyDomain effect succeeded; the domain no longer runs.
 type DestroyDone struct{}
 
-// PauseTimedOut: the VM stayed paused on a storage error longer than its resume policy allows
-// and must be killed.
-type PauseTimedOut struct{}
-
 // SetDestroyOnReboot: VM.setDestroyOnReboot; the next guest reboot destroys the VM.
 type SetDestroyOnReboot struct{}
-
-// MigrateRequested: VM.migrate accepted; the outgoing migration starts.
-type MigrateRequested struct{}
-
-// HibernateRequested: VM.hibernate accepted; the VM's state is being saved to storage.
-type HibernateRequested struct{}
-
-// MigrationSucceeded: the outgoing migration (or the hibernation save) completed.
-type MigrationSucceeded struct{}
-
-// MigrationFailed: the outgoing migration (or the hibernation save) failed or was cancelled;
-// the VM keeps running here.
-type MigrationFailed struct{}
 
 // DomainMissing: libvirt no longer knows the VM's domain.
 type DomainMissing struct{}
@@ -80,12 +53,8 @@ type DomainMissing struct{}
 // LibvirtStarted is the STARTED lifecycle event.
 type LibvirtStarted struct{ Detail int }
 
-// LibvirtSuspended is the SUSPENDED lifecycle event: the vCPUs stopped. For SuspendedIOError,
-// PauseCode is what the domain's disk errors say (ENOSPC, EIO, EOTHER); empty means EIO.
-type LibvirtSuspended struct {
-	Detail    int
-	PauseCode string
-}
+// LibvirtSuspended is the SUSPENDED lifecycle event: the vCPUs stopped.
+type LibvirtSuspended struct{ Detail int }
 
 // LibvirtResumed is the RESUMED lifecycle event: the vCPUs run again.
 type LibvirtResumed struct{ Detail int }
@@ -117,8 +86,6 @@ type LibvirtRTCChange struct{ Offset int64 }
 type Recovered struct {
 	State, Reason int      // from virDomainGetState
 	Meta          Metadata // from the domain's <metadata>
-	// OutgoingMigration: libvirt shows a migration job leaving this host.
-	OutgoingMigration bool
 }
 
 func (Created) isEvent()            {}
@@ -130,12 +97,8 @@ func (ShutdownRequested) isEvent()  {}
 func (ResetDone) isEvent()          {}
 func (DestroyRequested) isEvent()   {}
 func (DestroyDone) isEvent()        {}
-func (PauseTimedOut) isEvent()      {}
+func (DestroyFailed) isEvent()      {}
 func (SetDestroyOnReboot) isEvent() {}
-func (MigrateRequested) isEvent()   {}
-func (HibernateRequested) isEvent() {}
-func (MigrationSucceeded) isEvent() {}
-func (MigrationFailed) isEvent()    {}
 func (DomainMissing) isEvent()      {}
 func (LibvirtStarted) isEvent()     {}
 func (LibvirtSuspended) isEvent()   {}

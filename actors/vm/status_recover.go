@@ -7,21 +7,23 @@ import (
 )
 
 // RecoveredState is the status of a domain found at agent start, from libvirt's state and reason
-// (virDomainGetState), the domain's metadata, and whether a migration job is leaving this host.
+// (virDomainGetState) and the domain's metadata.
 // It follows VDSM's recovery table, with two corrections: a SHUTOFF domain whose reason is
 // SHUTDOWN is a user shutdown (VDSM compares the reason with the wrong constant and reports
 // MIGRATED ones as user shutdowns instead), and a CRASHED domain is Down, not Up.
-func RecoveredState(libvirtState, reason int, meta Metadata, outgoingMigration bool, now time.Time) State {
-	s, _ := recoverState(libvirtState, reason, meta, outgoingMigration, now)
+func RecoveredState(libvirtState, reason int, meta Metadata, now time.Time) State {
+	s, _ := recoverState(libvirtState, reason, meta, now)
 	return s
 }
 
 // recovered is Step's handling of Recovered: the recovered state and what it implies.
 func recovered(r Recovered, now time.Time) (State, []Effect) {
-	return recoverState(r.State, r.Reason, r.Meta, r.OutgoingMigration, now)
+	return recoverState(r.State, r.Reason, r.Meta, now)
 }
 
-func recoverState(libvirtState, reason int, meta Metadata, outgoingMigration bool, now time.Time) (State, []Effect) {
+// recoverState reads a domain left in a migration's state by another tool as what it is now:
+// paused or running. This agent starts no migration, so none of its own is ever in flight.
+func recoverState(libvirtState, reason int, meta Metadata, now time.Time) (State, []Effect) {
 	s := State{
 		StartTime:       meta.StartTime,
 		DestroyOnReboot: meta.DestroyOnReboot,
@@ -48,34 +50,11 @@ func recoverState(libvirtState, reason int, meta Metadata, outgoingMigration boo
 
 	switch libvirtState {
 	case DomainPaused:
-		switch reason {
-		case PausedPostcopy:
-			s.Status = vdsm.StatusMigrationSource
-			s.PostCopy = true
-			s.PauseCode = vdsm.PauseCodePostcopy
-		case PausedMigration:
-			s.Status = vdsm.StatusMigrationDestination
-			if outgoingMigration {
-				s.Status = vdsm.StatusMigrationSource
-			}
-		case PausedPostcopyFailed:
-			s, effects := down(s, vdsm.ExitCodeError, vdsm.ExitReasonPostcopyMigrationFailed, "")
-			return s, append(effects, DestroyDomain{})
-		case PausedIOError:
-			s.Status = vdsm.StatusPaused
+		s.Status = vdsm.StatusPaused
+		if reason == PausedIOError {
 			s.PauseCode = vdsm.PauseCodeEIO
-		default:
-			s.Status = vdsm.StatusPaused
 		}
-	case DomainRunning:
-		s.CPURunning = true
-		switch {
-		case reason == RunningPostcopy:
-			s.Status = vdsm.StatusMigrationDestination
-		case outgoingMigration:
-			s.Status = vdsm.StatusMigrationSource
-		}
-	case DomainBlocked, DomainShutdown:
+	case DomainRunning, DomainBlocked, DomainShutdown:
 		// The vCPUs are there, merely idle or busy shutting down.
 		s.CPURunning = true
 	}
@@ -85,13 +64,9 @@ func recoverState(libvirtState, reason int, meta Metadata, outgoingMigration boo
 	if meta.StartTime == 0 {
 		effects = append(effects, SaveMetadata{Meta: metadataOf(s)})
 	}
-	// An incoming migration reports when it completes; everything else says where it is now
-	// (the notifier usually drops this while the agent is still recovering; the engine then
-	// reads getAllVmStats).
-	if s.Status != vdsm.StatusMigrationDestination {
-		effects = append(effects, EmitStatus{Kind: PayloadRunning})
-	}
-	return s, effects
+	// Say where it is now (announced once the agent is ready; the engine also reads
+	// getAllVmStats).
+	return s, append(effects, EmitStatus{Kind: PayloadRunning})
 }
 
 // shutoffExit is the exit of a domain found off with no exit record of ours.

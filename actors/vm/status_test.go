@@ -32,10 +32,7 @@ func TestReported(t *testing.T) {
 		{"vCPUs stopped read Paused", with(func(s *State) { s.CPURunning = false }), 0, vdsm.StatusPaused, vdsm.StatusPaused},
 		{"Powering down with stopped vCPUs reads Paused", with(func(s *State) { s.Status, s.CPURunning = vdsm.StatusPoweringDown, false }), 0, vdsm.StatusPaused, vdsm.StatusPaused},
 		{"Powering down while releasing", with(func(s *State) { s.Status = vdsm.StatusPoweringDown }), 0, vdsm.StatusPoweringDown, vdsm.StatusPoweringDown},
-		{"migration source in post-copy reads Paused", with(func(s *State) { s.Status, s.PostCopy = vdsm.StatusMigrationSource, true }), 0, vdsm.StatusMigrationSource, vdsm.StatusPaused},
-		{"migration source", with(func(s *State) { s.Status = vdsm.StatusMigrationSource }), 0, vdsm.StatusMigrationSource, vdsm.StatusMigrationSource},
 		{"WaitForLaunch with stopped vCPUs", State{Status: vdsm.StatusWaitForLaunch}, 0, vdsm.StatusWaitForLaunch, vdsm.StatusWaitForLaunch},
-		{"Saving State is shown as is", with(func(s *State) { s.Status, s.CPURunning = vdsm.StatusSavingState, false }), 0, vdsm.StatusSavingState, vdsm.StatusSavingState},
 		{"Down", State{Status: vdsm.StatusDown}, 0, vdsm.StatusDown, vdsm.StatusDown},
 	}
 	for _, tt := range tests {
@@ -82,22 +79,14 @@ func TestRefuse(t *testing.T) {
 		{st(vdsm.StatusDown), VerbPause, vdsm.CodeGeneralException},
 		{st(vdsm.StatusPaused), VerbCont, 0},
 		{st(vdsm.StatusUp), VerbCont, 0},
-		{st(vdsm.StatusMigrationSource), VerbCont, vdsm.CodeUnexpected},
-		{st(vdsm.StatusSavingState), VerbCont, vdsm.CodeUnexpected},
 		{st(vdsm.StatusDown), VerbCont, vdsm.CodeUnexpected},
 		{st(vdsm.StatusUp), VerbShutdown, 0},
 		{st(vdsm.StatusDown), VerbShutdown, vdsm.CodeNoSuchVM},
 		{st(vdsm.StatusDown), VerbReset, vdsm.CodeNoSuchVM},
 		{st(vdsm.StatusPaused), VerbReset, 0},
-		{st(vdsm.StatusUp), VerbMigrate, 0},
-		{st(vdsm.StatusPaused), VerbMigrate, 0},
-		{st(vdsm.StatusWaitForLaunch), VerbMigrate, vdsm.CodeNoSuchVM},
-		{st(vdsm.StatusDown), VerbMigrate, vdsm.CodeNoSuchVM},
-		{st(vdsm.StatusWaitForLaunch), VerbHibernate, vdsm.CodeNoSuchVM},
-		{st(vdsm.StatusUp), VerbHibernate, 0},
 	}
 	for _, tt := range tests {
-		err := Refuse(tt.s, tt.v)
+		err := Refuse("vm1", tt.s, tt.v)
 		switch {
 		case tt.code == 0 && err != nil:
 			t.Errorf("Refuse(%s, %d) = %v, want allowed", tt.s.Status, tt.v, err)
@@ -106,19 +95,19 @@ func TestRefuse(t *testing.T) {
 		}
 	}
 	// The bare message, without a vmId, for a Down VM.
-	if err := Refuse(st(vdsm.StatusDown), VerbShutdown); err.Message != "Virtual machine does not exist" {
+	if err := Refuse("vm1", st(vdsm.StatusDown), VerbShutdown); err.Message != "Virtual machine does not exist" {
 		t.Errorf("shutdown of a Down VM: %q", err.Message)
 	}
 }
 
 func TestRecoverKeepsMetadata(t *testing.T) {
 	start := t0.Add(-time.Hour).UnixMilli()
-	s := RecoveredState(DomainRunning, RunningBooted, Metadata{StartTime: start, DestroyOnReboot: true}, false, t0)
+	s := RecoveredState(DomainRunning, RunningBooted, Metadata{StartTime: start, DestroyOnReboot: true}, t0)
 	if s.Status != vdsm.StatusUp || !s.CPURunning || s.StartTime != start || !s.DestroyOnReboot {
 		t.Fatalf("RecoveredState = %+v", s)
 	}
 	// Exit info of a running domain is stale (it was started again since); ignore it.
-	s = RecoveredState(DomainRunning, RunningBooted, Metadata{StartTime: start, Exit: &Exit{Reason: 6}}, false, t0)
+	s = RecoveredState(DomainRunning, RunningBooted, Metadata{StartTime: start, Exit: &Exit{Reason: 6}}, t0)
 	if s.Status != vdsm.StatusUp {
 		t.Fatalf("running domain with old exit info: %+v", s)
 	}
@@ -136,7 +125,6 @@ func TestPayload(t *testing.T) {
 		want string
 	}{
 		{EmitStatus{Kind: PayloadStatus}, st, `{"status":"Paused"}`},
-		{EmitStatus{Kind: PayloadPauseCode}, st, `{"status":"Paused","pauseCode":"ENOSPC"}`},
 		{EmitStatus{Kind: PayloadIOError, IOError: &vdsm.IOErrorInfo{Alias: "ua-1", Name: "vda", Path: "/p"}}, st,
 			`{"status":"Paused","pauseCode":"ENOSPC","ioerror":{"alias":"ua-1","name":"vda","path":"/p"}}`},
 		{EmitStatus{Kind: PayloadGuest}, st,

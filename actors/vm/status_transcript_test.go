@@ -257,7 +257,6 @@ var (
 		"migrated": StoppedMigrated, "saved": StoppedSaved, "failed": StoppedFailed, "from_snapshot": StoppedFromSnapshot}
 	shutdownNames = map[string]int{"finished": ShutdownFinished, "guest": ShutdownGuest, "host": ShutdownHost}
 	ioActionNames = map[string]int{"none": IOErrorNone, "pause": IOErrorPause, "report": IOErrorReport}
-	originNames   = map[string]Origin{"create": OriginCreate, "restore": OriginRestore, "migration": OriginMigration}
 )
 
 // eventArgs reads an event's arguments and complains about the ones nobody asked for.
@@ -306,11 +305,7 @@ func parseEvent(name string, m map[string]string) (Event, error) {
 	var ev Event
 	switch name {
 	case "Created":
-		origin, ok := originNames[a.str("origin")]
-		if !ok && m["origin"] != "" {
-			return nil, fmt.Errorf("unknown origin %q", m["origin"])
-		}
-		ev = Created{Origin: origin, StartTime: a.ms("start"), LaunchPaused: a.flag("launchPaused"), DestroyOnReboot: a.flag("destroyOnReboot")}
+		ev = Created{LaunchPaused: a.flag("launchPaused"), DestroyOnReboot: a.flag("destroyOnReboot")}
 	case "StartSucceeded":
 		ev = StartSucceeded{}
 	case "StartFailed":
@@ -327,24 +322,16 @@ func parseEvent(name string, m map[string]string) (Event, error) {
 		ev = DestroyRequested{}
 	case "DestroyDone":
 		ev = DestroyDone{}
-	case "PauseTimedOut":
-		ev = PauseTimedOut{}
 	case "SetDestroyOnReboot":
 		ev = SetDestroyOnReboot{}
-	case "MigrateRequested":
-		ev = MigrateRequested{}
-	case "HibernateRequested":
-		ev = HibernateRequested{}
-	case "MigrationSucceeded":
-		ev = MigrationSucceeded{}
-	case "MigrationFailed":
-		ev = MigrationFailed{}
+	case "DestroyFailed":
+		ev = DestroyFailed{}
 	case "DomainMissing":
 		ev = DomainMissing{}
 	case "LibvirtStarted":
 		ev = LibvirtStarted{Detail: a.num("detail", startedNames)}
 	case "LibvirtSuspended":
-		ev = LibvirtSuspended{Detail: a.num("detail", suspendedNames), PauseCode: a.str("pauseCode")}
+		ev = LibvirtSuspended{Detail: a.num("detail", suspendedNames)}
 	case "LibvirtResumed":
 		ev = LibvirtResumed{Detail: a.num("detail", resumedNames)}
 	case "LibvirtStopped":
@@ -360,7 +347,7 @@ func parseEvent(name string, m map[string]string) (Event, error) {
 		ev = LibvirtRTCChange{Offset: int64(a.num("offset", nil))}
 	case "Recovered":
 		state := a.num("state", domainStateNames)
-		r := Recovered{State: state, Reason: a.num("reason", stateReasonNames[state]), OutgoingMigration: a.flag("outgoing")}
+		r := Recovered{State: state, Reason: a.num("reason", stateReasonNames[state])}
 		r.Meta.StartTime = a.ms("start")
 		r.Meta.DestroyOnReboot = a.flag("destroyOnReboot")
 		if m["exitReason"] != "" {
@@ -429,10 +416,7 @@ func formatState(s State, now time.Time) string {
 	}{
 		{s.DestroyOnReboot, "destroyOnReboot"},
 		{s.LaunchPaused, "launchPaused"},
-		{s.Origin == OriginRestore, "origin=restore"},
-		{s.Origin == OriginMigration, "origin=migration"},
 		{s.Removing, "removing"},
-		{s.PostCopy, "postcopy"},
 	} {
 		if f.on {
 			parts = append(parts, f.name)

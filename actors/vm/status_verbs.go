@@ -10,53 +10,34 @@ const (
 	VerbCont
 	VerbShutdown
 	VerbReset
-	VerbMigrate
-	VerbHibernate
 )
 
 // Refuse is the error VDSM answers when verb cannot run in the VM's status, or nil when it can.
 // The actor asks before it calls libvirt, so a refused verb changes nothing.
-func Refuse(s State, v Verb) *vdsm.Error {
+func Refuse(vmID string, s State, v Verb) *vdsm.Error {
 	down := s.Status == vdsm.StatusDown
 	switch v {
 	case VerbPause:
 		if down {
-			// VDSM fails to suspend a disconnected domain and answers a general exception.
-			return vdsm.NewError(vdsm.CodeGeneralException)
+			// vm.py pause touches the disconnected domain of a Down VM, which raises
+			// NotConnectedError: code 100 with its text.
+			return vdsm.NotConnected(vmID)
 		}
 	case VerbCont:
 		if !contAllowed(s) {
-			return vdsm.NewError(vdsm.CodeUnexpected)
+			// vm.py cont: response.error('unexpected') when _can_resume() is false.
+			return vdsm.Unexpected()
 		}
 	case VerbShutdown, VerbReset:
 		if down {
-			// Bare, without the vmId context: that is what VDSM answers for a Down VM.
-			return vdsm.NewError(vdsm.CodeNoSuchVM)
-		}
-	case VerbMigrate, VerbHibernate:
-		if !outgoingAllowed(s) {
+			// vm.py shutdown and reset raise a bare NoSuchVM() for a Down VM, without the
+			// vmId context.
 			return vdsm.NewError(vdsm.CodeNoSuchVM)
 		}
 	}
 	return nil
 }
 
-// contAllowed: resuming would fight a migration or hibernation in progress, and a Down VM has
-// nothing to resume.
-func contAllowed(s State) bool {
-	switch s.Status {
-	case vdsm.StatusMigrationSource, vdsm.StatusSavingState, vdsm.StatusDown, "":
-		return false
-	}
-	return true
-}
-
-// outgoingAllowed: a VM that has not started yet or is Down cannot leave; VDSM treats it as
-// not existing.
-func outgoingAllowed(s State) bool {
-	switch s.Status {
-	case vdsm.StatusWaitForLaunch, vdsm.StatusDown, "":
-		return false
-	}
-	return true
-}
+// contAllowed: a Down VM has nothing to resume (VDSM's _can_resume also refuses Saving State
+// and Migration Source, which this agent never enters).
+func contAllowed(s State) bool { return s.Status != vdsm.StatusDown && s.Status != "" }

@@ -66,7 +66,7 @@ func benchCommand(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.Warmup, "warmup", 0, "send for this long before measuring; not counted in -n or the results")
 	fs.StringVar(&c.Method, "method", "Host.ping2", "JSON-RPC method")
 	fs.StringVar(&c.Params, "params", "{}", "params, a JSON object or array")
-	fs.BoolVar(&c.SharedReply, "shared-reply", false, "every connection replies to jms.topic.vdsm_responses (as the engine does) instead of a private destination")
+	fs.BoolVar(&c.SharedReply, "shared-reply", false, "every connection replies to jms.topic.vdsm_responses (as the engine does) instead of a private destination, and so receives every connection's answers")
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "dialing, and the longest a connection waits for any answer before it counts its requests as lost")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of the table")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the agent phase (not the baseline's) to this file")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hostagent/hostagent/cmd/agent/client"
@@ -20,20 +22,17 @@ const callUsage = `usage: agent call [--host H] [--port P] [--insecure | --cert 
                   Namespace.method [name=value ...] [-f params.json|-]
 
 Values are JSON when they parse as JSON (numbers, true, [..], {..}), else strings.
--f reads the params object from a file, or from standard input with -f -.
+-f reads the params from a file, or from standard input with -f -: an object (named params,
+which name=value arguments add to) or an array (positional params, alone).
+VM verbs name their VM with vmID: agent call --insecure VM.getStats vmID=<uuid>
 `
 
 func call(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("call", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, callUsage); fs.PrintDefaults() }
-	host := fs.String("host", "localhost", "agent host")
-	port := fs.Int("port", 54321, "agent port")
-	insecure := fs.Bool("insecure", false, "plain TCP, no TLS")
-	cert := fs.String("cert", "/etc/pki/vdsm/certs/vdsmcert.pem", "client certificate (PEM)")
-	key := fs.String("key", "/etc/pki/vdsm/keys/vdsmkey.pem", "client key (PEM)")
-	ca := fs.String("ca", "/etc/pki/vdsm/certs/cacert.pem", "CA of the agent's certificate (PEM)")
-	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait for the answer")
+	var cf connFlags
+	cf.register(fs, 60*time.Second)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -52,15 +51,7 @@ func call(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "agent call:", err)
 		return 2
 	}
-	o := client.Options{Addr: net.JoinHostPort(*host, strconv.Itoa(*port)), Timeout: *timeout}
-	if !*insecure {
-		if o.TLS, err = client.TLSConfig(*cert, *key, *ca); err != nil {
-			fmt.Fprintln(stderr, "agent call:", err)
-			return 1
-		}
-		o.TLS.ServerName = *host
-	}
-	c, err := client.Dial(o)
+	c, err := cf.dial()
 	if err != nil {
 		fmt.Fprintln(stderr, "agent call:", err)
 		return 1
@@ -85,8 +76,69 @@ func call(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func callParams(args []string, stdin io.Reader) (map[string]any, error) {
+// connFlags are how agent call and agent status reach the agent.
+type connFlags struct {
+	host, cert, key, ca string
+	port                int
+	insecure            bool
+	timeout             time.Duration
+}
+
+func (cf *connFlags) register(fs *flag.FlagSet, timeout time.Duration) {
+	fs.StringVar(&cf.host, "host", "localhost", "agent host")
+	fs.IntVar(&cf.port, "port", 54321, "agent port")
+	fs.BoolVar(&cf.insecure, "insecure", false, "plain TCP, no TLS")
+	fs.StringVar(&cf.cert, "cert", "/etc/pki/vdsm/certs/vdsmcert.pem", "client certificate (PEM)")
+	fs.StringVar(&cf.key, "key", "/etc/pki/vdsm/keys/vdsmkey.pem", "client key (PEM)")
+	fs.StringVar(&cf.ca, "ca", "/etc/pki/vdsm/certs/cacert.pem", "CA of the agent's certificate (PEM)")
+	fs.DurationVar(&cf.timeout, "timeout", timeout, "how long to wait for an answer")
+}
+
+func (cf *connFlags) addr() string { return net.JoinHostPort(cf.host, strconv.Itoa(cf.port)) }
+
+// dial connects; its errors say what to do about them.
+func (cf *connFlags) dial() (*client.Client, error) {
+	o := client.Options{Addr: cf.addr(), Timeout: cf.timeout}
+	if !cf.insecure {
+		var err error
+		if o.TLS, err = client.TLSConfig(cf.cert, cf.key, cf.ca); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("%w\n(an agent serving plain TCP, agent serve --tls=false as go tool task run starts it, is called with --insecure)", err)
+			}
+			return nil, err
+		}
+		o.TLS.ServerName = cf.host
+	}
+	c, err := client.Dial(o)
+	if err != nil {
+		return nil, errors.New(dialError(err, o.Addr, cf.insecure))
+	}
+	return c, nil
+}
+
+// dialError says what a failed connection most likely means: the first thing a user meets when
+// the agent is not running, or runs with the other transport.
+func dialError(err error, addr string, insecure bool) string {
+	var notTLS tls.RecordHeaderError
+	closed := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("no agent seems to be listening at %s (connection refused): start one (go tool task run, or agent serve), or give its --host and --port", addr)
+	case !insecure && (closed || errors.As(err, &notTLS)):
+		// A plain agent reads a TLS hello as a bad frame and drops the connection.
+		return fmt.Sprintf("the agent at %s does not complete a TLS handshake (%v): it may serve plain TCP (agent serve --tls=false, as go tool task run starts it); call it with --insecure", addr, err)
+	case insecure && closed:
+		return fmt.Sprintf("the agent at %s closed the connection (%v): it may serve TLS (agent serve's default); call it without --insecure", addr, err)
+	}
+	return err.Error()
+}
+
+// callParams builds the request's params: an object from name=value arguments and object files,
+// or the array of a file holding one (positional params, as VDSM takes them too).
+func callParams(args []string, stdin io.Reader) (any, error) {
 	params := map[string]any{}
+	var positional []any
+	named := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "-f" {
@@ -104,8 +156,23 @@ func callParams(args []string, stdin io.Reader) (map[string]any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if err := json.Unmarshal(data, &params); err != nil {
-				return nil, fmt.Errorf("params file: %w", err)
+			var v any
+			if err := json.Unmarshal(data, &v); err != nil {
+				return nil, fmt.Errorf("params file %s: %w", args[i], err)
+			}
+			switch v := v.(type) {
+			case map[string]any:
+				for k, x := range v {
+					params[k] = x
+				}
+				named = true
+			case []any:
+				if positional != nil {
+					return nil, fmt.Errorf("params file %s: only one file of positional params (a JSON array) may be given", args[i])
+				}
+				positional = v
+			default:
+				return nil, fmt.Errorf("params file %s: want a JSON object (named params, e.g. {\"vmID\": \"...\"}) or an array (positional params), got %s", args[i], bytes.TrimSpace(data))
 			}
 			continue
 		}
@@ -118,6 +185,13 @@ func callParams(args []string, stdin io.Reader) (map[string]any, error) {
 			v = value
 		}
 		params[name] = v
+		named = true
+	}
+	if positional != nil {
+		if named {
+			return nil, errors.New("positional params (a params file holding a JSON array) cannot be mixed with named ones (name=value or an object)")
+		}
+		return positional, nil
 	}
 	return params, nil
 }

@@ -41,7 +41,7 @@ func dumpXML(t *testing.T, c *client.Client, id string) string {
 // reads as a kvm VM with its display; the engine's metadata stays in the domain.
 func TestEngineBuiltVMStarts(t *testing.T) {
 	ta := startAgent(t)
-	next := events(t, ta)
+	ev := events(t, ta)
 	c := ta.dial(t)
 	const id = "3f2c9a10-6b7d-4e8f-9a0b-1c2d3e4f5a6b" // testdata/engine/q35.in.xml
 	xml := engineXML(t, "q35")
@@ -53,7 +53,7 @@ func TestEngineBuiltVMStarts(t *testing.T) {
 	if created["vmId"] != id || created["status"] != "WaitForLaunch" || created["xml"] != xml {
 		t.Fatalf("VM.create answered %v", created)
 	}
-	waitEvent(t, next, id, "Powering up")
+	ev.wait(id, "Powering up")
 
 	caps := decodeObject(t, ta.call(t, "Host.getCapabilities", nil))
 	hostUUID, _ := caps["uuid"].(string)
@@ -88,20 +88,20 @@ func TestEngineBuiltVMStarts(t *testing.T) {
 	if res, err := c.Call("VM.destroy", map[string]any{"vmID": id}); err != nil || string(res) != "true" {
 		t.Fatalf("VM.destroy: %s %v", res, err)
 	}
-	waitEvent(t, next, id, "Down")
+	ev.wait(id, "Down")
 }
 
 // launchPaused in the engine's metadata starts the VM with its CPUs stopped, reported Paused;
 // the run-once XML's on_reboot is the agent's to honour, not libvirt's.
 func TestEngineLaunchPaused(t *testing.T) {
 	ta := startAgent(t)
-	next := events(t, ta)
+	ev := events(t, ta)
 	c := ta.dial(t)
 	const id = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d" // testdata/engine/volatile.in.xml
 	if _, err := engineCreate(c, id, engineXML(t, "volatile")); err != nil {
 		t.Fatalf("VM.create: %v", err)
 	}
-	waitEvent(t, next, id, "Paused")
+	ev.wait(id, "Paused")
 	if st := vmStatsOf(t, c, id); st["status"] != "Paused" {
 		t.Fatalf("a VM launched paused reads %v", st["status"])
 	}
@@ -112,7 +112,7 @@ func TestEngineLaunchPaused(t *testing.T) {
 	if res, err := c.Call("VM.cont", map[string]any{"vmID": id}); err != nil || string(res) != `{"vmList":{}}` {
 		t.Fatalf("VM.cont: %s %v", res, err)
 	}
-	waitEvent(t, next, id, "Up", "Powering up")
+	ev.wait(id, "Up", "Powering up")
 }
 
 // VDSM refuses a VNC display without a password unless SASL is configured; so does the agent,
@@ -136,13 +136,13 @@ func TestEngineInsecureVNCRefused(t *testing.T) {
 // guest can show the password taking effect.
 func TestEngineConsoleTicket(t *testing.T) {
 	ta := startAgent(t)
-	next := events(t, ta)
+	ev := events(t, ta)
 	c := ta.dial(t)
 	const id = "3f2c9a10-6b7d-4e8f-9a0b-1c2d3e4f5a6b"
 	if _, err := engineCreate(c, id, engineXML(t, "q35")); err != nil {
 		t.Fatalf("VM.create: %v", err)
 	}
-	waitEvent(t, next, id, "Powering up")
+	ev.wait(id, "Powering up")
 
 	graphics := func(change func(map[string]any)) map[string]any {
 		p := map[string]any{

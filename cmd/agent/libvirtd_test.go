@@ -125,16 +125,18 @@ func TestLibvirtdRecoveryAfterAgentRestart(t *testing.T) {
 	a1 := startAgent(t)
 	hold := libvirtdHold(t, uri)
 	c := a1.dial(t)
-	next := events(t, a1)
+	ev := events(t, a1)
 	up, paused := "a1a1a1a1-0000-4000-8000-000000000001", "a1a1a1a1-0000-4000-8000-000000000002"
 	createVM(t, c, "libvirtd-rec-up", up)
 	createVM(t, c, "libvirtd-rec-paused", paused)
-	waitEvent(t, next, up, "Powering up")
-	waitEvent(t, next, paused, "Powering up")
+	// The two start concurrently, so their events come in either order: the stream keeps the one
+	// it does not wait for yet.
+	ev.wait(up, "Powering up")
+	ev.wait(paused, "Powering up")
 	if _, err := c.Call("VM.pause", map[string]any{"vmID": paused}); err != nil {
 		t.Fatal(err)
 	}
-	waitEvent(t, next, paused, "Paused")
+	ev.wait(paused, "Paused")
 	// A second gone by, so that a clock restarted by the new agent would show.
 	libvirtdEventually(t, 5*time.Second, "elapsedTime did not reach 1 s", func() bool { return libvirtdElapsed(t, c, up) >= 1 })
 	before := libvirtdElapsed(t, c, up)
@@ -166,16 +168,16 @@ func TestLibvirtdRecoveryAfterAgentRestart(t *testing.T) {
 		t.Fatalf("paused VM after recovery: domain id %d (was %d), state %d", id, pausedID, st)
 	}
 	// The recovered VMs are the new agent's to drive.
-	next2 := events(t, a2)
+	ev2 := events(t, a2)
 	if _, err := c2.Call("VM.cont", map[string]any{"vmID": paused}); err != nil {
 		t.Fatal(err)
 	}
-	waitEvent(t, next2, paused, "Up", "Powering up")
+	ev2.wait(paused, "Up", "Powering up")
 	for _, id := range []string{up, paused} {
 		if _, err := c2.Call("VM.destroy", map[string]any{"vmID": id}); err != nil {
 			t.Fatalf("VM.destroy %s: %v", id, err)
 		}
-		waitEvent(t, next2, id, "Down")
+		ev2.wait(id, "Down")
 	}
 }
 
@@ -193,10 +195,10 @@ func TestLibvirtdHungDaemon(t *testing.T) {
 	ta := startAgent(t)
 	hold := libvirtdHold(t, uri)
 	c := ta.dial(t)
-	next := events(t, ta)
+	ev := events(t, ta)
 	id := "b2b2b2b2-0000-4000-8000-000000000001"
 	createVM(t, c, "libvirtd-hung", id)
-	waitEvent(t, next, id, "Powering up")
+	ev.wait(id, "Powering up")
 	domID, _ := libvirtdDomain(t, hold, id)
 
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
@@ -242,9 +244,9 @@ func TestLibvirtdHungDaemon(t *testing.T) {
 	if _, err := c.Call("VM.pause", map[string]any{"vmID": id}); err != nil {
 		t.Fatalf("VM.pause after the reconnect: %v", err)
 	}
-	waitEvent(t, next, id, "Paused")
+	ev.wait(id, "Paused")
 	if _, err := c.Call("VM.destroy", map[string]any{"vmID": id}); err != nil {
 		t.Fatalf("VM.destroy: %v", err)
 	}
-	waitEvent(t, next, id, "Down")
+	ev.wait(id, "Down")
 }

@@ -11,20 +11,22 @@ import (
 )
 
 func TestHeaderLimits(t *testing.T) {
-	cases := map[string]string{
-		"too many headers":     "SEND\ndestination:x\n" + strings.Repeat("h:v\n", 40) + "\n\x00",
-		"header line too long": "SEND\ndestination:" + strings.Repeat("x", 2000) + "\n\n\x00",
+	cases := []struct{ name, frame, text string }{
+		{"too many headers", "SEND\ndestination:x\n" + strings.Repeat("h:v\n", 40) + "\n\x00", "Too many headers"},
+		{"header line too long", "SEND\ndestination:" + strings.Repeat("x", 2000) + "\n\n\x00", "Header line too long"},
 	}
-	for name, frame := range cases {
-		t.Run(name, func(t *testing.T) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
 			ta := startAgent(t, func(c *agentConfig) { c.Limits.MaxHeaders = 16; c.Limits.MaxHeaderLineBytes = 1024 })
 			r := ta.raw(t)
-			r.send(frame)
+			r.send(c.frame)
 			f := r.frame()
-			if f.Command != "ERROR" || f.Header.Get("message") == "" {
-				t.Fatalf("got %s %v", f.Command, f.Header)
+			if f.Command != "ERROR" || f.Header.Get("message") != c.text || string(f.Body) != c.text {
+				t.Fatalf("got %s %v %q, want ERROR %q", f.Command, f.Header, f.Body, c.text)
 			}
-			r.closed()
+			if rest := r.closed(); len(rest) != 0 {
+				t.Fatalf("after the ERROR the agent wrote %q", rest)
+			}
 		})
 	}
 }
@@ -96,5 +98,45 @@ func TestClientThatDoesNotReadIsDisconnected(t *testing.T) {
 	}
 	if werr == nil || !isReset(werr) {
 		t.Fatalf("the client that never reads was not disconnected (last write: %v)", werr)
+	}
+}
+
+// Every byte queued for a client counts against its outbox, not only MESSAGEs: a client that
+// asks for RECEIPTs and never reads them is disconnected once they pass the limit, and other
+// clients are served meanwhile and after.
+func TestReceiptsCountAgainstTheOutbox(t *testing.T) {
+	ta := startAgent(t, func(c *agentConfig) { c.MaxOutboxBytes = 64 << 10 })
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	nc, err := d.Dial("tcp", ta.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c := ta.dial(t)
+	// UNSUBSCRIBE of an unknown id does nothing but answer the receipt: 4 KiB of RECEIPT for
+	// each 4 KiB frame, and no other work.
+	id := strings.Repeat("r", 4000)
+	var chunk strings.Builder
+	for i := 0; i < 64; i++ {
+		fmt.Fprintf(&chunk, "UNSUBSCRIBE\nid:none\nreceipt:%s%d\n\n\x00", id, i)
+	}
+	var werr error
+	// 128 MiB of receipts at most: far beyond what the kernel's buffers hold.
+	for sent := 0; werr == nil && sent < 512; sent++ {
+		nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		_, werr = io.WriteString(nc, chunk.String())
+		if sent%32 == 0 {
+			if _, err := c.Call("Host.ping2", nil); err != nil {
+				t.Fatalf("another client while one does not read: %v", err)
+			}
+		}
+	}
+	if werr == nil || !isReset(werr) {
+		t.Fatalf("the client that never reads its receipts was not disconnected (last write: %v)", werr)
+	}
+	if _, err := c.Call("Host.ping2", nil); err != nil {
+		t.Fatalf("another client after the disconnect: %v", err)
 	}
 }

@@ -1,6 +1,6 @@
 // Command agent is hostagent's binary: `agent serve` runs the daemon, `agent call` is a
-// vdsm-client-like command line client. It parses flags and calls into the packages; it holds no
-// logic of its own.
+// vdsm-client-like command line client, `agent status` a live view of the host. It parses flags
+// and calls into the packages; it holds no logic of its own.
 package main
 
 import (
@@ -12,6 +12,7 @@ const usage = `usage:
   agent serve [flags]                       run the host agent (see agent serve -h)
   agent call [flags] Namespace.method [name=value ...] [-f params.json|-]
                                             call one verb and print its result (see agent call -h)
+  agent status [flags]                      a live view of the host's VMs and the agent's load (see agent status -h)
   agent bench [flags]                       load-test an agent on loopback, against a baseline (see agent bench -h)
 `
 
@@ -26,6 +27,8 @@ func main() {
 		code = serve(os.Args[2:])
 	case "call":
 		code = call(os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
+	case "status":
+		code = status(os.Args[2:], os.Stdout, os.Stderr)
 	case "bench":
 		code = benchCommand(os.Args[2:], os.Stdout, os.Stderr)
 	case "-h", "--help", "help":

@@ -48,8 +48,8 @@ func TestFullPoolAnswers1100(t *testing.T) {
 	}
 	<-fired
 	<-fired // both workers are held; two more wait in the queue
-	// The fifth goes through the same reader to the same router mailbox as the first four, so it
-	// is admitted (or not) after them: no waiting needed.
+	// The fifth goes through the same reader, which admits each request itself before it
+	// reads the next: it is refused after the first four are admitted, no waiting needed.
 	_, err := c.Call("Host.ping2", nil)
 	e, ok := err.(*client.Error)
 	want := "Not enough resources: {'resource': 'jsonrpc', 'current_tasks': 2, 'reason': 'Too many tasks'}"

@@ -207,10 +207,10 @@ func num(t *testing.T, m map[string]any, key string) float64 {
 func TestQEMULifecycle(t *testing.T) {
 	q := qemuEnv(t)
 	ta := q.agent(t)
-	next := events(t, ta)
+	ev := events(t, ta)
 	c := ta.dial(t)
 	g := q.create(t, c, "life", "c0c0c0c0-0000-4000-8000-000000000001", "")
-	waitEvent(t, next, g.id, "Powering up")
+	ev.wait(g.id, "Powering up")
 	if _, st, _, persistent := q.domain(t, g); st != virt.StateRunning || !persistent {
 		t.Fatalf("libvirt has %s in state %d, persistent %v; want running and defined", g.name, st, persistent)
 	}
@@ -260,14 +260,14 @@ func TestQEMULifecycle(t *testing.T) {
 	if res, err := c.Call("VM.pause", map[string]any{"vmID": g.id}); err != nil || string(res) != `{"vmList":{}}` {
 		t.Fatalf("VM.pause: %s %v", res, err)
 	}
-	waitEvent(t, next, g.id, "Paused")
+	ev.wait(g.id, "Paused")
 	if _, st, _, _ := q.domain(t, g); st != virt.StatePaused {
 		t.Fatalf("after VM.pause libvirt has state %d", st)
 	}
 	if _, err := c.Call("VM.cont", map[string]any{"vmID": g.id}); err != nil {
 		t.Fatalf("VM.cont: %v", err)
 	}
-	waitEvent(t, next, g.id, "Up", "Powering up")
+	ev.wait(g.id, "Up", "Powering up")
 	if _, st, _, _ := q.domain(t, g); st != virt.StateRunning {
 		t.Fatalf("after VM.cont libvirt has state %d", st)
 	}
@@ -286,7 +286,7 @@ func TestQEMULifecycle(t *testing.T) {
 	if res, err := c.Call("VM.shutdown", map[string]any{"vmID": g.id, "delay": "0", "message": "bye"}); err != nil || string(res) != "true" {
 		t.Fatalf("VM.shutdown: %s %v", res, err)
 	}
-	down := waitEvent(t, next, g.id, "Down")
+	down := ev.wait(g.id, "Down")
 	if down["exitReason"] != float64(6) || down["exitCode"] != float64(0) || down["exitMessage"] != "Admin shut down from the engine" {
 		t.Fatalf("Down after VM.shutdown: %v", down)
 	}
@@ -307,13 +307,11 @@ func TestQEMULifecycle(t *testing.T) {
 	}
 	// Down was reported once: the next event on the stream is another VM's.
 	other := q.create(t, c, "life2", "c0c0c0c0-0000-4000-8000-000000000002", "")
-	if got, p := next(); got != other.id {
-		t.Fatalf("event after Down: %s %v", got, p)
-	}
+	ev.noEventFor(g.id, other.id)
 	if _, err := c.Call("VM.destroy", map[string]any{"vmID": other.id}); err != nil {
 		t.Fatalf("VM.destroy: %v", err)
 	}
-	waitEvent(t, next, other.id, "Down")
+	ev.wait(other.id, "Down")
 }
 
 // VM.shutdown with force on a guest that ignores the power button: after the timeout the agent
@@ -322,10 +320,10 @@ func TestQEMULifecycle(t *testing.T) {
 func TestQEMUForcedShutdown(t *testing.T) {
 	q := qemuEnv(t)
 	ta := q.agent(t)
-	next := events(t, ta)
+	ev := events(t, ta)
 	c := ta.dial(t)
 	g := q.create(t, c, "deaf", "c1c1c1c1-0000-4000-8000-000000000001", "hostagent.acpi=ignore")
-	waitEvent(t, next, g.id, "Powering up")
+	ev.wait(g.id, "Powering up")
 	g.waitLog(t, guestIgnoring, 1)
 	if res, err := c.Call("VM.shutdown", map[string]any{"vmID": g.id, "force": "true", "timeout": "3"}); err != nil || string(res) != "true" {
 		t.Fatalf("forced VM.shutdown: %s %v", res, err)
@@ -333,7 +331,7 @@ func TestQEMUForcedShutdown(t *testing.T) {
 	if st := vmStatsOf(t, c, g.id)["status"]; st != "Powering down" {
 		t.Fatalf("right after VM.shutdown: status %v, want Powering down", st)
 	}
-	down := waitEvent(t, next, g.id, "Down")
+	down := ev.wait(g.id, "Down")
 	if down["exitReason"] != float64(6) || down["exitMessage"] != "Admin shut down from the engine" {
 		t.Fatalf("Down after the forced shutdown: %v", down)
 	}
@@ -352,10 +350,8 @@ func TestQEMUForcedShutdown(t *testing.T) {
 	// The next event on the stream is another VM's: this one, whose guest powers itself off
 	// once up (no VM.shutdown): Down with the guest-shutdown reason.
 	other := q.create(t, c, "self", "c1c1c1c1-0000-4000-8000-000000000002", "hostagent.poweroff")
-	if got, p := next(); got != other.id {
-		t.Fatalf("event after Down: %s %v", got, p)
-	}
-	down = waitEvent(t, next, other.id, "Down")
+	ev.noEventFor(g.id, other.id)
+	down = ev.wait(other.id, "Down")
 	if down["exitReason"] != float64(7) || down["exitMessage"] != "User shut down from within the guest" {
 		t.Fatalf("Down of a guest that powered itself off: %v", down)
 	}
@@ -379,19 +375,17 @@ func TestQEMURecoveryAndLibvirtdRestart(t *testing.T) {
 		t.Fatal("HOSTAGENT_TEST_QEMU_RESTART (the command that restarts libvirtd) is unset")
 	}
 	a1 := q.agent(t)
-	next := events(t, a1)
+	ev := events(t, a1)
 	c := a1.dial(t)
 	gs := []*qemuGuest{
 		q.create(t, c, "rec1", "c2c2c2c2-0000-4000-8000-000000000001", ""),
 		q.create(t, c, "rec2", "c2c2c2c2-0000-4000-8000-000000000002", ""),
 	}
 	domIDs, pids, before := map[string]uint{}, map[string]int{}, map[string]int{}
-	// Both start at once: their events come in either order.
-	for waiting := map[string]bool{gs[0].id: true, gs[1].id: true}; len(waiting) > 0; {
-		if id, p := next(); p["status"] == "Powering up" {
-			delete(waiting, id)
-		}
-	}
+	// Both start at once: their events come in either order, and the stream keeps the one read
+	// while waiting for the other.
+	ev.wait(gs[0].id, "Powering up")
+	ev.wait(gs[1].id, "Powering up")
 	for _, g := range gs {
 		g.waitLog(t, guestUp, 1)
 		domIDs[g.id], _, _, _ = q.domain(t, g)
@@ -424,7 +418,7 @@ func TestQEMURecoveryAndLibvirtdRestart(t *testing.T) {
 		}
 	}
 
-	next2 := events(t, a2)
+	ev2 := events(t, a2)
 	out, err := exec.Command("sh", "-c", q.restart).CombinedOutput()
 	if err != nil {
 		t.Fatalf("restart libvirtd (%s): %v\n%s", q.restart, err, out)
@@ -444,11 +438,11 @@ func TestQEMURecoveryAndLibvirtdRestart(t *testing.T) {
 		}
 		return true
 	})
-	waitEvent(t, next2, g.id, "Paused")
+	ev2.wait(g.id, "Paused")
 	if _, err := c2.Call("VM.cont", map[string]any{"vmID": g.id}); err != nil {
 		t.Fatalf("VM.cont: %v", err)
 	}
-	waitEvent(t, next2, g.id, "Up", "Powering up")
+	ev2.wait(g.id, "Up", "Powering up")
 	a2.SampleNow()
 	for _, g := range gs {
 		st := vmStatsOf(t, c2, g.id)
@@ -463,7 +457,7 @@ func TestQEMURecoveryAndLibvirtdRestart(t *testing.T) {
 		if _, err := c2.Call("VM.destroy", map[string]any{"vmID": g.id}); err != nil {
 			t.Fatalf("VM.destroy %s: %v", g.name, err)
 		}
-		waitEvent(t, next2, g.id, "Down")
+		ev2.wait(g.id, "Down")
 		if !q.gone(t, g) {
 			t.Fatalf("%s is still defined after VM.destroy", g.name)
 		}
@@ -524,9 +518,9 @@ func TestQEMUHostCapabilities(t *testing.T) {
 		return decodeObject(t, res)
 	}
 	before := hostStats()
-	next := events(t, ta)
+	ev := events(t, ta)
 	g := q.create(t, c, "load", "c3c3c3c3-0000-4000-8000-000000000001", "")
-	waitEvent(t, next, g.id, "Powering up")
+	ev.wait(g.id, "Powering up")
 	hs := hostStats()
 	if hs["vmCount"] != before["vmCount"].(float64)+1 || hs["vmActive"] != before["vmActive"].(float64)+1 {
 		t.Errorf("Host.getStats with a guest more: vmCount %v vmActive %v, before %v %v", hs["vmCount"], hs["vmActive"], before["vmCount"], before["vmActive"])
@@ -534,5 +528,5 @@ func TestQEMUHostCapabilities(t *testing.T) {
 	if _, err := c.Call("VM.destroy", map[string]any{"vmID": g.id}); err != nil {
 		t.Fatalf("VM.destroy: %v", err)
 	}
-	waitEvent(t, next, g.id, "Down")
+	ev.wait(g.id, "Down")
 }

@@ -172,16 +172,20 @@ func TestBatchOfOneIsAnsweredBare(t *testing.T) {
 }
 
 // VDSM routes responses by id alone across connections; two clients using the same id lose an
-// answer. Here each connection gets its own.
+// answer. Here each gets its own. (Clients sharing a reply destination get each other's answers
+// too, as from VDSM: routing_test.go.)
 func TestSameIDFromTwoClients(t *testing.T) {
 	ta := startAgent(t)
 	a, b := ta.raw(t), ta.raw(t)
-	for _, r := range []*raw{a, b} {
-		r.connect()
-		r.subscribe("jms.topic.vdsm_responses", "s")
+	for _, r := range []struct {
+		c    *raw
+		dest string
+	}{{a, "ra"}, {b, "rb"}} {
+		r.c.connect()
+		r.c.subscribe(r.dest, "s")
 	}
-	a.request("jms.topic.vdsm_responses", `{"jsonrpc":"2.0","method":"Host.ping2","id":"same"}`)
-	b.request("jms.topic.vdsm_responses", `{"jsonrpc":"2.0","method":"Host.getHardwareInfo","id":"same"}`)
+	a.request("ra", `{"jsonrpc":"2.0","method":"Host.ping2","id":"same"}`)
+	b.request("rb", `{"jsonrpc":"2.0","method":"Host.getHardwareInfo","id":"same"}`)
 	ma, _ := a.response()
 	mb, _ := b.response()
 	if ma["result"] != true {

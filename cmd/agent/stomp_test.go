@@ -14,8 +14,8 @@ func TestTenByteConnect(t *testing.T) {
 	r.send("CONNECT\n\n\x00")
 	// No accept-version: STOMP 1.0, which we do not speak; the point is that it is answered.
 	f := r.frame()
-	if f.Command != "ERROR" || f.Header.Get("message") != "Version unsupported" {
-		t.Fatalf("10-byte CONNECT: %s %v", f.Command, f.Header)
+	if f.Command != "ERROR" || f.Header.Get("message") != "Version unsupported" || string(f.Body) != "Version unsupported" {
+		t.Fatalf("10-byte CONNECT: %s %v %q", f.Command, f.Header, f.Body)
 	}
 }
 
@@ -63,35 +63,41 @@ func TestSessionErrors(t *testing.T) {
 			r := ta.raw(t)
 			r.send(c.frames)
 			f := r.frame()
-			if f.Command != "ERROR" || f.Header.Get("message") != c.message {
+			if f.Command != "ERROR" || f.Header.Get("message") != c.message || string(f.Body) != c.message {
 				t.Fatalf("got %s %v %q, want ERROR %q", f.Command, f.Header, f.Body, c.message)
 			}
-			r.closed()
+			if rest := r.closed(); len(rest) != 0 {
+				t.Fatalf("after the ERROR the agent wrote %q", rest)
+			}
 		})
 	}
 }
 
 func TestMalformedFramesGetErrorThenClose(t *testing.T) {
-	cases := map[string]string{
-		"header without colon": "SEND\ndestination\n\n\x00",
-		"bad escape":           "SEND\ndestination:a\\tb\n\n\x00",
-		"bad content-length":   "SEND\ndestination:x\ncontent-length:abc\n\n\x00",
-		"no NUL after body":    "SEND\ndestination:x\ncontent-length:2\n\nabc\x00",
-		"unknown command":      "CONNECT\naccept-version:1.2\n\n\x00BEGIN\ntransaction:t\n\n\x00",
+	cases := []struct{ name, frames, text string }{
+		{"header without colon", "SEND\ndestination\n\n\x00", "Header line without colon"},
+		{"bad escape", "SEND\ndestination:a\\tb\n\n\x00", "Invalid escape sequence in header"},
+		{"raw colon in a value", "SEND\ndestination:a:b\n\n\x00", "Contains illigal charachter `:`"},
+		{"bad content-length", "SEND\ndestination:x\ncontent-length:abc\n\n\x00", "Invalid content-length"},
+		{"no NUL after body", "SEND\ndestination:x\ncontent-length:2\n\nabc\x00", "Frame doesn't end with NULL byte"},
+		{"unsupported command", "CONNECT\naccept-version:1.2\n\n\x00BEGIN\ntransaction:t\n\n\x00", "Unsupported command BEGIN"},
+		{"unknown command", "CONNECT\naccept-version:1.2\n\n\x00FOO\n\n\x00", "Unknown command FOO"},
 	}
-	for name, frames := range cases {
-		t.Run(name, func(t *testing.T) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
 			ta := startAgent(t)
 			r := ta.raw(t)
-			r.send(frames)
+			r.send(c.frames)
 			f := r.frame()
 			if f.Command == "CONNECTED" {
 				f = r.frame()
 			}
-			if f.Command != "ERROR" || f.Header.Get("message") == "" {
-				t.Fatalf("got %s %v, want ERROR with a message header", f.Command, f.Header)
+			if f.Command != "ERROR" || f.Header.Get("message") != c.text || string(f.Body) != c.text {
+				t.Fatalf("got %s %v %q, want ERROR %q", f.Command, f.Header, f.Body, c.text)
 			}
-			r.closed()
+			if rest := r.closed(); len(rest) != 0 {
+				t.Fatalf("after the ERROR the agent wrote %q", rest)
+			}
 		})
 	}
 }
@@ -105,8 +111,8 @@ func TestOversizedFrameIsRefused(t *testing.T) {
 	r := ta.raw(t)
 	r.send("SEND\ndestination:jms.topic.vdsm_requests\ncontent-length:1000000000\n\n")
 	f := r.frame()
-	if f.Command != "ERROR" || f.Header.Get("message") == "" {
-		t.Fatalf("got %s %v", f.Command, f.Header)
+	if f.Command != "ERROR" || f.Header.Get("message") != "Frame too large" || string(f.Body) != "Frame too large" {
+		t.Fatalf("got %s %v %q", f.Command, f.Header, f.Body)
 	}
 	r.closed()
 }
@@ -146,7 +152,7 @@ func TestRequestsAreNotCopiedToSubscribers(t *testing.T) {
 	spy, r := ta.raw(t), ta.raw(t)
 	spy.connect()
 	spy.subscribe("jms.topic.vdsm_requests", "spy")
-	// The receipt comes after the subscription is on its way to the broker, so the sentinel
+	// The receipt comes after the subscription is in the directory, so the sentinel
 	// sent below cannot overtake it.
 	spy.send("SUBSCRIBE\ndestination:sentinel\nid:s\nreceipt:r\n\n\x00")
 	if f := spy.frame(); f.Command != "RECEIPT" {
@@ -162,18 +168,45 @@ func TestRequestsAreNotCopiedToSubscribers(t *testing.T) {
 	}
 }
 
+// A client that promised a heart-beat every second and then says nothing is dropped, and not
+// before that second has passed. The clock starts before the CONNECT is written, so the agent's
+// own start is later: the bound cannot be met by an early drop.
 func TestSilentClientMissingHeartBeatsIsDropped(t *testing.T) {
 	ta := startAgent(t)
 	r := ta.raw(t)
+	start := time.Now()
 	r.send("CONNECT\naccept-version:1.2\nheart-beat:1000,0\n\n\x00")
 	if f := r.frame(); f.Header.Get("heart-beat") != "0,1000" {
 		t.Fatalf("CONNECTED %v", f.Header)
 	}
-	start := time.Now()
-	r.closed()
-	// How fast is for benchmarks to say; this only checks it was the heart-beat rule (well
-	// before the 20 s read deadline of the test).
-	t.Logf("dropped after %v", time.Since(start))
+	if rest := r.closed(); len(rest) != 0 {
+		t.Fatalf("the silent client was sent %q", rest)
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Fatalf("dropped after %v, before the promised interval of 1s had passed", d)
+	}
+}
+
+// A client that keeps its promise is not dropped: heart-beats (and frames) every third of the
+// interval keep it alive well past several intervals, and it is still served at the end.
+func TestClientSendingHeartBeatsIsKept(t *testing.T) {
+	ta := startAgent(t)
+	r := ta.raw(t)
+	r.send("CONNECT\naccept-version:1.2\nheart-beat:1000,0\n\n\x00")
+	if f := r.frame(); f.Command != "CONNECTED" {
+		t.Fatalf("got %s", f.Command)
+	}
+	r.subscribe("replies", "s")
+	tick := time.NewTicker(time.Second / 3)
+	defer tick.Stop()
+	for i := 0; i < 12; i++ {
+		<-tick.C
+		r.send("\n")
+	}
+	r.request("replies", `{"jsonrpc":"2.0","method":"Host.ping2","id":"alive"}`)
+	if m, _ := r.response(); m["id"] != "alive" {
+		t.Fatalf("got %v", m)
+	}
 }
 
 func TestServerSendsHeartBeats(t *testing.T) {

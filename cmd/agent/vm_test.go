@@ -28,47 +28,6 @@ func domainXML(t *testing.T, name, uuid string) string {
 	return strings.Replace(x, "<uuid>a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d</uuid>", "<uuid>"+uuid+"</uuid>", 1)
 }
 
-// events subscribes a raw connection to jms.queue.events and returns a function that reads the
-// next VM_status event: the VM id and its payload.
-func events(t *testing.T, ta *testAgent) func() (string, map[string]any) {
-	r := ta.raw(t)
-	r.connect()
-	r.send("SUBSCRIBE\ndestination:jms.queue.events\nid:ev\nreceipt:ev\n\n\x00")
-	if f := r.frame(); f.Command != "RECEIPT" {
-		t.Fatalf("want RECEIPT, got %s", f.Command)
-	}
-	return func() (string, map[string]any) {
-		t.Helper()
-		m, _ := r.response()
-		method, _ := m["method"].(string)
-		if !strings.HasPrefix(method, "|virt|VM_status|") {
-			t.Fatalf("event %v", m)
-		}
-		id := strings.TrimPrefix(method, "|virt|VM_status|")
-		params := m["params"].(map[string]any)
-		if _, ok := params["notify_time"].(float64); !ok {
-			t.Fatalf("event without notify_time: %v", m)
-		}
-		return id, params[id].(map[string]any)
-	}
-}
-
-// waitEvent reads events until one for id has one of the statuses.
-func waitEvent(t *testing.T, next func() (string, map[string]any), id string, statuses ...string) map[string]any {
-	t.Helper()
-	for {
-		got, p := next()
-		if got != id {
-			continue
-		}
-		for _, s := range statuses {
-			if p["status"] == s {
-				return p
-			}
-		}
-	}
-}
-
 func vmStatsOf(t *testing.T, c *client.Client, id string) map[string]any {
 	t.Helper()
 	res, err := c.Call("VM.getStats", map[string]any{"vmID": id})
@@ -86,7 +45,7 @@ func vmStatsOf(t *testing.T, c *client.Client, id string) map[string]any {
 // event → cont → Up → destroy → Down event → gone.
 func TestVMLifecycle(t *testing.T) {
 	ta := startAgent(t)
-	next := events(t, ta)
+	ev := events(t, ta)
 	c := ta.dial(t)
 	id := "11111111-2222-4333-8444-555555555555"
 	xml := domainXML(t, "e2e-vm", id)
@@ -101,7 +60,7 @@ func TestVMLifecycle(t *testing.T) {
 	if _, ok := created["statusTime"].(string); !ok {
 		t.Fatalf("statusTime: %v", created)
 	}
-	up := waitEvent(t, next, id, "Powering up")
+	up := ev.wait(id, "Powering up")
 	for _, k := range []string{"elapsedTime", "monitorResponse", "cpuUser", "displayInfo"} {
 		if _, ok := up[k]; !ok {
 			t.Errorf("Up event lacks %s: %v", k, up)
@@ -118,7 +77,7 @@ func TestVMLifecycle(t *testing.T) {
 	if res, err := c.Call("VM.pause", map[string]any{"vmID": id}); err != nil || string(res) != `{"vmList":{}}` {
 		t.Fatalf("VM.pause: %s %v", res, err)
 	}
-	waitEvent(t, next, id, "Paused")
+	ev.wait(id, "Paused")
 	if st := vmStatsOf(t, c, id); st["status"] != "Paused" {
 		t.Fatalf("after pause: %v", st["status"])
 	}
@@ -126,11 +85,11 @@ func TestVMLifecycle(t *testing.T) {
 		t.Fatalf("VM.cont: %s %v", res, err)
 	}
 	// Within a minute of its start the guest is still reported as powering up.
-	waitEvent(t, next, id, "Up", "Powering up")
+	ev.wait(id, "Up", "Powering up")
 	if res, err := c.Call("VM.destroy", map[string]any{"vmID": id}); err != nil || string(res) != "true" {
 		t.Fatalf("VM.destroy: %s %v", res, err)
 	}
-	down := waitEvent(t, next, id, "Down")
+	down := ev.wait(id, "Down")
 	if down["exitReason"] != float64(6) || down["exitCode"] != float64(0) || down["exitMessage"] != "Admin shut down from the engine" {
 		t.Fatalf("Down event: %v", down)
 	}
@@ -208,11 +167,11 @@ func TestHungVMCostsOneVM(t *testing.T) {
 	ta := startAgent(t, func(c *agentConfig) { c.StuckAfter = time.Nanosecond })
 	c := ta.dial(t)
 	id := "22222222-3333-4444-8555-666666666666"
-	next := events(t, ta)
+	ev := events(t, ta)
 	if _, err := c.Call("VM.create", map[string]any{"vmID": id, "vmParams": map[string]any{"xml": domainXML(t, "hung", id)}}); err != nil {
 		t.Fatal(err)
 	}
-	waitEvent(t, next, id, "Powering up")
+	ev.wait(id, "Powering up")
 	until := make(chan struct{})
 	defer func() {
 		if until != nil {

@@ -23,15 +23,15 @@ func createVM(t *testing.T, c *client.Client, name, id string) {
 // and a second shutdown of the Down VM is refused as VDSM refuses it.
 func TestVMShutdown(t *testing.T) {
 	ta := startAgent(t)
-	next := events(t, ta)
+	ev := events(t, ta)
 	c := ta.dial(t)
 	id := "33333333-4444-4555-8666-777777777777"
 	createVM(t, c, "shut", id)
-	waitEvent(t, next, id, "Powering up")
+	ev.wait(id, "Powering up")
 	if res, err := c.Call("VM.shutdown", map[string]any{"vmID": id, "delay": "30", "message": "bye"}); err != nil || string(res) != "true" {
 		t.Fatalf("VM.shutdown: %s %v", res, err)
 	}
-	down := waitEvent(t, next, id, "Down")
+	down := ev.wait(id, "Down")
 	if down["exitReason"] != float64(6) || down["exitCode"] != float64(0) {
 		t.Fatalf("Down after VM.shutdown: %v", down)
 	}
@@ -51,15 +51,15 @@ func TestVMShutdown(t *testing.T) {
 // driver powers off on any request.)
 func TestVMForcedShutdown(t *testing.T) {
 	ta := startAgent(t)
-	next := events(t, ta)
+	ev := events(t, ta)
 	c := ta.dial(t)
 	id := "44444444-5555-4666-8777-888888888888"
 	createVM(t, c, "forced", id)
-	waitEvent(t, next, id, "Powering up")
+	ev.wait(id, "Powering up")
 	if res, err := c.Call("VM.shutdown", map[string]any{"vmID": id, "force": "true", "timeout": "0", "reboot": false}); err != nil || string(res) != "true" {
 		t.Fatalf("forced VM.shutdown: %s %v", res, err)
 	}
-	down := waitEvent(t, next, id, "Down")
+	down := ev.wait(id, "Down")
 	if down["exitReason"] != float64(6) {
 		t.Fatalf("Down after a forced shutdown: %v", down)
 	}
@@ -69,9 +69,7 @@ func TestVMForcedShutdown(t *testing.T) {
 	// The one Down is all the engine hears: the next event on the stream is for another VM.
 	other := "45444444-5555-4666-8777-888888888888"
 	createVM(t, c, "other", other)
-	if got, p := next(); got != other {
-		t.Fatalf("event after Down: %s %v", got, p)
-	}
+	ev.noEventFor(id, other)
 }
 
 func TestVMResetAndDestroyOnReboot(t *testing.T) {

@@ -26,3 +26,9 @@ func underQueue(dest, queue string) bool {
 func isDotPrefix(prefix, dest string) bool {
 	return len(dest) > len(prefix) && dest[len(prefix)] == '.' && strings.HasPrefix(dest, prefix)
 }
+
+// Receives reports whether a subscription on sub receives a SEND to dest forwarded by the
+// server: sub is dest or a dot-parent of it.
+func Receives(sub, dest string) bool {
+	return sub == dest || isDotPrefix(sub, dest)
+}

@@ -3,9 +3,9 @@
 // per-connection session rules (CONNECT, SUBSCRIBE, UNSUBSCRIBE, SEND, DISCONNECT).
 //
 // It is pure. It starts no goroutines, opens no sockets, keeps no process-wide state and knows
-// nothing of actors: the connection actor reads frames with a Reader, asks its Session what each
-// frame means, and carries out the Outcome (writing replies, registering subscriptions with the
-// broker, handing requests to the router). Keeping it that way is what lets it be fuzzed and
+// nothing of actors: a connection's reader goroutine reads frames with a Reader, asks its Session
+// what each frame means, and carries out the Outcome (handing replies to be written, registering
+// subscriptions in the directory, handing requests to the router). Keeping it that way is what lets it be fuzzed and
 // replayed from transcripts.
 //
 // It must never trust a peer's sizes: every allocation the Reader makes is bounded by its Limits,

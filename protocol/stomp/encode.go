@@ -70,3 +70,25 @@ func AppendMessage(dst []byte, destination, subscription, messageID string, body
 // AppendHeartBeat appends a heart-beat: a single LF, which the peer's parser reads as an empty
 // line between frames.
 func AppendHeartBeat(dst []byte) []byte { return append(dst, '\n') }
+
+// AppendForward appends the MESSAGE that carries a client's SEND to one subscription: headers
+// destination, subscription (always the receiver's own id) and message-id, then the SEND's own
+// headers in their order, then a content-length for body. Of the SEND's headers those the
+// MESSAGE sets itself, and `receipt` (which was the sender's to ask, and is answered to the
+// sender), are left out.
+func AppendForward(dst []byte, destination, subscription, messageID string, send []Header, body []byte) []byte {
+	f := Frame{Command: CmdMessage, Headers: make([]Header, 0, 3+len(send)), Body: body}
+	if f.Body == nil {
+		f.Body = []byte{}
+	}
+	f.Headers = append(f.Headers, Header{HdrDestination, destination}, Header{HdrSubscription, subscription},
+		Header{HdrMessageID, messageID})
+	for _, h := range send {
+		switch h.Key {
+		case HdrDestination, HdrSubscription, HdrMessageID, HdrReceipt, HdrContentLength:
+			continue
+		}
+		f.Headers = append(f.Headers, h)
+	}
+	return AppendFrame(dst, &f)
+}

@@ -7,23 +7,22 @@ import (
 )
 
 // MaxSubscriptions bounds the subscriptions of one connection. The engine makes two or three
-// and vdsm-client one; the bound keeps a peer from growing the process-wide broker without end.
+// and vdsm-client one; the bound keeps a peer from growing the process-wide directory without end.
 const MaxSubscriptions = 1024
 
 // Subscription is one SUBSCRIBE of a connection: messages for Destination are delivered to
 // that connection with `subscription:<ID>`.
 type Subscription struct{ ID, Destination string }
 
-// Session holds the STOMP state of one connection: its subscriptions and whether it has
-// connected. It decides what each frame means and returns that as an Outcome; it performs
-// nothing itself, so it is used by one goroutine (the connection actor) and needs no lock.
+// Session holds the STOMP state of one connection: its subscriptions. It decides what each frame
+// means and returns that as an Outcome; it performs nothing itself, so it is used by one
+// goroutine (the connection's reader) and needs no lock.
 //
 // Following VDSM, frames are accepted before CONNECT (the engine subscribes first) and CONNECT
 // may be repeated.
 type Session struct {
-	subs      []Subscription // in the order they were made, which is the delivery order
-	ids       map[string]struct{}
-	connected bool
+	subs []Subscription // in the order they were made, which is the delivery order
+	ids  map[string]struct{}
 }
 
 // NewSession returns the state of a connection that has sent nothing yet.
@@ -37,7 +36,7 @@ type Outcome struct {
 	Replies []*Frame // CONNECTED, RECEIPT or ERROR frames to send, in order
 	Close   bool     // close the connection once Replies are sent
 
-	Subscribed   *Subscription // to register with the process-wide broker
+	Subscribed   *Subscription // to register in the process-wide directory
 	Unsubscribed *Subscription // to remove from it
 
 	// Request is a SEND to a request destination: the frame's body is JSON-RPC for the router.
@@ -52,8 +51,9 @@ type Outcome struct {
 	ReplyTo     string // SEND: reply-to, where responses go ("" if absent)
 	FlowID      string // SEND: ovirtCorrelationId, for the request's log lines ("" if absent)
 
-	// HeartBeatSend and HeartBeatExpect are set by a successful CONNECT or STOMP: how often the
-	// server must send and how often the client promised to; zero means never.
+	// Connected is set by a successful CONNECT or STOMP, with HeartBeatSend and HeartBeatExpect:
+	// how often the server must send and how often the client promised to; zero means never.
+	Connected                      bool
 	HeartBeatSend, HeartBeatExpect time.Duration
 }
 
@@ -107,9 +107,8 @@ func (s *Session) connect(f *Frame) Outcome {
 	}
 	hb, _ := f.Get(HdrHeartBeat)
 	reply, send, expect := NegotiateHeartBeat(hb)
-	s.connected = true
 	connected := &Frame{Command: CmdConnected, Headers: []Header{{HdrVersion, "1.2"}, {HdrHeartBeat, reply}}}
-	return Outcome{Replies: []*Frame{connected}, HeartBeatSend: send, HeartBeatExpect: expect}
+	return Outcome{Replies: []*Frame{connected}, Connected: true, HeartBeatSend: send, HeartBeatExpect: expect}
 }
 
 // acceptsV12 reports whether the client accepts STOMP 1.2. VDSM wants accept-version to be
@@ -180,39 +179,6 @@ func (s *Session) send(f *Frame) Outcome {
 	})
 }
 
-// Connected reports whether a CONNECT or STOMP frame has been accepted.
-func (s *Session) Connected() bool { return s.connected }
-
-// Subscriptions returns this connection's subscriptions to exactly dest, in subscription order:
-// the receivers of a response or an event addressed to dest. It is nil when there are none.
-func (s *Session) Subscriptions(dest string) []Subscription {
-	return s.AppendSubscriptions(nil, dest)
-}
-
-// AppendSubscriptions is Subscriptions appending to dst, for a caller that reuses a slice per
-// delivered message.
-func (s *Session) AppendSubscriptions(dst []Subscription, dest string) []Subscription {
-	for _, sub := range s.subs {
-		if sub.Destination == dest {
-			dst = append(dst, sub)
-		}
-	}
-	return dst
-}
-
-// SubscriptionsFor returns the subscriptions that receive a forwarded SEND to dest: those to
-// dest itself or to a dot-parent of it ("a" and "a.b" receive "a.b.c"; "jms.top" does not
-// receive "jms.topic.x"), in subscription order. It is nil when there are none.
-func (s *Session) SubscriptionsFor(dest string) []Subscription {
-	var out []Subscription
-	for _, sub := range s.subs {
-		if sub.Destination == dest || isDotPrefix(sub.Destination, dest) {
-			out = append(out, sub)
-		}
-	}
-	return out
-}
-
-// All returns a copy of every subscription of the connection, for removal from the broker when
-// it closes.
+// All returns a copy of every subscription of the connection, in subscription order, for
+// removal from the directory when the session ends.
 func (s *Session) All() []Subscription { return slices.Clone(s.subs) }

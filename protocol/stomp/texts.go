@@ -7,6 +7,9 @@ const (
 	TextSubscriptionExists       = "Subscription id already exists"
 	TextMissingID                = "Missing id header"
 	TextSubscriptionNotAvailable = "Subscription not available"
+	// VDSM's parser raises this (typos and all) for a raw colon in a header value and drops the
+	// connection; we send it as the ERROR's text before closing.
+	TextColonInHeader = "Contains illigal charachter `:`"
 )
 
 // ERROR texts of our own, for cases where VDSM closes the connection without a word. A peer

@@ -47,7 +47,7 @@ const transcriptDir = "../../testdata/stomp"
 //	= unsubscribed id="I" destination="D"    Outcome.Unsubscribed
 //	= request destination="D" reply-to="R" flow="F" body="B"
 //	= forward destination="D" local="I,J"    Outcome.Forward, with this connection's own
-//	                                         SubscriptionsFor(D), as the broker would find them
+//	                                         receivers(D): the subscriptions Receives picks
 //	= protocol-error "M"                     the Reader refused the input; the harness writes the
 //	                                         ERROR the connection actor would
 //	= close                                  the connection ends; later steps get no answer
@@ -285,7 +285,7 @@ func notes(s *Session, f *Frame, o Outcome) []string {
 	}
 	if o.Forward {
 		var ids []string
-		for _, sub := range s.SubscriptionsFor(o.Destination) {
+		for _, sub := range receivers(s.All(), o.Destination) {
 			ids = append(ids, sub.ID)
 		}
 		n = append(n, fmt.Sprintf("= forward destination=%q local=%q", o.Destination, strings.Join(ids, ",")))

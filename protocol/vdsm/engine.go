@@ -12,12 +12,6 @@ func init() {
 	messages[CodeUpdateDeviceFailed] = "Failed to update device"
 }
 
-// GeneralFailure is what VDSM answers when a verb fails with an error that is not its own (a
-// libvirt error, a KeyError): GeneralException(str(e)), rendered "General Exception: ('…',)".
-func GeneralFailure(reason string) *Error {
-	return &Error{Code: CodeGeneralException, Message: messages[CodeGeneralException] + ": (" + PyRepr(reason) + ",)"}
-}
-
 // What the engine asks to happen when the last console client disconnects
 // (VM.updateDevice graphics disconnectAction); VDSM's default is LOCK_SCREEN.
 const (

@@ -110,6 +110,58 @@ func NoSuchVM(vmID string) *Error { return ContextError(CodeNoSuchVM, "vmId", vm
 // NotImplemented is code 44, the honest answer for a VDSM verb this agent does not implement.
 func NotImplemented() *Error { return NewError(CodeNotImplemented) }
 
+// The answers below are VDSM's for each failure a verb can meet; each names the VDSM source it
+// follows (lib/vdsm/API.py, virt/vm.py, common/api.py, common/exception.py, rpc/Bridge.py,
+// yajsonrpc/__init__.py at oVirt/vdsm master).
+
+// GeneralException is code 100 as common/api.py's api.method renders an exception that is not
+// VDSM's own: GeneralException(str(e)), whose text is "General Exception: " and the repr of its
+// args tuple, e.g. "General Exception: ('internal error: domain not running',)". libvirt
+// errors from VM.pause and VM.cont reach the client this way (vm.py pause/cont call
+// dom.suspend/resume without catching libvirtError).
+func GeneralException(text string) *Error {
+	return &Error{Code: CodeGeneralException, Message: messages[CodeGeneralException] + ": " + PyTuple(text)}
+}
+
+// NotConnected is VM.pause on a VM whose domain is gone (Down): vm.py's _dom is then a
+// virdomain.Disconnected, whose every attribute raises NotConnectedError with this text, and
+// api.method turns it into code 100.
+func NotConnected(vmID string) *Error {
+	return GeneralException(fmt.Sprintf("VM %s was not defined yet or was undefined", PyRepr(vmID)))
+}
+
+// DestroyFailed is code 42, bare: vm.py _destroyVmGraceful/_destroyVmForceful answer
+// response.error('destroyErr') when libvirt's destroy fails.
+func DestroyFailed() *Error { return NewError(CodeVMDestroyFailed) }
+
+// ResetFailed is code 90: vm.py reset raises ResetFailed (a ContextException) when libvirt's
+// reset fails. VDSM raises it without context; the reason says what libvirt answered.
+func ResetFailed(reason string) *Error { return ContextError(CodeResetFailed, "reason", reason) }
+
+// Unexpected is code 16, bare: vm.py cont answers response.error('unexpected') when the VM
+// cannot be resumed in its status.
+func Unexpected() *Error { return NewError(CodeUnexpected) }
+
+// VMExists is code 4, bare: API.py VM.create raises VMExists() for a VM id already known.
+func VMExists() *Error { return NewError(CodeVMExists) }
+
+// PyTuple renders values as Python's repr of a tuple of them: "('a',)" for one, "('a', 1)".
+func PyTuple(vals ...any) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(PyRepr(v))
+	}
+	if len(vals) == 1 {
+		b.WriteByte(',')
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
 // Internal is JSON-RPC -32603 with a reason, as VDSM renders unexpected exceptions.
 func Internal(reason string) *Error {
 	if reason == "" {

@@ -171,3 +171,34 @@ func TestVMStatusEvent(t *testing.T) {
 		}
 	}
 }
+
+// The catalogue's answers, byte for byte as VDSM renders them.
+func TestErrorCatalogue(t *testing.T) {
+	cases := []struct {
+		got  *Error
+		code int
+		msg  string
+	}{
+		// common/exception.py GeneralException.__str__: "%s: %s" % (msg, repr(self.value)).
+		{GeneralException("'xml'"), 100, `General Exception: ("'xml'",)`},
+		{GeneralException("internal error: x"), 100, `General Exception: ('internal error: x',)`},
+		{NotConnected("v1"), 100, `General Exception: ("VM 'v1' was not defined yet or was undefined",)`},
+		{DestroyFailed(), 42, "Virtual machine destroy error"},
+		{ResetFailed("gone"), 90, "Failed to reset VM.: {'reason': 'gone'}"},
+		{Unexpected(), 16, "Unexpected exception"},
+		{VMExists(), 4, "Virtual machine already exists"},
+		{NoSuchVM("v1"), 1, "Virtual machine does not exist: {'vmId': 'v1'}"},
+		{Internal("'v1'"), -32603, `Internal JSON-RPC error: {'reason': "'v1'"}`},
+	}
+	for _, c := range cases {
+		if c.got.Code != c.code || c.got.Message != c.msg {
+			t.Errorf("got %d %q, want %d %q", c.got.Code, c.got.Message, c.code, c.msg)
+		}
+	}
+	if got := PyTuple("a", 1); got != "('a', 1)" {
+		t.Errorf("PyTuple of two: %s", got)
+	}
+	if got := PyTuple(); got != "()" {
+		t.Errorf("empty PyTuple: %s", got)
+	}
+}
