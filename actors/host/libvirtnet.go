@@ -1,0 +1,63 @@
+package host
+
+import (
+	"sort"
+	"strings"
+)
+
+// NetworksChanged is the network actor telling the host actor its running configuration or its
+// dirtiness changed: Host.getStats reports netConfigDirty from it without asking, and the host
+// actor, the one making host-wide libvirt calls, keeps a libvirt network vdsm-<name> (forward
+// mode bridge) for each VM network, as VDSM does, since the engine's domain XML points at it.
+type NetworksChanged struct {
+	Dirty bool
+	// VMNetworks maps each bridged logical network to its bridge.
+	VMNetworks map[string]string
+}
+
+// libvirtNetPrefix names the libvirt networks that stand for logical networks; the others
+// (libvirt's own "default") are not the agent's to remove.
+const libvirtNetPrefix = "vdsm-"
+
+// syncLibvirtNetworks makes the vdsm-* libvirt networks exactly the VM networks: missing ones
+// are made, those of removed networks (or over another bridge) removed. It runs on every change
+// rather than applying a difference, so a failure, or a change made while libvirt was away,
+// mends at the next one.
+func (a *Actor) syncLibvirtNetworks(vmNets map[string]string) {
+	lv := a.cfg.Libvirt
+	if lv == nil {
+		return
+	}
+	have, err := lv.Networks()
+	if err != nil {
+		a.cfg.Log.Warn().Err(err).Msg("list libvirt networks")
+		return
+	}
+	present := map[string]bool{}
+	for _, n := range have {
+		logical, ok := strings.CutPrefix(n.Name, libvirtNetPrefix)
+		if !ok {
+			continue
+		}
+		if br, want := vmNets[logical]; want && br == n.Bridge {
+			present[logical] = true
+			continue
+		}
+		if err := lv.RemoveNetwork(n.Name); err != nil {
+			a.cfg.Log.Warn().Err(err).Str("network", n.Name).Msg("remove libvirt network")
+		}
+	}
+	names := make([]string, 0, len(vmNets))
+	for name := range vmNets {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if present[name] {
+			continue
+		}
+		if err := lv.EnsureBridgeNetwork(libvirtNetPrefix+name, vmNets[name]); err != nil {
+			a.cfg.Log.Warn().Err(err).Str("network", libvirtNetPrefix+name).Msg("create libvirt network")
+		}
+	}
+}
