@@ -38,7 +38,9 @@ type Actor struct {
 	mom     map[string]json.RawMessage
 	// netDirty is the network actor's word: a setupNetworks since the last setSafeNetworkConfig.
 	netDirty bool
-	stop     chan struct{}
+	// vmNets is the VM networks (logical name → bridge) the network actor last reported.
+	vmNets map[string]string
+	stop   chan struct{}
 }
 
 // New makes the host actor's producer.

@@ -19,8 +19,9 @@ type NetworksChanged struct {
 // (libvirt's own "default") are not the agent's to remove.
 const libvirtNetPrefix = "vdsm-"
 
-// syncLibvirtNetworks makes the vdsm-* libvirt networks exactly the VM networks: missing ones
-// are made, those of removed networks (or over another bridge) removed. It runs on every change
+// syncLibvirtNetworks makes a vdsm-* libvirt network for every VM network: missing ones are made,
+// those over another bridge remade, and those of networks this agent configured and has since
+// removed are removed. It runs on every change
 // rather than applying a difference, so a failure, or a change made while libvirt was away,
 // mends at the next one.
 func (a *Actor) syncLibvirtNetworks(vmNets map[string]string) {
@@ -39,8 +40,14 @@ func (a *Actor) syncLibvirtNetworks(vmNets map[string]string) {
 		if !ok {
 			continue
 		}
-		if br, want := vmNets[logical]; want && br == n.Bridge {
+		br, want := vmNets[logical]
+		if want && br == n.Bridge {
 			present[logical] = true
+			continue
+		}
+		if _, ours := a.vmNets[logical]; !want && !ours {
+			// Not a network this agent configured (a host taken over from VDSM, a display
+			// network a VM made for itself): running VMs may use it, so it stays.
 			continue
 		}
 		if err := lv.RemoveNetwork(n.Name); err != nil {
@@ -60,4 +67,5 @@ func (a *Actor) syncLibvirtNetworks(vmNets map[string]string) {
 			a.cfg.Log.Warn().Err(err).Str("network", libvirtNetPrefix+name).Msg("create libvirt network")
 		}
 	}
+	a.vmNets = vmNets
 }

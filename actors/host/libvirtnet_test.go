@@ -18,8 +18,9 @@ type answers chan []byte
 func (a answers) Send(_ *actor.PID, m interface{}) { a <- m.(*reply.Response).Body }
 
 // The network actor's word reaches Host.getStats (netConfigDirty) and the libvirt networks: one
-// vdsm-<name> per VM network over its bridge, a stale one (a removed network, or one over another
-// bridge) removed, libvirt's own networks left alone.
+// vdsm-<name> per VM network over its bridge, one over another bridge remade, one of a network
+// the agent configured and then removed removed; a vdsm-* network the agent never configured
+// (a host taken over from VDSM) and libvirt's own networks are left alone.
 func TestNetworksChangedReachesStatsAndLibvirt(t *testing.T) {
 	lv := openTestDriver(t)
 	for _, n := range [][2]string{{"vdsm-stale", "stale"}, {"vdsm-blue", "elsewhere"}} {
@@ -69,14 +70,14 @@ func TestNetworksChangedReachesStatsAndLibvirt(t *testing.T) {
 	if d := dirty(); d != "True" { // answered after NetworksChanged: one mailbox, in order
 		t.Fatalf("netConfigDirty %q after a setupNetworks", d)
 	}
-	if got, want := nets(), "default/virbr0 vdsm-blue/blue vdsm-red/red"; got != want {
+	if got, want := nets(), "default/virbr0 vdsm-blue/blue vdsm-red/red vdsm-stale/stale"; got != want {
 		t.Fatalf("libvirt networks %q, want %q", got, want)
 	}
 	sys.Root.Send(pid, &NetworksChanged{Dirty: false, VMNetworks: map[string]string{}})
 	if d := dirty(); d != "False" {
 		t.Fatalf("netConfigDirty %q after setSafeNetworkConfig", d)
 	}
-	if got, want := nets(), "default/virbr0"; got != want {
+	if got, want := nets(), "default/virbr0 vdsm-stale/stale"; got != want {
 		t.Fatalf("libvirt networks %q, want %q", got, want)
 	}
 }
