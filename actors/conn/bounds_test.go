@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,13 +25,14 @@ import (
 
 // newRigWith is newRig over the given verbs and worker count: a real gate and router, so that
 // what limits a connection's requests is the connection, not the pool.
-func newRigWith(t *testing.T, verbs []api.Verb, workers int, tune func(*Config)) *rig {
+func newRigWith(t *testing.T, verbs []api.Verb, workers int, tune func(*Config)) (*rig, *router.Admission) {
 	t.Helper()
+	adm := router.NewAdmission(workers + 16)
 	sys := system.New(zerolog.Nop())
 	g := &rig{t: t, accepted: make(chan *countingConn, 16), dir: broker.NewDirectory(), sys: sys}
 	rcfg := router.Config{
 		Workers: workers, Queue: 16, Deadline: time.Hour, Table: api.NewTable(verbs...), Env: &api.Env{},
-		Admission: router.NewAdmission(workers + 16), Pool: router.NewPool(), Log: zerolog.Nop(),
+		Admission: adm, Pool: router.NewPool(), Log: zerolog.Nop(),
 	}
 	routerPID := sys.Root.Spawn(router.New(rcfg))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -45,7 +48,36 @@ func newRigWith(t *testing.T, verbs []api.Verb, workers int, tune func(*Config))
 		g.l.CloseAll(10 * time.Second)
 		sys.Root.PoisonFuture(routerPID).Wait()
 	})
-	return g
+	return g, adm
+}
+
+// readerParked waits until the connection's reader goroutine is parked and reports where:
+// "read" (waiting for bytes) or "wait" (on a channel: a place for a request or for an output).
+// It is how a test knows the reader has done all it can before the test lets anything go: a
+// reader that ignored its bound would go on to read what follows, and park in a read.
+func readerParked(t *testing.T) string {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		n := runtime.Stack(buf, true)
+		if n == len(buf) {
+			buf = make([]byte, 2*len(buf))
+			continue
+		}
+		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+			if !strings.Contains(g, "actors/conn.(*reader).run(") {
+				continue
+			}
+			switch head, _, _ := strings.Cut(g, "\n"); {
+			case strings.Contains(head, "[IO wait"):
+				return "read"
+			case strings.Contains(head, "[select") || strings.Contains(head, "[chan send"):
+				return "wait"
+			}
+		}
+	}
+	t.Fatal("the reader did not park within 20 s")
+	return ""
 }
 
 // arrival is a frame the client read, with what the test had done by then.
@@ -89,9 +121,9 @@ func nextFrame(t *testing.T, ch <-chan arrival) arrival {
 }
 
 // A connection has at most MaxInFlight requests unanswered: with that many running, its reader
-// submits no more and reads nothing more until an answer gives a place back. Frames are handled
-// in order, so the RECEIPT of a SUBSCRIBE sent after the requests comes only once enough answers
-// went out: exactly requests-MaxInFlight releases, since the test releases no more before it.
+// submits no more and reads nothing more until an answer gives a place back, and then exactly
+// one more. Frames are handled in order, so a SUBSCRIBE sent after the requests is in the
+// directory, and its RECEIPT on the wire, only once requests-MaxInFlight answers went out.
 func TestReaderStopsAtMaxInFlight(t *testing.T) {
 	const maxInFlight, requests = 2, 5
 	release := make(chan struct{})
@@ -107,7 +139,7 @@ func TestReaderStopsAtMaxInFlight(t *testing.T) {
 		return true, nil
 	}}
 	// Twice the requests in workers: without the connection's bound all would run at once.
-	g := newRigWith(t, []api.Verb{block}, 2*requests, func(c *Config) { c.MaxInFlight = maxInFlight })
+	g, adm := newRigWith(t, []api.Verb{block}, 2*requests, func(c *Config) { c.MaxInFlight = maxInFlight })
 	t.Cleanup(func() { close(release) }) // before the rig's: a held worker would stall its stop
 	nc, _ := g.dial(0)
 	frames := readFrames(nc, &released)
@@ -128,14 +160,35 @@ func TestReaderStopsAtMaxInFlight(t *testing.T) {
 			t.Fatalf("a request did not start (%d released)", released.Load())
 		}
 	}
+	// The reader has done all it can: it waits for a place, holding the rest unread.
+	stopped := func() {
+		t.Helper()
+		for {
+			where := readerParked(t)
+			if g.dir.Lookup("after") != nil {
+				t.Fatalf("the reader read past %d requests in flight after %d answers", maxInFlight, released.Load())
+			}
+			if where == "wait" {
+				break
+			}
+			// Parked in a read before the SUBSCRIBE: the client's bytes are still arriving.
+		}
+		if n := adm.InFlight(); n != maxInFlight {
+			t.Fatalf("%d requests in flight, want %d", n, maxInFlight)
+		}
+	}
 	for i := 0; i < maxInFlight; i++ {
 		waitStarted()
 	}
-	// Each answer gives the reader one place: it submits the next request, and no other.
+	stopped()
+	// Each answer gives the reader one place: it submits the next request, and waits again.
 	for i := 0; i < requests-maxInFlight; i++ {
 		released.Add(1)
 		release <- struct{}{}
 		waitStarted()
+		if i < requests-maxInFlight-1 {
+			stopped()
+		}
 	}
 	answers := 0
 	for receipt := false; !receipt; {
@@ -258,10 +311,29 @@ func TestReaderWaitsAtMaxInbox(t *testing.T) {
 			}
 		}
 	}
+	// The reader has done all it can: it waits for a place, holding the rest unread.
+	stopped := func(want int32) {
+		t.Helper()
+		for {
+			where := readerParked(t)
+			if n := w.n.Load(); n > want {
+				t.Fatalf("the reader posted %d outputs with %d taken up (bound %d)", n, w.taken.Load(), maxInbox)
+			}
+			if where == "wait" {
+				return
+			}
+			// Parked in a read: the client's bytes are still arriving.
+		}
+	}
 	waitPosted(maxInbox)
+	stopped(maxInbox)
+	// Each output the actor takes up lets exactly one more in.
 	for n := int32(maxInbox + 1); n <= outputs; n++ {
 		w.gate <- struct{}{}
 		waitPosted(n)
+		if n < outputs {
+			stopped(n)
+		}
 	}
 	if m := w.most.Load(); m != maxInbox {
 		t.Fatalf("%d reader outputs waited for the actor at once, want at most (and here exactly) %d", m, maxInbox)
