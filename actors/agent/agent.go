@@ -60,8 +60,10 @@ type Config struct {
 	MigrationURI string
 	// ManageNetworks starts the network actor (Host.setupNetworks and friends); off, those verbs
 	// answer 44. NetNamespace names the namespace it manages ("" the agent's own), NetStateDir
-	// where it keeps the running and safe configuration ("" nowhere).
+	// where it keeps the running and safe configuration ("" nowhere). FakeNICs are the device
+	// name patterns caps and the network actor treat as NICs (nil: hostnet.DefaultFakeNICs).
 	ManageNetworks bool
+	FakeNICs       []string
 	NetNamespace   string
 	NetStateDir    string
 	Faults         *supervisor.Injector // tests only
@@ -158,7 +160,7 @@ func Start(cfg Config) (*Agent, error) {
 	start := time.Now()
 	a.host = root.Spawn(actor.PropsFromProducer(host.New(host.Config{
 		Root: cfg.Root, Libvirt: lv, AgentVersion: Version, Start: start,
-		SampleInterval: cfg.SampleInterval, Log: cfg.Log.With().Str("actor", "host").Logger(),
+		SampleInterval: cfg.SampleInterval, FakeNICs: cfg.FakeNICs, Log: cfg.Log.With().Str("actor", "host").Logger(),
 	}), actor.WithDispatcher(system.Dispatcher()),
 		actor.WithGuardian(&supervisor.Resume{Kind: "host", Log: cfg.Log, OnFailure: func() { a.metrics.Restarted("host") }}),
 		actor.WithReceiverMiddleware(system.TakeTicks, supervisor.AnswerOnPanic[*reply.Reply](cfg.Log, "host"), cfg.Faults.Middleware("host"))))
@@ -166,7 +168,7 @@ func Start(cfg Config) (*Agent, error) {
 	a.broker = root.Spawn(broker.New(dir, cfg.Log))
 	if cfg.ManageNetworks {
 		a.net = root.Spawn(actor.PropsFromProducer(netact.New(netact.Config{
-			Namespace: cfg.NetNamespace, StateDir: cfg.NetStateDir, Host: a.host, Log: cfg.Log.With().Str("actor", "net").Logger(),
+			Namespace: cfg.NetNamespace, FakeNICs: cfg.FakeNICs, StateDir: cfg.NetStateDir, Host: a.host, Log: cfg.Log.With().Str("actor", "net").Logger(),
 		}), actor.WithDispatcher(system.Dispatcher()),
 			actor.WithGuardian(&supervisor.Resume{Kind: "net", Log: cfg.Log, OnFailure: func() { a.metrics.Restarted("net") }}),
 			actor.WithReceiverMiddleware(supervisor.AnswerOnPanic[*reply.Reply](cfg.Log, "net"), cfg.Faults.Middleware("net"))))
