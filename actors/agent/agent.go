@@ -55,6 +55,9 @@ type Config struct {
 	MaxOutboxBytes int
 	DetectTimeout  time.Duration
 	MetricsListen  string // "" : no metrics endpoint
+	// MigrationURI is the destination libvirtd's URI for live migration, %s for its host
+	// ("": qemu+tls://%s/system).
+	MigrationURI string
 	// ManageNetworks starts the network actor (Host.setupNetworks and friends); off, those verbs
 	// answer 44. NetNamespace names the namespace it manages ("" the agent's own), NetStateDir
 	// where it keeps the running and safe configuration ("" nowhere). FakeNICs are the device
@@ -187,7 +190,8 @@ func Start(cfg Config) (*Agent, error) {
 	a.registry = root.Spawn(vm.NewRegistry(vm.Config{
 		Libvirt: lv, Index: index, Broker: a.broker, Host: a.host, Ready: &a.ready, OnReady: func() { close(a.readyCh) }, Clock: clock,
 		StuckAfter: cfg.StuckAfter, Faults: cfg.Faults, Metrics: a.metrics, LastSample: lastSample, Log: cfg.Log.With().Str("actor", "vm").Logger(),
-		Engine: host.EngineHost(cfg.Root, lv),
+		Engine:    host.EngineHost(cfg.Root, lv),
+		Migration: vm.MigrationConfig{DestURI: cfg.MigrationURI, PeerTLS: vm.PeerTLS(cfg.TLS)},
 	}))
 	a.sampler = root.Spawn(actor.PropsFromProducer(vm.NewSampler(lv, a.registry, cfg.SampleInterval,
 		cfg.Log.With().Str("actor", "sampler").Logger()), actor.WithDispatcher(system.Dispatcher()),
@@ -201,7 +205,7 @@ func Start(cfg Config) (*Agent, error) {
 		root.Send(a.registry, &vm.LibvirtBack{})
 	})
 	a.env = &api.Env{Root: root, Host: a.host, Net: a.net, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
-	table := api.NewTable(append(append(append(api.HostVerbs(), api.NetVerbs()...), api.VMVerbs()...), api.EngineVerbs()...)...)
+	table := api.NewTable(append(append(append(api.HostVerbs(), api.NetVerbs()...), api.VMVerbs()...), append(api.EngineVerbs(), api.MigrateVerbs()...)...)...)
 	a.admission = router.NewAdmission(cfg.Workers + cfg.Queue)
 	rcfg := router.Config{
 		Workers: cfg.Workers, Queue: cfg.Queue, Deadline: cfg.Deadline, Deadlines: cfg.Deadlines,
