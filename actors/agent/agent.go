@@ -19,18 +19,18 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent"
-	"github.com/hostagent/hostagent/actors/api"
 	"github.com/hostagent/hostagent/actors/broker"
 	"github.com/hostagent/hostagent/actors/conn"
 	"github.com/hostagent/hostagent/actors/host"
-	"github.com/hostagent/hostagent/actors/metrics"
 	netact "github.com/hostagent/hostagent/actors/net"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/actors/verbs"
 	"github.com/hostagent/hostagent/actors/vm"
+	"github.com/hostagent/hostagent/metrics"
 	"github.com/hostagent/hostagent/protocol/stomp"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/supervisor"
 	"github.com/hostagent/hostagent/virt"
 )
@@ -120,7 +120,7 @@ type Agent struct {
 	net       *actor.PID // nil unless cfg.ManageNetworks
 	registry  *actor.PID
 	sampler   *actor.PID
-	env       *api.Env
+	env       *verbs.Env
 	metrics   *metrics.Metrics
 	mserver   *metrics.Server
 	stopOnce  sync.Once
@@ -204,8 +204,8 @@ func Start(cfg Config) (*Agent, error) {
 		a.metrics.Libvirt.Set(1)
 		root.Send(a.registry, &vm.LibvirtBack{})
 	})
-	a.env = &api.Env{Root: root, Host: a.host, Net: a.net, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
-	table := api.NewTable(append(append(append(api.HostVerbs(), api.NetVerbs()...), api.VMVerbs()...), append(api.EngineVerbs(), api.MigrateVerbs()...)...)...)
+	a.env = &verbs.Env{Root: root, Host: a.host, Net: a.net, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
+	table := verbs.NewTable(append(append(append(verbs.HostVerbs(), verbs.NetVerbs()...), verbs.VMVerbs()...), append(verbs.EngineVerbs(), verbs.MigrateVerbs()...)...)...)
 	a.admission = router.NewAdmission(cfg.Workers + cfg.Queue)
 	rcfg := router.Config{
 		Workers: cfg.Workers, Queue: cfg.Queue, Deadline: cfg.Deadline, Deadlines: cfg.Deadlines,

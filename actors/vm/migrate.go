@@ -20,9 +20,9 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/hostagent/hostagent/actors/reply"
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/virt"
 )
 

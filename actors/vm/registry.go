@@ -29,13 +29,13 @@ import (
 
 	"github.com/hostagent/hostagent/actors/broker"
 	"github.com/hostagent/hostagent/actors/host"
-	"github.com/hostagent/hostagent/actors/metrics"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/engine/domxml"
+	"github.com/hostagent/hostagent/metrics"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
 	"github.com/hostagent/hostagent/protocol/stomp"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/supervisor"
 	"github.com/hostagent/hostagent/virt"
 )

@@ -25,7 +25,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 )
 
 const (

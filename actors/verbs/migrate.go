@@ -1,13 +1,13 @@
-package api
+package verbs
 
 import (
 	"encoding/json"
 	"strconv"
 	"strings"
 
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/vm"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // MigrateVerbs are live migration's verbs: VM.migrate, VM.migrateCancel and
