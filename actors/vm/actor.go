@@ -57,6 +57,7 @@ type vmActor struct {
 	// after the Started that carries our run's id (startedID; -1 when libvirt did not say).
 	stale     bool
 	startedID int
+	unplug    unplugs // NIC unplugs waiting for the guest (hotplug.go)
 }
 
 func (a *vmActor) Receive(c actor.Context) {
@@ -106,6 +107,7 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.shutdown(c, m)
 	case *actor.Stopping:
 		a.disarm()
+		a.stopUnplugs()
 	case *shutdownTimedOut:
 		if m.gen != a.shutGen {
 			return // a timer that fired as it was being replaced
@@ -121,6 +123,8 @@ func (a *vmActor) Receive(c actor.Context) {
 	case *SetTicket:
 		a.h.taken()
 		a.setTicket(m)
+	case *HotplugNic, *HotunplugNic, *UpdateNic, *unplugTimedOut:
+		a.hotplug(c, m)
 	case *SetDestroyOnRebootVerb:
 		a.h.taken()
 		a.step(c, SetDestroyOnReboot{})

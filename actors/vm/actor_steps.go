@@ -14,6 +14,10 @@ import (
 )
 
 func (a *vmActor) event(c actor.Context, e virt.Event) {
+	if e.Kind == virt.KindDeviceRemoved {
+		a.deviceRemoved(c, e.Alias)
+		return
+	}
 	started := e.Kind == virt.KindLifecycle && e.Type == virt.EventStarted
 	if a.stale {
 		if !started || (a.startedID >= 0 && e.ID != a.startedID) {
