@@ -19,9 +19,10 @@ import (
 	"github.com/hostagent/hostagent/cmd/agent/client"
 )
 
-// vncDisplay is a VNC display as the engine's XML has it before any ticket: a password that
-// expired long ago (the engine never leaves a display open), listening on loopback only.
-const vncDisplay = `<graphics type='vnc' port='-1' autoport='yes' passwd='engine-initial' passwdValidTo='1970-01-01T00:00:01'>
+// vncDisplay is a VNC display as the engine's XML has it before any ticket (LibvirtVmXmlBuilder's
+// writeGraphics: a placeholder password that expired long ago), listening on loopback only. VNC
+// passwords are at most 8 characters (libvirt refuses longer ones; the engine's tickets are 8).
+const vncDisplay = `<graphics type='vnc' port='-1' autoport='yes' passwd='*****' passwdValidTo='1970-01-01T00:00:01'>
       <listen type='address' address='127.0.0.1'/>
     </graphics>`
 
@@ -137,14 +138,16 @@ func TestQEMUConsoleTicket(t *testing.T) {
 	ev := events(t, ta)
 	c := ta.dial(t)
 	g := q.createWith(t, c, "console", "c4c4c4c4-0000-4000-8000-000000000001", vncDisplay)
-	ev.wait(g.id, "Powering up")
+	if e := ev.wait(g.id, "Powering up", "Down"); e["status"] == "Down" {
+		t.Fatalf("the guest with a VNC display did not start: %v", e)
+	}
 	m := vncPort.FindStringSubmatch(dumpxml(t, c, g.id))
 	if m == nil {
 		t.Fatalf("no VNC port in Host.dumpxmls:\n%s", dumpxml(t, c, g.id))
 	}
 	addr := net.JoinHostPort("127.0.0.1", m[1])
 
-	if err := vncLogin(t, addr, "engine-initial"); err == nil {
+	if err := vncLogin(t, addr, "*****"); err == nil {
 		t.Fatal("the engine's expired password let a VNC client in")
 	}
 	ticket := func(password string, ttl int) {

@@ -6,7 +6,9 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hostagent/hostagent/actors/vm"
 	"github.com/hostagent/hostagent/cmd/agent/client"
 )
 
@@ -136,7 +138,13 @@ func TestQEMUHotplugNic(t *testing.T) {
 		t.Fatalf("VM.pause: %v", err)
 	}
 	ev.wait(g.id, "Paused")
-	e := callErr(t, c, "VM.hotunplugNic", map[string]any{"vmID": g.id, "params": map[string]any{"vmId": g.id, "xml": hotplugNicXML(mac, alias)}})
+	// This answer takes HotunplugTimeout, longer than the test client's usual wait.
+	slow, err := client.Dial(client.Options{Addr: ta.addr, Timeout: vm.HotunplugTimeout + time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	e := callErr(t, slow, "VM.hotunplugNic", map[string]any{"vmID": g.id, "params": map[string]any{"vmId": g.id, "xml": hotplugNicXML(mac, alias)}})
 	if e.Code != 50 || !strings.Contains(e.Message, "Timeout detaching") {
 		t.Fatalf("VM.hotunplugNic on a paused guest: %v", e)
 	}
