@@ -181,6 +181,9 @@ func TestQEMUConsoleTicket(t *testing.T) {
 	} else {
 		t.Logf("expired ticket: %v", err)
 	}
+	if err := vncLogin(t, addr, "s3cr3t-1"); err == nil {
+		t.Fatal("the ticket before the expired one still lets a VNC client in: the update did nothing")
+	}
 
 	res, err := c.Call("VM.setTicket", map[string]any{"vmID": g.id, "password": "s3cr3t-3", "ttl": 120,
 		"existingConnAction": "disconnect", "params": map[string]any{}})
