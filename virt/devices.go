@@ -34,3 +34,29 @@ func registerDeviceRemoved(lc *libvirt.Connect, h Handler) (int, error) {
 		}
 	})
 }
+
+// Graphics event phases (virDomainEventGraphicsPhase): a console client connected, was
+// authenticated and initialized, or went away.
+const (
+	GraphicsConnect    = int(libvirt.DOMAIN_EVENT_GRAPHICS_CONNECT)
+	GraphicsInitialize = int(libvirt.DOMAIN_EVENT_GRAPHICS_INITIALIZE)
+	GraphicsDisconnect = int(libvirt.DOMAIN_EVENT_GRAPHICS_DISCONNECT)
+)
+
+// Graphics is a console client's event: its phase and the client's address.
+type Graphics struct {
+	Phase      int
+	ClientNode string // the client's address
+	ClientPort string // the client's port
+	AuthScheme string
+}
+
+// registerGraphics delivers libvirt's graphics events as KindGraphics.
+func registerGraphics(lc *libvirt.Connect, h Handler) (int, error) {
+	return lc.DomainEventGraphicsRegister(nil, func(_ *libvirt.Connect, d *libvirt.Domain, e *libvirt.DomainEventGraphics) {
+		if uuid, err := d.GetUUIDString(); err == nil {
+			h(Event{UUID: uuid, Kind: KindGraphics, ID: domainID(d), Graphics: Graphics{
+				Phase: int(e.Phase), ClientNode: e.Remote.Node, ClientPort: e.Remote.Service, AuthScheme: e.AuthScheme}})
+		}
+	})
+}

@@ -87,6 +87,12 @@ func updateDevice(r *reply.Reply, c *Call) (any, error) {
 	if m.ConnAct, err = p.OptString("existingConnAction", ""); err != nil {
 		return nil, err
 	}
+	if m.DisconnectAction, err = p.OptString("disconnectAction", ""); err != nil {
+		return nil, err
+	}
+	if m.DisconnectDelay, err = p.OptInt("consoleDisconnectActionDelay", 0); err != nil {
+		return nil, err
+	}
 	if err := ticketParams(p, "params", m); err != nil {
 		return nil, err
 	}

@@ -58,6 +58,7 @@ type vmActor struct {
 	stale     bool
 	startedID int
 	unplug    unplugs // NIC unplugs waiting for the guest (hotplug.go)
+	con       console // the console's disconnect action (console.go)
 }
 
 func (a *vmActor) Receive(c actor.Context) {
@@ -108,6 +109,7 @@ func (a *vmActor) Receive(c actor.Context) {
 	case *actor.Stopping:
 		a.disarm()
 		a.stopUnplugs()
+		a.stopConsole()
 	case *shutdownTimedOut:
 		if m.gen != a.shutGen {
 			return // a timer that fired as it was being replaced
@@ -125,6 +127,8 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.setTicket(m)
 	case *HotplugNic, *HotunplugNic, *UpdateNic, *unplugTimedOut:
 		a.hotplug(c, m)
+	case *consoleDue:
+		a.consoleDue(c, m)
 	case *SetDestroyOnRebootVerb:
 		a.h.taken()
 		a.step(c, SetDestroyOnReboot{})

@@ -14,8 +14,12 @@ import (
 )
 
 func (a *vmActor) event(c actor.Context, e virt.Event) {
-	if e.Kind == virt.KindDeviceRemoved {
+	switch e.Kind {
+	case virt.KindDeviceRemoved:
 		a.deviceRemoved(c, e.Alias)
+		return
+	case virt.KindGraphics:
+		a.graphicsEvent(c, e.Graphics)
 		return
 	}
 	started := e.Kind == virt.KindLifecycle && e.Type == virt.EventStarted

@@ -70,7 +70,11 @@ var vncPort = regexp.MustCompile(`<graphics type=['"]vnc['"] port=['"](\d+)['"]`
 
 // vncLogin is a VNC client's handshake (RFB 3.8, RFC 6143 §7.1–7.2) up to the security result:
 // nil when the server accepts password, else why it refused.
-func vncLogin(t *testing.T, addr, password string) error {
+func vncLogin(t *testing.T, addr, password string) error { return vncSession(t, addr, password, false) }
+
+// vncSession is vncLogin, then with init the client's and server's init messages (§7.3): the
+// client is a console user (libvirt's graphics event "initialize"). It disconnects on return.
+func vncSession(t *testing.T, addr, password string, init bool) error {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
@@ -126,12 +130,19 @@ func vncLogin(t *testing.T, addr, password string) error {
 		reason := read(int(binary.BigEndian.Uint32(read(4))))
 		return fmt.Errorf("security result %d: %s", result, reason)
 	}
+	if init {
+		write([]byte{1}) // ClientInit: shared
+		head := read(24) // ServerInit: width, height, pixel format, name length
+		t.Logf("VNC session: %dx%d %q", binary.BigEndian.Uint16(head[0:]), binary.BigEndian.Uint16(head[2:]),
+			read(int(binary.BigEndian.Uint32(head[20:]))))
+	}
 	return nil
 }
 
 // The engine opens a console: the display's expired password lets no one in; VM.updateDevice
 // (graphics, as SetVmTicketVDSCommand sends it) sets a ticket a VNC client logs in with, and a
 // wrong password is refused; a ticket past its ttl is refused; the older VM.setTicket works too.
+// With disconnectAction SHUTDOWN, the console user's leaving shuts the guest down.
 func TestQEMUConsoleTicket(t *testing.T) {
 	q := qemuEnv(t)
 	ta := q.agent(t)
@@ -197,8 +208,25 @@ func TestQEMUConsoleTicket(t *testing.T) {
 		t.Fatal("the replaced ticket still lets a VNC client in")
 	}
 
+
+	// disconnectAction SHUTDOWN without delay: when the console user leaves (and does not come
+	// back within the grace), the guest is shut down, as VDSM does.
+	g.waitLog(t, guestUp, 1) // the guest powers off on the ACPI button once in userspace
+	res, err = c.Call("VM.updateDevice", map[string]any{"vmID": g.id, "params": map[string]any{
+		"deviceType": "graphics", "graphicsType": "vnc", "password": "s3cr3t-4", "ttl": 120,
+		"existingConnAction": "disconnect", "disconnectAction": "SHUTDOWN",
+		"consoleDisconnectActionDelay": "0", "params": map[string]any{}}})
+	if err != nil || string(res) != "{}" {
+		t.Fatalf("VM.updateDevice graphics with disconnectAction SHUTDOWN: %s %v", res, err)
+	}
+	if err := vncSession(t, addr, "s3cr3t-4", true); err != nil {
+		t.Fatalf("VNC session: %v", err)
+	}
+	down := ev.wait(g.id, "Down")
+	if down["exitReason"] != float64(6) || !strings.Contains(g.log(t), guestPowerOff) {
+		t.Fatalf("after the console user left: %v; the guest's console:\n%s", down, g.log(t))
+	}
 	if _, err := c.Call("VM.destroy", map[string]any{"vmID": g.id}); err != nil {
 		t.Fatalf("VM.destroy: %v", err)
 	}
-	ev.wait(g.id, "Down")
 }
