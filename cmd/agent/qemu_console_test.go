@@ -208,7 +208,6 @@ func TestQEMUConsoleTicket(t *testing.T) {
 		t.Fatal("the replaced ticket still lets a VNC client in")
 	}
 
-
 	// disconnectAction SHUTDOWN without delay: when the console user leaves (and does not come
 	// back within the grace), the guest is shut down, as VDSM does.
 	g.waitLog(t, guestUp, 1) // the guest powers off on the ACPI button once in userspace
