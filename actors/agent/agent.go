@@ -101,6 +101,15 @@ func (c *Config) defaults() {
 		}
 		c.Deadlines["Host.setupNetworks"] = 5 * time.Minute
 	}
+	// An unplug answers once the guest lets the NIC go, or with VDSM's error after
+	// vm.HotunplugTimeout: the general deadline must not answer it first.
+	if _, ok := c.Deadlines["VM.hotunplugNic"]; !ok {
+		c.Deadlines = maps.Clone(c.Deadlines)
+		if c.Deadlines == nil {
+			c.Deadlines = map[string]time.Duration{}
+		}
+		c.Deadlines["VM.hotunplugNic"] = vm.HotunplugTimeout + 30*time.Second
+	}
 }
 
 // Agent is a running agent.
