@@ -3,9 +3,9 @@ package verbs
 import (
 	"encoding/json"
 
-	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/actors/vm"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // HotplugVerbs plug and unplug a VM's NICs (the engine's HotPlugNicVDSCommand and

@@ -19,9 +19,9 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/engine/domxml"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/virt"
 )
 
