@@ -224,6 +224,10 @@ func (r *Registry) create(c actor.Context, m *Create) {
 	if !ok {
 		return
 	}
+	// No hash until libvirt's own XML is read (the actor does once the domain starts): the
+	// request's devices lack what libvirt adds, and an engine that sees a hash fetches the XML
+	// (VDSM's DomainDescriptor of XmlSource.INITIAL has no devices hash either).
+	info.DevicesHash = ""
 	r.spawn(c, info.UUID, &vmActor{xml: xml, info: info, engine: eng})
 	r.updateCounts(c)
 	now := time.Now()
