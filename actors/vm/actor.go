@@ -43,6 +43,8 @@ type vmActor struct {
 	announce bool
 	reread   bool
 	ran      *atomic.Bool
+	// payloadDir is where the VM's payload images are built, and removed from with the VM.
+	payloadDir string
 
 	state   State
 	info    DomainInfo

@@ -201,6 +201,9 @@ func (a *vmActor) remove(c actor.Context, emit []EmitStatus) {
 	if err != nil && !errors.Is(err, virt.ErrNoDomain) {
 		a.log.Error().Err(err).Msg("undefine failed; the VM is removed all the same")
 	}
+	if err := removePayloads(a.payloadDir, a.id); err != nil {
+		a.log.Warn().Err(err).Msg("removing the VM's payload images")
+	}
 	c.Send(a.registry, &stateChanged{id: a.id, state: a.state, emit: emit, remove: true})
 	c.Stop(c.Self())
 }

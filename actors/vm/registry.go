@@ -54,6 +54,9 @@ type Config struct {
 	Metrics    *metrics.Metrics // VMs by status; nil: not counted
 	LastSample *atomic.Int64    // set to the arrival time (unix ns) of each bulk sample
 	Engine     domxml.Host      // the host's facts for resolving an engine's domain XML
+	// PayloadDir is where payload disk images are built ("": payload sources are left as the
+	// engine wrote them).
+	PayloadDir string
 	Log        zerolog.Logger
 }
 
@@ -151,6 +154,7 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 	a.id, a.h, a.lv, a.registry = id, h, r.cfg.Libvirt, c.Self()
 	a.log = r.cfg.Log.With().Str("vm_id", id).Logger()
 	a.ran = new(atomic.Bool)
+	a.payloadDir = r.cfg.PayloadDir
 	created := *a
 	producer := func() actor.Actor {
 		fresh := created
