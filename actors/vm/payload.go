@@ -33,51 +33,98 @@ func isoTool() ([]string, error) {
 	return nil, ErrNoISOTool
 }
 
-// buildPayload writes the image of one payload disk at its Path: the files, base64 in the
-// metadata, laid out in a scratch tree, then an ISO 9660 image with Rock Ridge and Joliet names
-// and the payload's volume id as its label (cloud-init finds config-2 or cidata by that label).
-// Only CD-ROM payloads are built; the image is readable by its owner and group only, as VDSM
-// keeps it, for it may hold passwords.
+// ErrNoFloppyTool is a floppy payload that cannot be built because mtools is not installed.
+var ErrNoFloppyTool = errors.New("no FAT floppy image tool found (mformat and mcopy); install the mtools package")
+
+// buildPayload writes the image of one payload disk at its Path, from the files the metadata
+// holds base64-encoded, laid out in a scratch tree: a CD-ROM (cloud-init) becomes an ISO 9660
+// image with Rock Ridge and Joliet names, labelled with the payload's volume id (cloud-init
+// finds config-2 or cidata by it), as VDSM's mkIsoFs makes it; a floppy (sysprep) a 1.44 MB
+// FAT image, as its mkFloppyFs does, made with mtools instead of a loop mount. The image is
+// readable by its owner and group only, as VDSM keeps it, for it may hold passwords.
 func buildPayload(d domxml.PayloadDisk) error {
-	if d.Device != "cdrom" {
-		return fmt.Errorf("payload disk %s: %s payloads are not supported, only cdrom", d.Name, d.Device)
-	}
-	tool, err := isoTool()
-	if err != nil {
+	if err := buildPayloadImage(d); err != nil {
 		return fmt.Errorf("payload disk %s: %w", d.Name, err)
+	}
+	return nil
+}
+
+func buildPayloadImage(d domxml.PayloadDisk) error {
+	var build func(tree string) error
+	switch d.Device {
+	case "cdrom":
+		tool, err := isoTool()
+		if err != nil {
+			return err
+		}
+		build = func(tree string) error {
+			args := append(tool[1:], "-R", "-J", "-quiet", "-o", d.Path)
+			if d.Payload.VolID != "" {
+				args = append(args, "-V", d.Payload.VolID)
+			}
+			return run(tool[0], append(args, tree)...)
+		}
+	case "floppy":
+		mformat, err1 := exec.LookPath("mformat")
+		mcopy, err2 := exec.LookPath("mcopy")
+		if err1 != nil || err2 != nil {
+			return ErrNoFloppyTool
+		}
+		build = func(tree string) error {
+			args := []string{"-C", "-f", "1440", "-i", d.Path}
+			if d.Payload.VolID != "" {
+				args = append(args, "-v", d.Payload.VolID)
+			}
+			if err := run(mformat, append(args, "::")...); err != nil {
+				return err
+			}
+			top, err := filepath.Glob(filepath.Join(tree, "*"))
+			if err != nil || len(top) == 0 {
+				return err
+			}
+			return run(mcopy, append(append([]string{"-s", "-i", d.Path}, top...), "::/")...)
+		}
+	default:
+		return fmt.Errorf("a %q payload disk: only cdrom and floppy payloads exist", d.Device)
 	}
 	tree, err := os.MkdirTemp("", "hostagent-payload-")
 	if err != nil {
-		return fmt.Errorf("payload disk %s: %w", d.Name, err)
+		return err
 	}
 	defer os.RemoveAll(tree)
 	for name, content := range d.Payload.Files {
 		if err := writePayloadFile(tree, name, content); err != nil {
-			return fmt.Errorf("payload disk %s: %w", d.Name, err)
+			return err
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(d.Path), 0o755); err != nil {
-		return fmt.Errorf("payload disk %s: %w", d.Name, err)
+		return err
 	}
 	// A stale image (a VM defined again under the same id) goes first; creating the file before
-	// the tool runs fixes its mode, which the tool keeps when it truncates.
+	// the tool runs fixes its mode, which the tools keep when they truncate.
 	_ = os.Remove(d.Path)
 	f, err := os.OpenFile(d.Path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
 	if err != nil {
-		return fmt.Errorf("payload disk %s: %w", d.Name, err)
+		return err
 	}
 	f.Close()
-	args := append(tool[1:], "-R", "-J", "-quiet", "-o", d.Path)
-	if d.Payload.VolID != "" {
-		args = append(args, "-V", d.Payload.VolID)
-	}
-	args = append(args, tree)
-	var stderr bytes.Buffer
-	cmd := exec.Command(tool[0], args...)
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	if err := build(tree); err != nil {
 		_ = os.Remove(d.Path)
-		return fmt.Errorf("payload disk %s: %s: %v: %s", d.Name, filepath.Base(tool[0]), err, strings.TrimSpace(stderr.String()))
+		return err
+	}
+	return nil
+}
+
+// run runs one image tool; its error says which tool and what it printed.
+func run(tool string, args ...string) error {
+	var stderr bytes.Buffer
+	cmd := exec.Command(tool, args...)
+	cmd.Stderr = &stderr
+	// mtools checks a floppy image's geometry against its own table; the images made here are
+	// standard 1.44 MB ones.
+	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %v: %s", filepath.Base(tool), err, strings.TrimSpace(stderr.String()))
 	}
 	return nil
 }

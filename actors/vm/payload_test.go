@@ -77,7 +77,7 @@ func TestBuildPayloadRefused(t *testing.T) {
 		d    domxml.PayloadDisk
 		want string
 	}{
-		{"floppy", disk("floppy", map[string]string{"unattend.xml": b64("<x/>")}), "floppy payloads are not supported"},
+		{"neither cdrom nor floppy", disk("disk", map[string]string{"unattend.xml": b64("<x/>")}), "only cdrom and floppy payloads exist"},
 		{"not base64", disk("cdrom", map[string]string{"user_data": "#cloud-config"}), "content is not base64"},
 		{"leaves the tree", disk("cdrom", map[string]string{"../../etc/passwd": b64("x")}), "not a path inside the image"},
 		{"absolute", disk("cdrom", map[string]string{"/etc/passwd": b64("x")}), "not a path inside the image"},
@@ -99,6 +99,51 @@ func TestBuildPayloadRefused(t *testing.T) {
 			t.Fatalf("buildPayload without a tool: %v", err)
 		}
 	})
+	t.Run("no floppy tool", func(t *testing.T) {
+		t.Setenv("PATH", t.TempDir())
+		err := buildPayload(disk("floppy", map[string]string{"unattend.xml": b64("x")}))
+		if !errors.Is(err, ErrNoFloppyTool) || !strings.Contains(err.Error(), "install the mtools package") {
+			t.Fatalf("buildPayload without a tool: %v", err)
+		}
+	})
+}
+
+// A sysprep payload becomes a 1.44 MB FAT floppy holding every file under its long name.
+func TestBuildPayloadFloppy(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "vm.fda.img")
+	unattend := "<?xml version=\"1.0\"?><unattend/>\n"
+	d := domxml.PayloadDisk{Name: "fda", Device: "floppy", Path: img, Payload: &domxml.Payload{
+		VolID: "SYSPREP",
+		Files: map[string]string{"unattend.xml": b64(unattend), "scripts/first-logon.cmd": b64("echo hi\r\n")},
+	}}
+	if err := buildPayload(d); err != nil {
+		t.Fatalf("buildPayload: %v", err)
+	}
+	mtype := func(path string) string {
+		t.Helper()
+		cmd := exec.Command("mtype", "-i", img, "::/"+path)
+		cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("mtype %s: %v: %s", path, err, out)
+		}
+		return string(out)
+	}
+	if got := mtype("unattend.xml"); got != unattend {
+		t.Errorf("unattend.xml on the floppy: %q", got)
+	}
+	if got := mtype("scripts/first-logon.cmd"); got != "echo hi\r\n" {
+		t.Errorf("scripts/first-logon.cmd on the floppy: %q", got)
+	}
+	st, err := os.Stat(img)
+	if err != nil || st.Size() != 1474560 || st.Mode().Perm() != 0o640 {
+		t.Fatalf("floppy image: %v %v", st, err)
+	}
+	cmd := exec.Command("mlabel", "-s", "-i", img, "::")
+	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Volume label is SYSPREP") {
+		t.Errorf("floppy label: %s %v", out, err)
+	}
 }
 
 // A VM's images go with it, and only its own.
