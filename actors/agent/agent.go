@@ -19,18 +19,18 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent"
-	"github.com/hostagent/hostagent/actors/api"
 	"github.com/hostagent/hostagent/actors/broker"
 	"github.com/hostagent/hostagent/actors/conn"
 	"github.com/hostagent/hostagent/actors/host"
-	"github.com/hostagent/hostagent/actors/metrics"
 	netact "github.com/hostagent/hostagent/actors/net"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/actors/verbs"
 	"github.com/hostagent/hostagent/actors/vm"
+	"github.com/hostagent/hostagent/metrics"
 	"github.com/hostagent/hostagent/protocol/stomp"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/supervisor"
 	"github.com/hostagent/hostagent/virt"
 )
@@ -55,6 +55,9 @@ type Config struct {
 	MaxOutboxBytes int
 	DetectTimeout  time.Duration
 	MetricsListen  string // "" : no metrics endpoint
+	// MigrationURI is the destination libvirtd's URI for live migration, %s for its host
+	// ("": qemu+tls://%s/system).
+	MigrationURI string
 	// ManageNetworks starts the network actor (Host.setupNetworks and friends); off, those verbs
 	// answer 44. NetNamespace names the namespace it manages ("" the agent's own), NetStateDir
 	// where it keeps the running and safe configuration ("" nowhere). FakeNICs are the device
@@ -123,7 +126,7 @@ type Agent struct {
 	net       *actor.PID // nil unless cfg.ManageNetworks
 	registry  *actor.PID
 	sampler   *actor.PID
-	env       *api.Env
+	env       *verbs.Env
 	metrics   *metrics.Metrics
 	mserver   *metrics.Server
 	stopOnce  sync.Once
@@ -193,7 +196,9 @@ func Start(cfg Config) (*Agent, error) {
 	a.registry = root.Spawn(vm.NewRegistry(vm.Config{
 		Libvirt: lv, Index: index, Broker: a.broker, Host: a.host, Ready: &a.ready, OnReady: func() { close(a.readyCh) }, Clock: clock,
 		StuckAfter: cfg.StuckAfter, Faults: cfg.Faults, Metrics: a.metrics, LastSample: lastSample, Log: cfg.Log.With().Str("actor", "vm").Logger(),
-		Engine: host.EngineHost(cfg.Root, lv), PayloadDir: cfg.PayloadDir,
+		Engine:     host.EngineHost(cfg.Root, lv),
+		Migration:  vm.MigrationConfig{DestURI: cfg.MigrationURI, PeerTLS: vm.PeerTLS(cfg.TLS)},
+		PayloadDir: cfg.PayloadDir,
 	}))
 	a.sampler = root.Spawn(actor.PropsFromProducer(vm.NewSampler(lv, a.registry, cfg.SampleInterval,
 		cfg.Log.With().Str("actor", "sampler").Logger()), actor.WithDispatcher(system.Dispatcher()),
@@ -206,8 +211,8 @@ func Start(cfg Config) (*Agent, error) {
 		a.metrics.Libvirt.Set(1)
 		root.Send(a.registry, &vm.LibvirtBack{})
 	})
-	a.env = &api.Env{Root: root, Host: a.host, Net: a.net, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
-	table := api.NewTable(append(append(append(api.HostVerbs(), api.NetVerbs()...), api.VMVerbs()...), api.EngineVerbs()...)...)
+	a.env = &verbs.Env{Root: root, Host: a.host, Net: a.net, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
+	table := verbs.NewTable(append(append(append(verbs.HostVerbs(), verbs.NetVerbs()...), verbs.VMVerbs()...), append(verbs.EngineVerbs(), verbs.MigrateVerbs()...)...)...)
 	a.admission = router.NewAdmission(cfg.Workers + cfg.Queue)
 	rcfg := router.Config{
 		Workers: cfg.Workers, Queue: cfg.Queue, Deadline: cfg.Deadline, Deadlines: cfg.Deadlines,

@@ -17,21 +17,21 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 	"github.com/rs/zerolog"
 
-	"github.com/hostagent/hostagent/actors/api"
 	"github.com/hostagent/hostagent/actors/broker"
 	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/actors/verbs"
 )
 
 // newRigWith is newRig over the given verbs and worker count: a real gate and router, so that
 // what limits a connection's requests is the connection, not the pool.
-func newRigWith(t *testing.T, verbs []api.Verb, workers int, tune func(*Config)) (*rig, *router.Admission) {
+func newRigWith(t *testing.T, table []verbs.Verb, workers int, tune func(*Config)) (*rig, *router.Admission) {
 	t.Helper()
 	adm := router.NewAdmission(workers + 16)
 	sys := system.New(zerolog.Nop())
 	g := &rig{t: t, accepted: make(chan *countingConn, 16), dir: broker.NewDirectory(), sys: sys}
 	rcfg := router.Config{
-		Workers: workers, Queue: 16, Deadline: time.Hour, Table: api.NewTable(verbs...), Env: &api.Env{},
+		Workers: workers, Queue: 16, Deadline: time.Hour, Table: verbs.NewTable(table...), Env: &verbs.Env{},
 		Admission: adm, Pool: router.NewPool(), Log: zerolog.Nop(),
 	}
 	routerPID := sys.Root.Spawn(router.New(rcfg))
@@ -137,7 +137,7 @@ func TestReaderStopsAtMaxInFlight(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{}, requests)
 	var running, most, released atomic.Int32
-	block := api.Verb{Name: "Test.block", Run: func(*api.Call) (any, error) {
+	block := verbs.Verb{Name: "Test.block", Run: func(*verbs.Call) (any, error) {
 		n := running.Add(1)
 		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 		}
@@ -147,7 +147,7 @@ func TestReaderStopsAtMaxInFlight(t *testing.T) {
 		return true, nil
 	}}
 	// Twice the requests in workers: without the connection's bound all would run at once.
-	g, adm := newRigWith(t, []api.Verb{block}, 2*requests, func(c *Config) { c.MaxInFlight = maxInFlight })
+	g, adm := newRigWith(t, []verbs.Verb{block}, 2*requests, func(c *Config) { c.MaxInFlight = maxInFlight })
 	t.Cleanup(func() { close(release) }) // before the rig's: a held worker would stall its stop
 	nc, _ := g.dial(0)
 	frames := readFrames(nc, &released)

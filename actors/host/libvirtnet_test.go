@@ -9,8 +9,8 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
+	"github.com/hostagent/hostagent/reply"
 )
 
 type answers chan []byte

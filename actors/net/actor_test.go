@@ -19,9 +19,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/host"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/hostnet"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
+	"github.com/hostagent/hostagent/reply"
 )
 
 var nsSeq atomic.Int32

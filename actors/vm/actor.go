@@ -62,6 +62,11 @@ type vmActor struct {
 	// after the Started that carries our run's id (startedID; -1 when libvirt did not say).
 	stale     bool
 	startedID int
+
+	// Live migration (migrate.go): incoming is set on a destination's actor, mig on a source's.
+	incoming *IncomingCreated
+	migCfg   *MigrationConfig
+	mig      *outgoingMigration
 }
 
 func (a *vmActor) Receive(c actor.Context) {
@@ -137,6 +142,8 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.h.taken()
 		a.step(c, SetDestroyOnReboot{})
 		m.Reply.Result(true)
+	default:
+		a.migrationMessage(c) // migrate.go
 	}
 }
 
@@ -154,6 +161,10 @@ func (a *vmActor) start(c actor.Context) {
 			emit = []EmitStatus{{Kind: PayloadRunning}}
 		}
 		a.report(c, emit, true)
+		return
+	}
+	if a.incoming != nil { // migrate.go
+		a.startIncoming(c)
 		return
 	}
 	a.state, _ = Step(State{}, Created{LaunchPaused: a.info.LaunchPaused, DestroyOnReboot: a.info.Meta.DestroyOnReboot}, now)

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/engine/domxml"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/virt"
 )
 

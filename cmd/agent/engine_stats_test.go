@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 )
 
 // allVMStats is Host.getAllVmStats as the engine polls it, by VM id.

@@ -28,10 +28,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
+	"github.com/hostagent/hostagent/hostnet"
 )
 
 const (
@@ -346,32 +346,11 @@ func (l *netLane) kernel() string {
 // watchAddr reports when addr appears on dev in the agent namespace.
 func (l *netLane) watchAddr(dev, addr string) <-chan struct{} {
 	l.t.Helper()
-	ns, err := netns.GetFromName(l.agentNS)
+	seen, stop, err := hostnet.WatchAddr(l.agentNS, dev, addr)
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	updates, done, seen := make(chan netlink.AddrUpdate, 64), make(chan struct{}), make(chan struct{})
-	if err := netlink.AddrSubscribeWithOptions(updates, done, netlink.AddrSubscribeOptions{Namespace: &ns}); err != nil {
-		l.t.Fatal(err)
-	}
-	go func() {
-		defer ns.Close()
-		defer h.Close()
-		defer close(done)
-		for u := range updates {
-			if !u.NewAddr || u.LinkAddress.IP.String() != addr {
-				continue
-			}
-			if link, err := h.LinkByIndex(u.LinkIndex); err == nil && link.Attrs().Name == dev {
-				close(seen)
-				return
-			}
-		}
-	}()
+	l.t.Cleanup(stop)
 	return seen
 }
 

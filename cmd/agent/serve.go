@@ -24,6 +24,7 @@ func serve(args []string) int {
 	key := fs.String("tls-key", "/etc/pki/vdsm/keys/vdsmkey.pem", "server private key (PEM)")
 	ca := fs.String("tls-ca", "/etc/pki/vdsm/certs/cacert.pem", "CA that client certificates must chain to (PEM)")
 	uri := fs.String("libvirt-uri", "", "libvirt URI (default: the embedded test-driver host; qemu:///system on a real host)")
+	migrationURI := fs.String("migration-uri", "qemu+tls://%s/system", "destination libvirtd of a live migration, %s for the destination host (qemu+tcp://%s/system: tests)")
 	workers := fs.Int("workers", 8, "worker actors")
 	queue := fs.Int("queue", 80, "requests admitted beyond the workers before answering 1100")
 	deadline := fs.Duration("deadline", 60*time.Second, "deadline of every verb not named by --verb-deadline")
@@ -58,7 +59,8 @@ func serve(args []string) int {
 		return 2
 	}
 	cfg := agent.Config{Listen: *listen, LibvirtURI: *uri, Workers: *workers, Queue: *queue,
-		Deadline: *deadline, Deadlines: verbDeadlines, SampleInterval: *sample, StuckAfter: *stuck, MetricsListen: *metricsListen, PayloadDir: *payloadDir, Log: log}
+		Deadline: *deadline, Deadlines: verbDeadlines, SampleInterval: *sample, StuckAfter: *stuck, MetricsListen: *metricsListen,
+		MigrationURI: *migrationURI, PayloadDir: *payloadDir, Log: log}
 	netf.apply(&cfg)
 	if *useTLS {
 		if cfg.TLS, err = agent.ServerTLS(*cert, *key, *ca); err != nil {

@@ -1,12 +1,12 @@
-package api
+package verbs
 
 import (
 	"bytes"
 	"encoding/json"
 
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/vm"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // EngineVerbs are the console verbs the engine uses to open a VM's display: the older
