@@ -71,6 +71,12 @@ func (c *Conn) Destroy(uuid string) error {
 	return c.withDomain("destroy", uuid, func(d *libvirt.Domain) error { return d.Destroy() })
 }
 
+// DestroyGraceful stops a domain with SIGTERM only, failing (OPERATION_FAILED) if the process
+// does not exit in libvirt's wait, where Destroy would go on to SIGKILL.
+func (c *Conn) DestroyGraceful(uuid string) error {
+	return c.withDomain("destroy", uuid, func(d *libvirt.Domain) error { return d.DestroyFlags(libvirt.DOMAIN_DESTROY_GRACEFUL) })
+}
+
 // Shutdown asks the guest to power off by the ACPI power button (the default method when acpi
 // is false: libvirt picks).
 func (c *Conn) Shutdown(uuid string, acpi bool) error {

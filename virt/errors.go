@@ -32,6 +32,7 @@ const (
 	CodeNoDomain         = int(libvirt.ERR_NO_DOMAIN)
 	CodeOperationInvalid = int(libvirt.ERR_OPERATION_INVALID)
 	CodeOperationFailed  = int(libvirt.ERR_OPERATION_FAILED)
+	CodeSystemError      = int(libvirt.ERR_SYSTEM_ERROR)
 )
 
 func (e *Error) Error() string {

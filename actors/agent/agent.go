@@ -66,8 +66,11 @@ type Config struct {
 	FakeNICs       []string
 	NetNamespace   string
 	NetStateDir    string
-	Faults         *supervisor.Injector // tests only
-	Log            zerolog.Logger
+	// PayloadDir is where payload disk images are built; "" a directory under the system's
+	// temporary one.
+	PayloadDir string
+	Faults     *supervisor.Injector // tests only
+	Log        zerolog.Logger
 }
 
 func (c *Config) defaults() {
@@ -88,6 +91,9 @@ func (c *Config) defaults() {
 	}
 	if c.Root == "" {
 		c.Root = "/"
+	}
+	if c.PayloadDir == "" {
+		c.PayloadDir = filepath.Join(os.TempDir(), "hostagent-payload")
 	}
 	if c.StuckAfter <= 0 {
 		c.StuckAfter = 15 * time.Second
@@ -199,8 +205,9 @@ func Start(cfg Config) (*Agent, error) {
 	a.registry = root.Spawn(vm.NewRegistry(vm.Config{
 		Libvirt: lv, Index: index, Broker: a.broker, Host: a.host, Ready: &a.ready, OnReady: func() { close(a.readyCh) }, Clock: clock,
 		StuckAfter: cfg.StuckAfter, Faults: cfg.Faults, Metrics: a.metrics, LastSample: lastSample, Log: cfg.Log.With().Str("actor", "vm").Logger(),
-		Engine:    host.EngineHost(cfg.Root, lv),
-		Migration: vm.MigrationConfig{DestURI: cfg.MigrationURI, PeerTLS: vm.PeerTLS(cfg.TLS)},
+		Engine:     host.EngineHost(cfg.Root, lv),
+		Migration:  vm.MigrationConfig{DestURI: cfg.MigrationURI, PeerTLS: vm.PeerTLS(cfg.TLS)},
+		PayloadDir: cfg.PayloadDir,
 	}))
 	a.sampler = root.Spawn(actor.PropsFromProducer(vm.NewSampler(lv, a.registry, cfg.SampleInterval,
 		cfg.Log.With().Str("actor", "sampler").Logger()), actor.WithDispatcher(system.Dispatcher()),

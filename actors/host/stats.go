@@ -259,10 +259,10 @@ func memStats(st *vdsm.HostStats, last *hostSample) {
 		}
 		hp := map[string]vdsm.NUMAHugepageStats{}
 		if base > 0 {
-			hp[strconv.FormatUint(base, 10)] = vdsm.NUMAHugepageStats{FreePages: strconv.FormatUint(n.MemFreeKiB/base, 10)}
+			hp[strconv.FormatUint(base, 10)] = vdsm.NUMAHugepageStats{FreePages: int64(n.MemFreeKiB / base)}
 		}
 		for size, h := range n.Huge {
-			hp[strconv.FormatUint(size, 10)] = vdsm.NUMAHugepageStats{FreePages: strconv.FormatInt(h.Free, 10)}
+			hp[strconv.FormatUint(size, 10)] = vdsm.NUMAHugepageStats{FreePages: h.Free}
 		}
 		st.NUMANodeMemFree[strconv.Itoa(n.ID)] = vdsm.NUMANodeMemoryStats{
 			MemFree:    strconv.FormatUint(n.MemFreeKiB/1024, 10),

@@ -70,9 +70,9 @@ func TestStatsTwoSamples(t *testing.T) {
 	base := u64(basePageKiB())
 	eq("numaNodeMemFree", st.NUMANodeMemFree, map[string]vdsm.NUMANodeMemoryStats{
 		"0": {MemFree: "4000", MemPercent: 50, Hugepages: map[string]vdsm.NUMAHugepageStats{
-			base: {FreePages: u64(4096000 / basePageKiB())}, "2048": {FreePages: "2"}, "1048576": {FreePages: "0"}}},
+			base: {FreePages: int64(4096000 / basePageKiB())}, "2048": {FreePages: 2}, "1048576": {FreePages: 0}}},
 		"1": {MemFree: "2000", MemPercent: 75, Hugepages: map[string]vdsm.NUMAHugepageStats{
-			base: {FreePages: u64(2048000 / basePageKiB())}, "2048": {FreePages: "2"}, "1048576": {FreePages: "0"}}},
+			base: {FreePages: int64(2048000 / basePageKiB())}, "2048": {FreePages: 2}, "1048576": {FreePages: 0}}},
 	})
 
 	eq("elapsedTime", st.ElapsedTime, "110")

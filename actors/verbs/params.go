@@ -104,3 +104,26 @@ func (c *Call) Object(name string) (map[string]json.RawMessage, error) {
 	}
 	return m, nil
 }
+
+// falsy reports a parameter Python takes as false: absent, null, "", 0, false, [] or {}. VDSM
+// puts its defaults in for those with `if not x`.
+func (c *Call) falsy(name string) bool {
+	raw, ok := present(c, name)
+	if !ok {
+		return true
+	}
+	switch string(bytes.TrimSpace(raw)) {
+	case `""`, "0", "false", "[]", "{}":
+		return true
+	}
+	var f float64
+	return json.Unmarshal(raw, &f) == nil && f == 0
+}
+
+// truthyInt is an optional integer whose false values (see falsy) mean def.
+func (c *Call) truthyInt(name string, def int64) (int64, error) {
+	if c.falsy(name) {
+		return def, nil
+	}
+	return c.OptInt(name, def)
+}

@@ -1,6 +1,7 @@
 package verbs
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 func VMVerbs() []Verb {
 	return []Verb{
 		{Name: "VM.create", Run: createVM},
-		{Name: "VM.destroy", Run: toVM(func(r *reply.Reply, _ *Call) (any, error) { return &vm.Destroy{Reply: r}, nil })},
+		{Name: "VM.destroy", Run: toVM(destroyVM)},
 		{Name: "VM.pause", Run: toVM(func(r *reply.Reply, _ *Call) (any, error) { return &vm.Pause{Reply: r}, nil })},
 		{Name: "VM.cont", Run: toVM(func(r *reply.Reply, _ *Call) (any, error) { return &vm.Cont{Reply: r}, nil })},
 		{Name: "VM.reset", Run: toVM(func(r *reply.Reply, _ *Call) (any, error) { return &vm.Reset{Reply: r}, nil })},
@@ -76,18 +77,26 @@ func vmList(c *Call) (any, error) {
 	return registry(c, &vm.List{Reply: c.Reply, VMIDs: ids})
 }
 
+// shutdownVM takes VM.shutdown as the engine sends it (ShutdownVDSCommand, RebootVmBrokerVDSCommand:
+// delay as a string, message, reboot; never timeout or force) and as vdsm-client sends it.
+// VDSM replaces a delay, message or timeout that Python finds false ("", 0, absent) by its
+// defaults (API.py shutdown), so those are no errors here either; "0" is true to Python and kept.
 func shutdownVM(r *reply.Reply, c *Call) (any, error) {
-	if _, err := c.OptInt("delay", 30); err != nil {
+	delay, err := c.truthyInt("delay", vdsm.UserShutdownDelay)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := c.OptString("message", "System going down"); err != nil {
-		return nil, err
+	message := vdsm.UserShutdownMessage
+	if !c.falsy("message") {
+		if message, err = c.String("message"); err != nil {
+			return nil, err
+		}
 	}
 	reboot, err := c.OptBool("reboot", false)
 	if err != nil {
 		return nil, err
 	}
-	timeout, err := c.OptInt("timeout", 120)
+	timeout, err := c.truthyInt("timeout", vdsm.SysShutdownTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +104,22 @@ func shutdownVM(r *reply.Reply, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &vm.Shutdown{Reply: r, Reboot: reboot, Timeout: timeout, Force: force}, nil
+	return &vm.Shutdown{Reply: r, Delay: delay, Message: message, Reboot: reboot, Timeout: timeout, Force: force}, nil
+}
+
+// destroyVM is VM.destroy: the engine sends only vmID; gracefulAttempts (VDSM's default 1) is how
+// often libvirt's graceful destroy is tried before the forceful one, and VDSM iterates
+// range(gracefulAttempts), so a string is refused as Python would refuse it.
+func destroyVM(r *reply.Reply, c *Call) (any, error) {
+	attempts := int64(1)
+	if raw, ok := present(c, "gracefulAttempts"); ok {
+		var n int64
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return nil, badParam(c.Method, "gracefulAttempts", "an integer")
+		}
+		attempts = n
+	}
+	return &vm.Destroy{Reply: r, GracefulAttempts: int(max(attempts, 0))}, nil
 }
 
 // toVM sends a verb to the VM's own actor. A VM stuck in a libvirt call, or with a full queue,

@@ -43,6 +43,8 @@ type vmActor struct {
 	announce bool
 	reread   bool
 	ran      *atomic.Bool
+	// payloadDir is where the VM's payload images are built, and removed from with the VM.
+	payloadDir string
 
 	state   State
 	info    DomainInfo
@@ -51,6 +53,9 @@ type vmActor struct {
 	// A later VM.shutdown replaces it, and it is stopped when the VM goes Down or the actor
 	// stops: a timer must not outlive the reason it was set for.
 	forced *time.Timer
+	// forcedReboot: the pending forced part resets the guest rather than destroying it (VDSM's
+	// VmReboot.forceCallback resets).
+	forcedReboot bool
 	// stale: the domain this actor started has not reported its start yet. An earlier VM with
 	// the same UUID, just destroyed, may still have events on their way (its Started, Stopped,
 	// Undefined) that are not about this run: libvirt delivers events in order, so none comes
@@ -121,9 +126,16 @@ func (a *vmActor) Receive(c actor.Context) {
 		}
 		a.forced = nil
 		a.h.forced.Add(-1)
-		if a.state.Status != vdsm.StatusDown {
+		switch {
+		case a.state.Status == vdsm.StatusDown:
+		case a.forcedReboot:
+			a.log.Info().Msg("guest did not reboot in time; resetting it (forced reboot)")
+			if err := a.call(a.lv.Reset); err != nil {
+				a.log.Warn().Err(err).Msg("forced reboot: reset failed")
+			}
+		default:
 			a.log.Info().Msg("guest did not power off in time; destroying it (forced shutdown)")
-			_ = a.destroyDomain(c, false)
+			_ = a.destroyDomain(c, destroyHow{graceful: 1})
 		}
 	case *resync:
 		a.resync(c, m.dom)
@@ -229,7 +241,7 @@ func (a *vmActor) refuse(r interface{ Error(int, string) bool }, v Verb) bool {
 // for the engine to destroy again (vm.py releaseVm returns destroyErr after setting
 // POWERING_DOWN). A domain already off is no failure: it is off, which is what was asked.
 func (a *vmActor) destroy(c actor.Context, m *Destroy) {
-	if err := a.stepWith(c, DestroyRequested{}, true); err != nil {
+	if err := a.stepWith(c, DestroyRequested{}, destroyHow{strict: true, graceful: m.GracefulAttempts}); err != nil {
 		a.log.Warn().Err(err).Msg("VM.destroy: libvirt could not destroy the domain")
 		a.step(c, DestroyFailed{})
 		fail(m.Reply, vdsm.DestroyFailed())
@@ -253,6 +265,8 @@ func (a *vmActor) shutdown(c actor.Context, m *Shutdown) {
 		// (vm.py shutdown → VmPowerDown.start); with force, the destroy below follows at once.
 		a.log.Warn().Err(err).Bool("reboot", m.Reboot).Msg("VM.shutdown: the guest could not be asked")
 	}
+	a.log.Info().Bool("reboot", m.Reboot).Int64("delay", m.Delay).Str("message", m.Message).
+		Msg("VM.shutdown: guest asked by ACPI or QEMU's agent; delay and message are for the oVirt guest agent only")
 	a.step(c, ShutdownRequested{Reboot: m.Reboot})
 	// A new VM.shutdown supersedes the forced part of an earlier one.
 	a.disarm()
@@ -264,6 +278,7 @@ func (a *vmActor) shutdown(c actor.Context, m *Shutdown) {
 			wait = 0 // the guest cannot be asked: straight to the forced part
 		}
 		a.h.forced.Add(1)
+		a.forcedReboot = m.Reboot
 		a.forced = time.AfterFunc(wait, func() { root.Send(self, &shutdownTimedOut{gen: gen}) })
 	}
 	m.Reply.Result(true)

@@ -85,12 +85,19 @@ func (a *vmActor) ioError(e virt.IOError) LibvirtIOError {
 // step applies an event and carries out its effects: the state and its events are reported
 // first, then effects that may lead to further steps (a destroy) run, so reports stay in order.
 // A domain the agent destroys on its own account that is already off counts as destroyed.
-func (a *vmActor) step(c actor.Context, e Event) { _ = a.stepWith(c, e, false) }
+func (a *vmActor) step(c actor.Context, e Event) { _ = a.stepWith(c, e, destroyHow{graceful: 1}) }
 
-// stepWith is step; strict (VM.destroy) returns a failed destroy, a domain already off
-// included, instead of taking it as done: VDSM answers 42 then (vm.py _destroyVmGraceful
-// gives destroyErr for any libvirt error while the VM is not Down).
-func (a *vmActor) stepWith(c actor.Context, e Event, strict bool) error {
+// destroyHow is how a DestroyDomain effect destroys. strict (VM.destroy) returns a failed
+// destroy, a domain already off included, instead of taking it as done: VDSM answers 42 then
+// (vm.py _destroyVmGraceful gives destroyErr for any libvirt error while the VM is not Down).
+// graceful is VDSM's gracefulAttempts: 1 wherever VDSM destroys with its default.
+type destroyHow struct {
+	strict   bool
+	graceful int
+}
+
+// stepWith is step, destroying as how says.
+func (a *vmActor) stepWith(c actor.Context, e Event, how destroyHow) error {
 	var effects []Effect
 	a.state, effects = Step(a.state, e, time.Now())
 	if a.state.Status == vdsm.StatusDown {
@@ -125,7 +132,7 @@ func (a *vmActor) stepWith(c actor.Context, e Event, strict bool) error {
 	var failed error
 	for _, f := range later {
 		if _, ok := f.(DestroyDomain); ok {
-			if err := a.destroyDomain(c, strict); err != nil && failed == nil {
+			if err := a.destroyDomain(c, how); err != nil && failed == nil {
 				failed = err
 			}
 		}
@@ -133,17 +140,41 @@ func (a *vmActor) stepWith(c actor.Context, e Event, strict bool) error {
 	return failed
 }
 
-func (a *vmActor) destroyDomain(c actor.Context, strict bool) error {
-	err := a.call(a.lv.Destroy)
+func (a *vmActor) destroyDomain(c actor.Context, how destroyHow) error {
+	err := a.call(func(id string) error {
+		return destroyWith(how.graceful, func() error { return a.lv.DestroyGraceful(id) }, func() error { return a.lv.Destroy(id) })
+	})
 	off := errors.Is(err, virt.ErrNotRunning) || errors.Is(err, virt.ErrNoDomain)
-	if err == nil || (off && !strict) {
+	if err == nil || (off && !how.strict) {
 		a.step(c, DestroyDone{})
 		return nil
 	}
-	if !strict {
+	if !how.strict {
 		a.log.Error().Err(err).Msg("destroy failed")
 	}
 	return err
+}
+
+// destroyWith is vm.py _destroyVm: libvirt's graceful destroy (SIGTERM, then a wait) up to
+// attempts times, then the forceful one (SIGKILL) only when none was tried or the last failed
+// in a way that says the process is stuck (OPERATION_FAILED, SYSTEM_ERROR), not when the domain
+// is gone or off, which a forceful destroy would not change.
+func destroyWith(attempts int, graceful, forceful func() error) error {
+	var err error
+	for i := 0; i < attempts; i++ {
+		if err = graceful(); err == nil {
+			return nil
+		}
+	}
+	if attempts > 0 && !stuck(err) {
+		return err
+	}
+	return forceful()
+}
+
+func stuck(err error) bool {
+	var e *virt.Error
+	return errors.As(err, &e) && (e.Code == virt.CodeOperationFailed || e.Code == virt.CodeSystemError)
 }
 
 func (a *vmActor) saveMetadata(meta Metadata) {
@@ -177,6 +208,9 @@ func (a *vmActor) remove(c actor.Context, emit []EmitStatus) {
 	err := a.call(a.lv.Undefine)
 	if err != nil && !errors.Is(err, virt.ErrNoDomain) {
 		a.log.Error().Err(err).Msg("undefine failed; the VM is removed all the same")
+	}
+	if err := removePayloads(a.payloadDir, a.id); err != nil {
+		a.log.Warn().Err(err).Msg("removing the VM's payload images")
 	}
 	c.Send(a.registry, &stateChanged{id: a.id, state: a.state, emit: emit, remove: true})
 	c.Stop(c.Self())

@@ -66,9 +66,17 @@ func (a *vmActor) defineEngine() (string, error) {
 		// The test driver's host is a file: the machine's own bridges are not on it.
 		h.Bridges = append(h.Bridges, linuxBridges()...)
 	}
-	res, err := domxml.Resolve(a.xml, h, domxml.Request{Serial: p.serial})
+	res, err := domxml.Resolve(a.xml, h, domxml.Request{Serial: p.serial, PayloadDir: a.payloadDir})
 	if err != nil {
 		return "", err
+	}
+	for _, d := range res.Payloads {
+		if d.Path == "" {
+			continue
+		}
+		if err := buildPayload(d); err != nil {
+			return "", err
+		}
 	}
 	for _, ch := range res.Changes {
 		a.log.Info().Msg("engine XML: " + ch)

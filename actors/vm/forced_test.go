@@ -2,8 +2,10 @@ package vm
 
 import (
 	"testing"
+	"time"
 
 	"github.com/hostagent/hostagent/reply"
+	"github.com/hostagent/hostagent/supervisor"
 )
 
 // The forced part of VM.shutdown is one timer per VM: a later VM.shutdown replaces it, and it is
@@ -51,5 +53,27 @@ func TestForcedShutdownTimerStopsAtDown(t *testing.T) {
 	}
 	if n := hd.ForcedShutdownsArmed(); n != 0 {
 		t.Fatalf("after Down: %d timers armed, want 0", n)
+	}
+}
+
+// The forced part of a reboot resets the guest, as VDSM's VmReboot.forceCallback does; it never
+// destroys it. The timer fires at once (timeout 0); the rule reports its message while the actor
+// handles it, so the Pause sent after that is handled after it.
+func TestForcedRebootResets(t *testing.T) {
+	h := newHarness(t)
+	id := "f0000000-0000-4000-8000-000000000003"
+	h.create("forced3", id)
+	fired := make(chan string, 1)
+	h.faults.Set(supervisor.Rule{Kind: "vm", Message: "*vm.shutdownTimedOut", Action: supervisor.Delay, Fired: fired})
+	if a := h.verb(id, func(r *reply.Reply) any { return &Shutdown{Reply: r, Reboot: true, Force: true} }); a.Error != nil {
+		t.Fatalf("forced reboot: %+v", a.Error)
+	}
+	select {
+	case <-fired:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the forced part never ran")
+	}
+	if a := h.verb(id, func(r *reply.Reply) any { return &Pause{Reply: r} }); a.Error != nil {
+		t.Fatalf("after the forced part of a reboot the VM is gone: %+v", a.Error)
 	}
 }

@@ -61,13 +61,23 @@ type libvirtEvent struct{ e virt.Event }
 // Messages to a VM actor. Each verb carries its reply and is answered by the VM actor.
 
 // Destroy is VM.destroy.
-type Destroy struct{ Reply *reply.Reply }
+type Destroy struct {
+	Reply *reply.Reply
+	// GracefulAttempts is how many times libvirt's graceful destroy is tried before the
+	// forceful one (VDSM's gracefulAttempts, default 1; 0 goes straight to forceful).
+	GracefulAttempts int
+}
 
 // Shutdown is VM.shutdown.
 type Shutdown struct {
-	Reply   *reply.Reply
+	Reply *reply.Reply
+	// Delay and Message are for the user of the guest: VDSM hands them only to the oVirt guest
+	// agent (its desktopShutdown), which hostagent does not speak; QEMU's agent and ACPI are
+	// asked at once. They are logged so the operator sees what was asked.
+	Delay   int64 // seconds
+	Message string
 	Reboot  bool
-	Timeout int64 // seconds
+	Timeout int64 // seconds, per power-down method
 	Force   bool
 }
 

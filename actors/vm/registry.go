@@ -55,6 +55,9 @@ type Config struct {
 	LastSample *atomic.Int64    // set to the arrival time (unix ns) of each bulk sample
 	Engine     domxml.Host      // the host's facts for resolving an engine's domain XML
 	Migration  MigrationConfig  // migrate.go
+	// PayloadDir is where payload disk images are built ("": payload sources are left as the
+	// engine wrote them).
+	PayloadDir string
 	Log        zerolog.Logger
 }
 
@@ -155,6 +158,7 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 	a.log = r.cfg.Log.With().Str("vm_id", id).Logger()
 	a.ran = new(atomic.Bool)
 	a.migCfg = &r.cfg.Migration
+	a.payloadDir = r.cfg.PayloadDir
 	created := *a
 	producer := func() actor.Actor {
 		fresh := created
@@ -230,6 +234,10 @@ func (r *Registry) create(c actor.Context, m *Create) {
 	if !ok {
 		return
 	}
+	// No hash until libvirt's own XML is read (the actor does once the domain starts): the
+	// request's devices lack what libvirt adds, and an engine that sees a hash fetches the XML
+	// (VDSM's DomainDescriptor of XmlSource.INITIAL has no devices hash either).
+	info.DevicesHash = ""
 	r.spawn(c, info.UUID, &vmActor{xml: xml, info: info, engine: eng})
 	r.updateCounts(c)
 	now := time.Now()

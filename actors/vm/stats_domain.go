@@ -13,8 +13,8 @@ import (
 type DomainInfo struct {
 	UUID string
 	Name string
-	// Type is <domain type>: "kvm" on a real host, "test" under the test driver. It is the
-	// vmType the engine sees.
+	// Type is <domain type>: "kvm" on a real host, "test" under the test driver. The vmType
+	// the engine sees is VMType's.
 	Type             string
 	MemoryKiB        uint64 // <memory>: the maximum
 	CurrentMemoryKiB uint64 // <currentMemory>: the balloon target; MemoryKiB when absent
@@ -37,8 +37,9 @@ type DomainInfo struct {
 	MinGuaranteedMemoryMiB int64
 }
 
-// Graphics is a display device. Ports are strings as the wire wants them; "-1" is libvirt's
-// "not assigned".
+// Graphics is a display device. Ports are the XML's attributes as they are ("-1" is libvirt's
+// "not assigned"), "" when absent: VDSM sends vmxml.attr's "" then (a SPICE display without
+// TLS has no tlsPort), which the engine reads as no port.
 type Graphics struct {
 	Type    string
 	Port    string
@@ -311,19 +312,12 @@ type graphicsXML struct {
 	} `xml:"listen"`
 }
 
+// graphics reads the address of the first <listen> only, as VDSM's display_info does; the
+// older listen attribute stands in when there is no <listen> element.
 func (g graphicsXML) graphics() Graphics {
 	out := Graphics{Type: g.Type, Port: g.Port, TLSPort: g.TLSPort, Listen: g.Listen}
-	if out.Port == "" {
-		out.Port = "-1"
-	}
-	if out.TLSPort == "" {
-		out.TLSPort = "-1"
-	}
-	for _, l := range g.Listens {
-		if l.Address != "" {
-			out.Listen = l.Address
-			break
-		}
+	if len(g.Listens) > 0 {
+		out.Listen = g.Listens[0].Address
 	}
 	return out
 }

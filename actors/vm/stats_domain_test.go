@@ -62,6 +62,10 @@ const engineDomainXML = `<domain type='kvm' xmlns:ovirt-tune="http://ovirt.org/v
       <listen type='network' network='vdsm-ovirtmgmt' address='192.0.2.10'/>
     </graphics>
     <graphics type='vnc' autoport='yes' listen='0.0.0.0'/>
+    <graphics type='vnc' port='5903' autoport='no'>
+      <listen type='network' network='vdsm-unresolved'/>
+      <listen type='address' address='192.0.2.99'/>
+    </graphics>
     <memballoon model='virtio'/>
   </devices>
 </domain>`
@@ -80,7 +84,10 @@ func TestParseDomainXML(t *testing.T) {
 		MemoryKiB: 4 << 20, CurrentMemoryKiB: 3000 * 1000 * 1000 / 1024, VCPUs: 2, ACPI: true, OnReboot: "restart",
 		Graphics: []Graphics{
 			{Type: "spice", Port: "5901", TLSPort: "5902", Listen: "192.0.2.10"},
-			{Type: "vnc", Port: "-1", TLSPort: "-1", Listen: "0.0.0.0"},
+			// No port attributes: "" as VDSM's vmxml.attr gives them.
+			{Type: "vnc", Listen: "0.0.0.0"},
+			// Only the first <listen> counts (VDSM's display_info), whatever follows it.
+			{Type: "vnc", Port: "5903"},
 		},
 		Interfaces: []Interface{
 			{MAC: "56:6f:00:00:00:01", Target: "vnet0", Model: "virtio", Alias: "ua-nic0", Source: "ovirtmgmt"},

@@ -34,6 +34,7 @@ func serve(args []string) int {
 	sample := fs.Duration("sample-interval", 15*time.Second, "host and VM stats sampling interval")
 	grace := fs.Duration("shutdown-grace", 30*time.Second, "how long SIGTERM waits for requests in flight")
 	metricsListen := fs.String("metrics-listen", "", "serve Prometheus metrics on HOST:PORT at /metrics (off unless set)")
+	payloadDir := fs.String("payload-dir", "/run/hostagent/payload", "where the images of VMs' cloud-init and sysprep payload disks are built")
 	level := fs.String("log-level", "info", "trace, debug, info, warn, error")
 	format := fs.String("log-format", "", "json or console (default: console on a terminal, else json)")
 	netf := registerNetFlags(fs)
@@ -58,7 +59,8 @@ func serve(args []string) int {
 		return 2
 	}
 	cfg := agent.Config{Listen: *listen, LibvirtURI: *uri, Workers: *workers, Queue: *queue,
-		Deadline: *deadline, Deadlines: verbDeadlines, SampleInterval: *sample, StuckAfter: *stuck, MetricsListen: *metricsListen, MigrationURI: *migrationURI, Log: log}
+		Deadline: *deadline, Deadlines: verbDeadlines, SampleInterval: *sample, StuckAfter: *stuck, MetricsListen: *metricsListen,
+		MigrationURI: *migrationURI, PayloadDir: *payloadDir, Log: log}
 	netf.apply(&cfg)
 	if *useTLS {
 		if cfg.TLS, err = agent.ServerTLS(*cert, *key, *ca); err != nil {

@@ -2,7 +2,8 @@
 // LibvirtVmXmlBuilder) into the XML libvirt defines on this host, as VDSM does before it defines
 // the domain: sysinfo placeholders filled from the host, <on_reboot> taken out and kept as the
 // destroy-on-reboot setting, graphics listening on a vdsm-<net> display network resolved, and
-// the ovirt-vm metadata read into typed settings.
+// payload disks pointed at the images the host builds for them, and the ovirt-vm metadata read
+// into typed settings.
 //
 // It is pure: it never calls libvirt or touches the host. What the host must provide before the
 // domain can be defined (the dummy bridge, a display network to create) is returned as needs
@@ -53,6 +54,8 @@ type Host struct {
 type Request struct {
 	// Serial is vmParams.serial: the SMBIOS serial the engine wants instead of the host's UUID.
 	Serial string
+	// PayloadDir is where payload images go; "" leaves payload sources as the engine wrote them.
+	PayloadDir string
 }
 
 // Resolved is the engine's XML made definable, and what it asks of the host.
@@ -68,6 +71,9 @@ type Resolved struct {
 	DummyBridge bool
 	// DisplayNetworks are libvirt networks to create before define.
 	DisplayNetworks []DisplayNetwork
+	// Payloads are the disks whose image the host must build from the metadata's payload before
+	// the domain starts, their sources already pointing at it.
+	Payloads []PayloadDisk `json:",omitempty"`
 	// InsecureVNC: a VNC display has no password expiry (passwdValidTo missing or empty), which
 	// is how the engine says "no password"; VDSM refuses such a VM unless SASL is configured.
 	InsecureVNC bool
@@ -124,6 +130,7 @@ func (res *Resolved) walk(s string, h Host, req Request, x86 bool) ([]splice, er
 		networks = set(h.Networks)
 		bridges  = set(h.Bridges)
 		planned  = map[string]bool{}
+		disk     payloadDisk
 	)
 	for {
 		before := d.InputOffset()
@@ -146,6 +153,14 @@ func (res *Resolved) walk(s string, h Host, req Request, x86 bool) ([]splice, er
 			case "domain/devices/graphics":
 				if attr(t, "type") == "vnc" && attr(t, "passwdValidTo") == "" {
 					res.InsecureVNC = true
+				}
+			case "domain/devices/disk":
+				disk = payloadDisk{device: attr(t, "device")}
+			case "domain/devices/disk/target":
+				disk.target = attr(t, "dev")
+			case "domain/devices/disk/source":
+				if attr(t, "file") == PayloadSource {
+					disk.from, disk.to = before, after
 				}
 			case "domain/devices/interface/source":
 				if attr(t, "bridge") == DummyBridge {
@@ -184,6 +199,8 @@ func (res *Resolved) walk(s string, h Host, req Request, x86 bool) ([]splice, er
 			switch p {
 			case "domain/sysinfo/system/entry":
 				entry = ""
+			case "domain/devices/disk":
+				edits = append(edits, res.endPayloadDisk(s, disk, req)...)
 			case "domain/devices/graphics/listen":
 				if fallback {
 					edits = append(edits, splice{start, after, fallbackListen})

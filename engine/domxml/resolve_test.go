@@ -39,6 +39,7 @@ func TestResolveGolden(t *testing.T) {
 		{"q35-display-network-fallback", "q35", noBridge, Request{}},
 		{"q35-serial-from-request", "q35", withNetwork, Request{Serial: "serial<from>engine"}},
 		{"volatile-paused-payload", "volatile", testHost, Request{}},
+		{"volatile-payload-image", "volatile", testHost, Request{PayloadDir: "/run/hostagent/payload"}},
 		{"ppc64le-no-placeholders", "ppc64le", testHost, Request{}},
 	}
 	for _, tc := range cases {

@@ -308,9 +308,11 @@ type NUMANodeMemoryStats struct {
 	Hugepages  map[string]NUMAHugepageStats `json:"hugepages"`
 }
 
-// NUMAHugepageStats is the free count of one page size in a cell.
+// NUMAHugepageStats is the free count of one page size in a cell. The schema says string, but
+// VDSM sends libvirt's getFreePages integers untouched (numa.py free_pages_by_cell; only
+// top-level values of Host.getStats go through convertToStr).
 type NUMAHugepageStats struct {
-	FreePages string `json:"freePages"`
+	FreePages int64 `json:"freePages"`
 }
 
 // InterfaceStats is one network interface of HostStats.network. The counters are totals since

@@ -23,6 +23,14 @@ const (
 	StatusDown                 = "Down"
 )
 
+// VM.shutdown's defaults where a parameter is absent or false to Python (API.py shutdown and
+// VDSM's config: vars user_shutdown_timeout, sys_shutdown_timeout; seconds).
+const (
+	UserShutdownDelay   = 30
+	UserShutdownMessage = "System going down"
+	SysShutdownTimeout  = 120
+)
+
 // Exit codes of a Down VM (VDSM's define.NORMAL and define.ERROR). The wire carries the int.
 const (
 	ExitCodeNormal = 0
