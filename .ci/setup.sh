@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # What building the agent needs beyond Go (every task that builds runs this first): libvirt's C
-# headers found through pkg-config, and a C compiler with libc's headers, for cgo; and
-# genisoimage and mtools, which build VMs' payload images, CD-ROM and floppy (and read them back
-# in the tests). As root it
-# installs what is missing with apt; otherwise it stops with the one command that installs it.
+# headers found through pkg-config, and a C compiler with libc's headers, for cgo. With the
+# argument "test" (the test tasks), also genisoimage and mtools, which build VMs' payload images,
+# CD-ROM and floppy, and read them back in the tests; an agent without them runs, and a VM with a
+# payload disk goes Down saying what to install. As root it installs what is missing with apt;
+# otherwise it stops with the one command that installs it.
 set -euo pipefail
+for_tests=; [ "${1:-}" = test ] && for_tests=1
 
 cc=$(go env CC)
 cc=${cc:-gcc}
@@ -13,8 +15,10 @@ check() {
   missing=()
   command -v pkg-config >/dev/null || missing+=(pkg-config)
   pkg-config --exists libvirt 2>/dev/null || missing+=(libvirt-dev)
-  command -v genisoimage >/dev/null && command -v isoinfo >/dev/null || missing+=(genisoimage)
-  command -v mformat >/dev/null && command -v mcopy >/dev/null || missing+=(mtools)
+  if [ -n "$for_tests" ]; then
+    command -v genisoimage >/dev/null && command -v isoinfo >/dev/null || missing+=(genisoimage)
+    command -v mformat >/dev/null && command -v mcopy >/dev/null || missing+=(mtools)
+  fi
   # A compiler that cannot build a C program is as good as none (gcc without libc6-dev).
   if ! printf 'int main(void) { return 0; }\n' | $cc -x c -o /dev/null - >/dev/null 2>&1; then
     missing+=(gcc libc6-dev)
@@ -26,11 +30,11 @@ check
 # Names the packages actually missing, so that the one command is also the shortest.
 cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
 if [ "$(id -u)" != 0 ]; then
-  echo "setup: building the agent needs ${missing[*]} (libvirt's headers and a C compiler for cgo, genisoimage and mtools for payload images); run:" >&2
+  echo "setup: building the agent needs ${missing[*]} (libvirt's headers and a C compiler for cgo${for_tests:+; genisoimage and mtools for the payload-image tests}); run:" >&2
   echo "  sudo sh -c '$cmd'" >&2
   exit 1
 fi
-echo "setup: installing ${missing[*]} (libvirt's headers and a C compiler for cgo, genisoimage and mtools for payload images): $cmd" >&2
+echo "setup: installing ${missing[*]} (libvirt's headers and a C compiler for cgo${for_tests:+; genisoimage and mtools for the payload-image tests}): $cmd" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
