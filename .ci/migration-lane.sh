@@ -95,7 +95,7 @@ th guest "$hosts" @NAME@ 128 >"$state/guest.xml"
 start_agent() {
   # Not through th: $! must be the agent itself (twohosts.sh exec execs nsenter, which execs it).
   bash .ci/twohosts.sh exec "$hosts" "$1" "$state/agent" serve --tls=false --listen "$2:54321" --libvirt-uri qemu:///system \
-    --migration-uri 'qemu+tcp://%s/system' --log-format json --log-level debug \
+    --migration-uri 'qemu+tcp://%s/system' --migration-monitor-interval 1s --log-format json --log-level debug \
     </dev/null >"$state/agent-$1.log" 2>&1 &
   agent_pids+=($!)
 }

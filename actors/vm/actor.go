@@ -111,6 +111,7 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.shutdown(c, m)
 	case *actor.Stopping:
 		a.disarm()
+		a.stopMonitor() // migrate_monitor.go
 	case *shutdownTimedOut:
 		if m.gen != a.shutGen {
 			return // a timer that fired as it was being replaced

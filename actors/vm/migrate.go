@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -38,6 +37,24 @@ type MigrationConfig struct {
 	PeerTimeout time.Duration
 	// MaxIncoming is VDSM's max_incoming_migrations (default 2).
 	MaxIncoming int
+	// MaxOutgoing is VDSM's max_outgoing_migrations (default 2), the bound of Outgoing.
+	MaxOutgoing int
+	// MonitorInterval is VDSM's migration_monitor_interval (default 10 s): how often a running
+	// outgoing migration's job is read, its progress sent and its convergence schedule applied.
+	MonitorInterval time.Duration
+	// Outgoing is the host's limit of outgoing migrations, shared by its VM actors; the
+	// registry makes it (withDefaults) when nil.
+	Outgoing *OutgoingLimit
+}
+
+func (m MigrationConfig) withDefaults() MigrationConfig {
+	if m.Outgoing == nil {
+		m.Outgoing = NewOutgoingLimit(m.MaxOutgoing)
+	}
+	if m.MonitorInterval <= 0 {
+		m.MonitorInterval = 10 * time.Second
+	}
+	return m
 }
 
 func (m MigrationConfig) peerTimeout() time.Duration {
@@ -67,7 +84,10 @@ type Migrate struct {
 	AbortOnError   bool
 	MaxBandwidth   uint64 // MiB/s, 0: unlimited
 	IncomingLimit  int    // passed on to the destination's migrationCreate; 0: not sent
+	OutgoingLimit  int    // moves this host's bound of outgoing migrations; 0: unchanged
 	ConsoleAddress string
+	// Schedule is the engine's convergenceSchedule; nil: none.
+	Schedule *ConvergenceSchedule
 }
 
 // MigrateCancel is VM.migrateCancel.
@@ -97,12 +117,17 @@ type migrationEnded struct {
 // outgoingMigration is the source actor's record of its latest migration: what
 // VM.getMigrationStatus answers, and what VM.migrateCancel stops.
 type outgoingMigration struct {
-	gen       int
-	running   bool
-	cancelled *atomic.Bool // read by the goroutine before it starts libvirt's job
-	code      int
-	message   string
-	progress  int
+	gen      int
+	running  bool
+	stop     chan struct{} // closed by VM.migrateCancel: read by the goroutine until libvirt's job starts
+	stopped  bool
+	code     int
+	message  string
+	progress int
+	// The monitor (migrate_monitor.go).
+	schedule *ConvergenceSchedule
+	conv     *convergence
+	tick     *time.Timer
 }
 
 // migrationMessage handles the VM actor's migration messages; false: not one of them.
@@ -119,6 +144,10 @@ func (a *vmActor) migrationMessage(c actor.Context) bool {
 		a.migrationStatus(m)
 	case *migrationEnded:
 		a.migrationEnded(c, m)
+	case *migrationStarting:
+		a.migrationStarting(c, m)
+	case *migrationTick:
+		a.migrationTick(c, m)
 	default:
 		return false
 	}
@@ -162,8 +191,12 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 	if a.mig != nil {
 		gen = a.mig.gen + 1
 	}
-	a.mig = &outgoingMigration{gen: gen, running: true, cancelled: new(atomic.Bool),
-		code: vdsm.CodeDone, message: "Migration in progress"}
+	a.mig = &outgoingMigration{gen: gen, running: true, stop: make(chan struct{}),
+		code: vdsm.CodeDone, message: "Migration in progress", schedule: m.Schedule}
+	limit := a.migCfg.Outgoing
+	if m.OutgoingLimit > 0 {
+		limit.SetBound(m.OutgoingLimit)
+	}
 	a.step(c, MigrateRequested{})
 	params := map[string]any{
 		"vmId":              a.id,
@@ -176,10 +209,13 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 		peer.tls = peer.tls.Clone()
 		peer.tls.ServerName = host
 	}
-	root, self, lv, id, cancelled := c.ActorSystem().Root, c.Self(), a.lv, a.id, a.mig.cancelled
+	root, self, lv, id, stop := c.ActorSystem().Root, c.Self(), a.lv, a.id, a.mig.stop
 	log := a.log
 	go func() {
-		verr, cause := runMigration(peer, params, cancelled, func() error { return lv.Migrate(id, opts) })
+		verr, cause := runMigration(peer, params, stop, limit, func() error {
+			root.Send(self, &migrationStarting{gen: gen})
+			return lv.Migrate(id, opts)
+		})
 		if verr != nil {
 			log.Warn().Err(cause).Str("dst", peer.addr).Int("code", verr.Code).Msg("migration failed; the VM stays here")
 		}
@@ -207,9 +243,15 @@ func (p peerCall) call(method string, params map[string]any) (json.RawMessage, e
 	return cl.Call(method, params)
 }
 
-// runMigration is the source's whole migration off the actor: prepare the destination, migrate,
-// and on failure remove the destination's half. It returns the error VM.getMigrationStatus shows.
-func runMigration(p peerCall, params map[string]any, cancelled *atomic.Bool, migrate func() error) (*vdsm.Error, error) {
+// runMigration is the source's whole migration off the actor: wait for a slot of the host's
+// outgoing limit, prepare the destination, migrate, and on failure remove the destination's half.
+// It returns the error VM.getMigrationStatus shows.
+func runMigration(p peerCall, params map[string]any, stop <-chan struct{}, limit *OutgoingLimit, migrate func() error) (*vdsm.Error, error) {
+	if !limit.Acquire(stop) {
+		return &vdsm.Error{Code: vdsm.CodeMigrationCancelFailed, Message: "Migration canceled"},
+			errors.New("cancelled while waiting for a slot of max_outgoing_migrations")
+	}
+	defer limit.Release()
 	create := map[string]any{"vmID": p.vmID, "params": params}
 	if p.incoming > 0 {
 		create["incomingLimit"] = p.incoming
@@ -223,7 +265,7 @@ func runMigration(p peerCall, params map[string]any, cancelled *atomic.Bool, mig
 		return vdsm.NewError(vdsm.CodeNoConnectionToPeer), err
 	}
 	err := errors.New("cancelled before the migration started")
-	if !cancelled.Load() {
+	if !isClosed(stop) {
 		err = migrate()
 	}
 	if err == nil {
@@ -231,7 +273,7 @@ func runMigration(p peerCall, params map[string]any, cancelled *atomic.Bool, mig
 	}
 	// libvirt tears its half down on the destination; the destination agent's VM goes with it.
 	_, _ = p.call("VM.destroy", map[string]any{"vmID": p.vmID})
-	if errors.Is(err, virt.ErrMigrationAborted) || cancelled.Load() {
+	if errors.Is(err, virt.ErrMigrationAborted) || isClosed(stop) {
 		return &vdsm.Error{Code: vdsm.CodeMigrationCancelFailed, Message: "Migration canceled"}, err
 	}
 	// migration.py _recover: the bare migrateErr; the cause goes to the log.
@@ -243,6 +285,7 @@ func (a *vmActor) migrationEnded(c actor.Context, m *migrationEnded) {
 		return
 	}
 	a.mig.running = false
+	a.stopMonitor()
 	if m.err != nil {
 		a.mig.code, a.mig.message = m.err.Code, m.err.Message
 		a.step(c, MigrationFailed{})
@@ -260,14 +303,17 @@ func (a *vmActor) migrateCancel(m *MigrateCancel) {
 		m.Reply.Error(vdsm.CodeMigrationCancelFailed, vdsm.Message(vdsm.CodeMigrationCancelFailed))
 		return
 	}
-	a.mig.cancelled.Store(true)
+	if !a.mig.stopped {
+		a.mig.stopped = true
+		close(a.mig.stop)
+	}
 	err := a.call(a.lv.AbortJob)
 	if err != nil && !errors.Is(err, virt.ErrNotRunning) {
 		failLibvirt(m.Reply, a.id, err)
 		return
 	}
-	// ErrNotRunning: no libvirt job yet (the destination is still preparing); the flag stops the
-	// migration before it starts.
+	// ErrNotRunning: no libvirt job yet (waiting for a slot, or the destination is still
+	// preparing); the closed stop channel ends the migration before it starts.
 	a.mig.message = "Migration process cancelled"
 	m.Reply.Result(true)
 }
@@ -279,12 +325,7 @@ func (a *vmActor) migrationStatus(m *GetMigrationStatus) {
 		return
 	}
 	if a.mig.running {
-		var j virt.JobInfo
-		if err := a.call(func(id string) error { var err error; j, err = a.lv.Job(id); return err }); err == nil && j.Active {
-			if p := j.Progress(); p > a.mig.progress {
-				a.mig.progress = p
-			}
-		}
+		a.readJob()
 	}
 	m.Reply.Result(map[string]any{"status": map[string]any{"code": a.mig.code, "message": a.mig.message}, "progress": a.mig.progress})
 }

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -202,13 +203,25 @@ func TestMigrationLane(t *testing.T) {
 
 	// A slow migration (1 MiB/s for ~90 MiB) cancelled once libvirt's job moves: the VM stays
 	// Up on A, and B's half is gone.
+	// Its convergence schedule's init step sets the downtime libvirt allows (read back with
+	// virsh on host A, where this test runs), and the monitor sends VM_migration_status events
+	// with the job's progress (the lane's agents read the job every second).
 	t.Log("cancelling a slow migration A → B")
-	a.migrate(t, id, b, map[string]any{"maxBandwidth": 1})
+	a.migrate(t, id, b, map[string]any{"maxBandwidth": 1, "convergenceSchedule": map[string]any{
+		"init":     []any{map[string]any{"name": "setDowntime", "params": []any{"321"}}},
+		"stalling": []any{map[string]any{"limit": 1, "action": map[string]any{"name": "abort", "params": []any{}}}},
+	}})
 	a.expect(t, id, "Migration Source")
-	libvirtdEventually(t, migrationJobLimit, "the capped migration's job never showed progress", func() bool {
-		_, _, p := a.migrationStatus(t, id)
-		return p > 0
-	})
+	ev := a.events.takeMigration(id, func(p map[string]any) bool { p1, _ := p["progress"].(float64); return p1 > 0 })
+	if ev["postcopy"] != false {
+		t.Fatalf("VM_migration_status: %v", ev)
+	}
+	if _, _, p := a.migrationStatus(t, id); p < int(ev["progress"].(float64)) {
+		t.Fatalf("getMigrationStatus progress %d behind the event's %v", p, ev["progress"])
+	}
+	if out, err := exec.Command("virsh", "-c", "qemu:///system", "migrate-getmaxdowntime", name).CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "321" {
+		t.Fatalf("the schedule's init downtime: virsh migrate-getmaxdowntime: %q %v", out, err)
+	}
 	if m, _, o := migrationCounts(t, a.ta); m != 1 || o != 1 {
 		t.Fatalf("A's Host.getStats while migrating: vmMigrating %d, outgoingVmMigrations %d", m, o)
 	}
