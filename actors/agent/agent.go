@@ -62,6 +62,8 @@ type Config struct {
 	// and MaxOutgoing (0: VDSM's defaults).
 	MigrationMonitorInterval time.Duration
 	MaxOutgoingMigrations    int
+	// MigrationDestinationTimeout is vm.MigrationConfig's DestinationTimeout.
+	MigrationDestinationTimeout time.Duration
 	// ManageNetworks starts the network actor (Host.setupNetworks and friends); off, those verbs
 	// answer 44. NetNamespace names the namespace it manages ("" the agent's own), NetStateDir
 	// where it keeps the running and safe configuration ("" nowhere). FakeNICs are the device
@@ -196,7 +198,8 @@ func Start(cfg Config) (*Agent, error) {
 		StuckAfter: cfg.StuckAfter, Faults: cfg.Faults, Metrics: a.metrics, LastSample: lastSample, Log: cfg.Log.With().Str("actor", "vm").Logger(),
 		Engine: host.EngineHost(cfg.Root, lv),
 		Migration: vm.MigrationConfig{DestURI: cfg.MigrationURI, PeerTLS: vm.PeerTLS(cfg.TLS),
-			MonitorInterval: cfg.MigrationMonitorInterval, MaxOutgoing: cfg.MaxOutgoingMigrations},
+			MonitorInterval: cfg.MigrationMonitorInterval, MaxOutgoing: cfg.MaxOutgoingMigrations,
+			DestinationTimeout: cfg.MigrationDestinationTimeout},
 	}))
 	a.sampler = root.Spawn(actor.PropsFromProducer(vm.NewSampler(lv, a.registry, cfg.SampleInterval,
 		cfg.Log.With().Str("actor", "sampler").Logger()), actor.WithDispatcher(system.Dispatcher()),

@@ -60,6 +60,7 @@ type vmActor struct {
 
 	// Live migration (migrate.go): incoming is set on a destination's actor, mig on a source's.
 	incoming *IncomingCreated
+	inTimer  *time.Timer // the destination's wait for its domain
 	migCfg   *MigrationConfig
 	mig      *outgoingMigration
 }
@@ -70,6 +71,7 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.start(c)
 	case *libvirtEvent:
 		a.event(c, m.e)
+		a.incomingSettled() // migrate.go
 	case *Destroy:
 		a.h.taken()
 		a.destroy(c, m)

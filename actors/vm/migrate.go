@@ -42,6 +42,9 @@ type MigrationConfig struct {
 	// MonitorInterval is VDSM's migration_monitor_interval (default 10 s): how often a running
 	// outgoing migration's job is read, its progress sent and its convergence schedule applied.
 	MonitorInterval time.Duration
+	// DestinationTimeout is VDSM's migration_destination_timeout (default 6 h): how long a
+	// destination waits for its incoming domain to run before it gives up on it.
+	DestinationTimeout time.Duration
 	// Outgoing is the host's limit of outgoing migrations, shared by its VM actors; the
 	// registry makes it (withDefaults) when nil.
 	Outgoing *OutgoingLimit
@@ -53,6 +56,9 @@ func (m MigrationConfig) withDefaults() MigrationConfig {
 	}
 	if m.MonitorInterval <= 0 {
 		m.MonitorInterval = 10 * time.Second
+	}
+	if m.DestinationTimeout <= 0 {
+		m.DestinationTimeout = 6 * time.Hour
 	}
 	return m
 }
@@ -148,6 +154,12 @@ func (a *vmActor) migrationMessage(c actor.Context) bool {
 		a.migrationStarting(c, m)
 	case *migrationTick:
 		a.migrationTick(c, m)
+	case *incomingTimedOut:
+		if a.inTimer != nil {
+			a.inTimer = nil
+			a.log.Warn().Dur("timeout", a.migCfg.DestinationTimeout).Msg("the incoming migration did not complete in time; giving up on it")
+			a.step(c, IncomingTimedOut{})
+		}
 	default:
 		return false
 	}
@@ -375,10 +387,24 @@ func (r *Registry) migrationCreate(c actor.Context, m *MigrationCreate) {
 }
 
 // startIncoming is a destination VM actor's start: nothing to define or start, the domain comes
-// with the migration.
+// with the migration, within DestinationTimeout.
 func (a *vmActor) startIncoming(c actor.Context) {
 	a.state, _ = Step(State{}, *a.incoming, time.Now())
 	a.report(c, nil, true)
+	root, self := c.ActorSystem().Root, c.Self()
+	a.inTimer = time.AfterFunc(a.migCfg.DestinationTimeout, func() { root.Send(self, &incomingTimedOut{}) })
+}
+
+// incomingTimedOut: the destination's wait is over.
+type incomingTimedOut struct{}
+
+// incomingSettled stops the destination's timer once the VM is no longer waiting (it arrived, or
+// went Down): a 6-hour timer must not outlive its reason.
+func (a *vmActor) incomingSettled() {
+	if a.inTimer != nil && a.state.Status != vdsm.StatusMigrationDestination {
+		a.inTimer.Stop()
+		a.inTimer = nil
+	}
 }
 
 // PeerTLS is the client side of the agent's mutual TLS, for calls to a destination agent: the

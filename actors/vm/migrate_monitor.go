@@ -47,7 +47,12 @@ func (a *vmActor) armMonitor(c actor.Context) {
 	a.mig.tick = time.AfterFunc(a.migCfg.MonitorInterval, func() { root.Send(self, &migrationTick{gen: gen}) })
 }
 
+// stopMonitor stops the migration timers, the source's monitor and the destination's wait.
 func (a *vmActor) stopMonitor() {
+	if a.inTimer != nil {
+		a.inTimer.Stop()
+		a.inTimer = nil
+	}
 	if a.mig != nil && a.mig.tick != nil {
 		a.mig.tick.Stop()
 		a.mig.tick = nil

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+	"time"
 )
 
 func migrationStatus(t *testing.T, ta *testAgent, id string) (code int, message string) {
@@ -163,4 +164,28 @@ func migrationCounts(t *testing.T, ta *testAgent) (migrating, incoming, outgoing
 		t.Fatal(err)
 	}
 	return st.Migrating, st.Incoming, st.Outgoing
+}
+
+// A destination whose domain never arrives gives up after migration_destination_timeout: Down
+// with "VM failed to migrate" (1/8), no longer counted as incoming, and listed until the engine
+// destroys it.
+func TestMigrationDestinationTimesOut(t *testing.T) {
+	dst := startAgent(t, func(c *agentConfig) { c.MigrationDestinationTimeout = time.Millisecond })
+	next := events(t, dst)
+	id := "3c1d2e4f-0000-4000-8000-00000000b010"
+	dst.call(t, "VM.migrationCreate", map[string]any{"vmID": id, "params": map[string]any{
+		"vmId": id, "_srcDomXML": domainXML(t, "in-timeout", id)}})
+	if p := next.wait(id, "Down"); p["exitCode"] != float64(1) || p["exitReason"] != float64(8) || p["exitMessage"] != "VM failed to migrate" {
+		t.Fatalf("Down after the time-out: %v", p)
+	}
+	if m, i, _ := migrationCounts(t, dst); m != 0 || i != 0 {
+		t.Fatalf("Host.getStats after the time-out: vmMigrating %d, incomingVmMigrations %d", m, i)
+	}
+	if !slices.Contains(vmIDs(t, dst), id) {
+		t.Fatalf("the timed-out VM is not listed")
+	}
+	dst.call(t, "VM.destroy", map[string]any{"vmID": id})
+	if slices.Contains(vmIDs(t, dst), id) {
+		t.Fatalf("VM.destroy left the timed-out VM listed")
+	}
 }
