@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -125,8 +127,7 @@ type migrationEnded struct {
 type outgoingMigration struct {
 	gen      int
 	running  bool
-	stop     chan struct{} // closed by VM.migrateCancel: read by the goroutine until libvirt's job starts
-	stopped  bool
+	gate     *migrationGate
 	code     int
 	message  string
 	progress int
@@ -203,7 +204,7 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 	if a.mig != nil {
 		gen = a.mig.gen + 1
 	}
-	a.mig = &outgoingMigration{gen: gen, running: true, stop: make(chan struct{}),
+	a.mig = &outgoingMigration{gen: gen, running: true, gate: newMigrationGate(),
 		code: vdsm.CodeDone, message: "Migration in progress", schedule: m.Schedule}
 	limit := a.migCfg.Outgoing
 	if m.OutgoingLimit > 0 {
@@ -221,10 +222,10 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 		peer.tls = peer.tls.Clone()
 		peer.tls.ServerName = host
 	}
-	root, self, lv, id, stop := c.ActorSystem().Root, c.Self(), a.lv, a.id, a.mig.stop
+	root, self, lv, id, gate := c.ActorSystem().Root, c.Self(), a.lv, a.id, a.mig.gate
 	log := a.log
 	go func() {
-		verr, cause := runMigration(peer, params, stop, limit, func() error {
+		verr, cause := runMigration(peer, params, gate, limit, func() error {
 			root.Send(self, &migrationStarting{gen: gen})
 			return lv.Migrate(id, opts)
 		})
@@ -236,6 +237,34 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 	// VDSM answers with its status dict, which its JSON-RPC bridge turns into true.
 	m.Reply.Result(true)
 }
+
+// migrationGate is where VM.migrateCancel and the migration goroutine meet: a cancel before
+// libvirt's migration begins stops it there (and ends a wait for a slot), one after it aborts
+// libvirt's job. The phase changes once, by compare-and-swap, so exactly one side decides.
+type migrationGate struct {
+	stop  chan struct{} // closed on cancel
+	phase atomic.Int32  // gateWaiting, then gateStarted or gateCancelled
+	once  sync.Once
+}
+
+const (
+	gateWaiting int32 = iota
+	gateStarted
+	gateCancelled
+)
+
+func newMigrationGate() *migrationGate { return &migrationGate{stop: make(chan struct{})} }
+
+// begin is the goroutine's last step before libvirt's migration; false: cancelled.
+func (g *migrationGate) begin() bool { return g.phase.CompareAndSwap(gateWaiting, gateStarted) }
+
+// cancel marks the migration cancelled; true if it had not begun (nothing to abort).
+func (g *migrationGate) cancel() bool {
+	g.once.Do(func() { close(g.stop) })
+	return g.phase.CompareAndSwap(gateWaiting, gateCancelled) || g.phase.Load() == gateCancelled
+}
+
+func (g *migrationGate) cancelled() bool { return isClosed(g.stop) }
 
 // peerCall is the way to the destination agent.
 type peerCall struct {
@@ -258,8 +287,8 @@ func (p peerCall) call(method string, params map[string]any) (json.RawMessage, e
 // runMigration is the source's whole migration off the actor: wait for a slot of the host's
 // outgoing limit, prepare the destination, migrate, and on failure remove the destination's half.
 // It returns the error VM.getMigrationStatus shows.
-func runMigration(p peerCall, params map[string]any, stop <-chan struct{}, limit *OutgoingLimit, migrate func() error) (*vdsm.Error, error) {
-	if !limit.Acquire(stop) {
+func runMigration(p peerCall, params map[string]any, gate *migrationGate, limit *OutgoingLimit, migrate func() error) (*vdsm.Error, error) {
+	if !limit.Acquire(gate.stop) {
 		return &vdsm.Error{Code: vdsm.CodeMigrationCancelFailed, Message: "Migration canceled"},
 			errors.New("cancelled while waiting for a slot of max_outgoing_migrations")
 	}
@@ -277,7 +306,7 @@ func runMigration(p peerCall, params map[string]any, stop <-chan struct{}, limit
 		return vdsm.NewError(vdsm.CodeNoConnectionToPeer), err
 	}
 	err := errors.New("cancelled before the migration started")
-	if !isClosed(stop) {
+	if gate.begin() {
 		err = migrate()
 	}
 	if err == nil {
@@ -285,7 +314,7 @@ func runMigration(p peerCall, params map[string]any, stop <-chan struct{}, limit
 	}
 	// libvirt tears its half down on the destination; the destination agent's VM goes with it.
 	_, _ = p.call("VM.destroy", map[string]any{"vmID": p.vmID})
-	if errors.Is(err, virt.ErrMigrationAborted) || isClosed(stop) {
+	if errors.Is(err, virt.ErrMigrationAborted) || gate.cancelled() {
 		return &vdsm.Error{Code: vdsm.CodeMigrationCancelFailed, Message: "Migration canceled"}, err
 	}
 	// migration.py _recover: the bare migrateErr; the cause goes to the log.
@@ -315,17 +344,18 @@ func (a *vmActor) migrateCancel(m *MigrateCancel) {
 		m.Reply.Error(vdsm.CodeMigrationCancelFailed, vdsm.Message(vdsm.CodeMigrationCancelFailed))
 		return
 	}
-	if !a.mig.stopped {
-		a.mig.stopped = true
-		close(a.mig.stop)
+	if a.mig.gate.cancel() {
+		// Still waiting for a slot or for the destination: libvirt's migration will not start.
+		a.mig.message = "Migration process cancelled"
+		m.Reply.Result(true)
+		return
 	}
 	err := a.call(a.lv.AbortJob)
 	if err != nil && !errors.Is(err, virt.ErrNotRunning) {
 		failLibvirt(m.Reply, a.id, err)
 		return
 	}
-	// ErrNotRunning: no libvirt job yet (waiting for a slot, or the destination is still
-	// preparing); the closed stop channel ends the migration before it starts.
+	// ErrNotRunning: libvirt's migration is starting and has no job yet.
 	a.mig.message = "Migration process cancelled"
 	m.Reply.Result(true)
 }
