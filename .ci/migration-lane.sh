@@ -59,7 +59,14 @@ cleanup() {
     if kill -0 "$p" 2>/dev/null; then
       kill -TERM "$p"
       for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$p" 2>/dev/null && { say "agent $p ignored SIGTERM: SIGKILL"; kill -KILL "$p"; }
+      if kill -0 "$p" 2>/dev/null; then
+        # SIGQUIT makes Go print every goroutine's stack into the agent's log: what it hangs on.
+        say "agent $p ignored SIGTERM for 10 s: SIGQUIT (stacks in its log)"
+        kill -QUIT "$p"
+        for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$p" 2>/dev/null && kill -KILL "$p"
+        rc=1
+      fi
     fi
   done
   wait 2>/dev/null
@@ -67,6 +74,9 @@ cleanup() {
     th down "$hosts" || rc=1
   fi
   if [ "$rc" != 0 ]; then
+    keep=$(mktemp -d /tmp/hostagent-migration-lane-logs.XXXXXX)
+    cp "$state"/agent-*.log "$keep"/ 2>/dev/null
+    say "the agents' whole logs are kept in $keep"
     for f in "$state"/agent-*.log; do
       [ -s "$f" ] || continue
       say "$(basename "$f") (last 30 lines):"

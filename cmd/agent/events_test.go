@@ -83,6 +83,11 @@ func (s *eventStream) readAny() (string, vmEvent) {
 	return kind, vmEvent{id: id, params: p}
 }
 
+// forgetMigration drops the VM_migration_status events kept so far. Called right after a VM's
+// "Migration Source" is taken, it leaves only that migration's events to come: an earlier
+// migration's were all published before the status event that ended it.
+func (s *eventStream) forgetMigration() { s.migration = nil }
+
 // takeMigration returns id's first VM_migration_status event for which match holds, kept or
 // read; the migration events before it (any VM's) are dropped, VM_status events read meanwhile
 // kept.

@@ -212,6 +212,7 @@ func TestMigrationLane(t *testing.T) {
 		"stalling": []any{map[string]any{"limit": 1, "action": map[string]any{"name": "abort", "params": []any{}}}},
 	}})
 	a.expect(t, id, "Migration Source")
+	a.events.forgetMigration()
 	ev := a.events.takeMigration(id, func(p map[string]any) bool { p1, _ := p["progress"].(float64); return p1 > 0 })
 	if ev["postcopy"] != false {
 		t.Fatalf("VM_migration_status: %v", ev)
