@@ -152,6 +152,7 @@ func (a *vmActor) start(c actor.Context) {
 			emit = []EmitStatus{{Kind: PayloadRunning}}
 		}
 		a.report(c, emit, true)
+		a.recoverMigration(c) // migrate_monitor.go
 		return
 	}
 	if a.incoming != nil { // migrate.go

@@ -131,6 +131,9 @@ type outgoingMigration struct {
 	code     int
 	message  string
 	progress int
+	// recovered: found running by a restarted agent; no goroutine waits for its end, the
+	// monitor sees it (migrate_monitor.go).
+	recovered bool
 	// The monitor (migrate_monitor.go).
 	schedule *ConvergenceSchedule
 	conv     *convergence

@@ -65,6 +65,10 @@ func (a *vmActor) migrationTick(c actor.Context, m *migrationTick) {
 	}
 	a.mig.tick = nil
 	j, ok := a.readJob()
+	if !ok && a.mig.recovered {
+		a.recoveredEnded(c)
+		return
+	}
 	if ok {
 		a.publishProgress(c)
 		a.converge(a.mig.conv.sample(j.Iteration))
@@ -72,6 +76,46 @@ func (a *vmActor) migrationTick(c actor.Context, m *migrationTick) {
 	if a.mig.running && !a.mig.conv.done {
 		a.armMonitor(c)
 	}
+}
+
+// recoverMigration: a restarted agent finds its VM's domain in an outgoing migration (libvirt's
+// job goes on without the agent that started it), as VDSM's recovery does: Migration Source, the
+// monitor reading the job, VM.migrateCancel aborting it. Where it goes is unknown here, so the
+// destination's half is left to libvirt and the engine.
+func (a *vmActor) recoverMigration(c actor.Context) {
+	if !outgoingAllowed(a.state) {
+		return
+	}
+	var j virt.JobInfo
+	if err := a.call(func(id string) error { var err error; j, err = a.lv.Job(id); return err }); err != nil || !j.Active || !j.Outgoing {
+		return
+	}
+	a.log.Info().Msg("recovered an outgoing migration in progress")
+	gate := newMigrationGate()
+	gate.begin() // libvirt's job runs: a cancel aborts it
+	a.mig = &outgoingMigration{gen: 1, running: true, recovered: true, gate: gate, conv: &convergence{},
+		code: vdsm.CodeDone, message: "Migration in progress", progress: j.Progress()}
+	a.step(c, MigrateRequested{})
+	a.armMonitor(c)
+}
+
+// recoveredEnded: a recovered migration's job is over. Had it succeeded, the domain would be
+// gone (libvirt's STOPPED/migrated takes the VM down); still here, it failed or was cancelled,
+// and the VM carries on: Up.
+func (a *vmActor) recoveredEnded(c actor.Context) {
+	var state int
+	err := a.call(func(id string) error { var err error; state, _, err = a.lv.State(id); return err })
+	if err != nil || state == virt.StateShutoff {
+		// Gone or going: the lifecycle event decides.
+		return
+	}
+	a.mig.running = false
+	if a.mig.gate.cancelled() {
+		a.mig.code, a.mig.message = vdsm.CodeMigrationCancelFailed, "Migration canceled"
+	} else {
+		a.mig.code, a.mig.message = vdsm.CodeMigrationError, vdsm.Message(vdsm.CodeMigrationError)
+	}
+	a.step(c, MigrationFailed{})
 }
 
 // readJob reads libvirt's job and keeps the progress, which only grows (as VDSM's

@@ -291,6 +291,41 @@ func TestMigrationLane(t *testing.T) {
 	}
 	a.waitBeat(t, name, a.lastBeat(t, name))
 
+	// A's agent is killed in the middle of a slow migration and started again: libvirt's job
+	// went on without it, and the recovered VM reads Migration Source as long as libvirt's job
+	// runs; a cancel brings it back Up. The destination's half, which the recovered source cannot
+	// name, is the engine's to destroy on B.
+	t.Log("restarting A's agent in the middle of a slow migration A → B")
+	a.migrate(t, id, b, map[string]any{"maxBandwidth": 1})
+	a.expect(t, id, "Migration Source")
+	a.events.forgetMigration()
+	a.events.takeMigration(id, func(p map[string]any) bool { p1, _ := p["progress"].(float64); return p1 > 0 })
+	a.agent(t, "kill")
+	a.agent(t, "start")
+	a.events = events(t, a.ta)
+	if out, err := exec.Command("virsh", "-c", "qemu:///system", "domjobinfo", name).CombinedOutput(); err != nil || !strings.Contains(string(out), "Unbounded") {
+		t.Fatalf("libvirt's migration job after A's agent restarted: %q %v", out, err)
+	}
+	if err := json.Unmarshal(a.ta.call(t, "VM.getStats", map[string]any{"vmID": id}), &stats); err != nil || len(stats) != 1 || stats[0]["status"] != "Migration Source" {
+		t.Fatalf("VM.getStats on the restarted A: %v %v", stats, err)
+	}
+	a.events.takeMigration(id, func(p map[string]any) bool { p1, _ := p["progress"].(float64); return p1 > 0 })
+	if res := a.ta.call(t, "VM.migrateCancel", map[string]any{"vmID": id}); string(res) != "true" {
+		t.Fatalf("VM.migrateCancel on the restarted A: %s", res)
+	}
+	a.expect(t, id, "Up")
+	if code, msg, _ := a.migrationStatus(t, id); code != 47 || msg != "Migration canceled" {
+		t.Fatalf("status after the cancel on the restarted A: %d %q", code, msg)
+	}
+	if d := b.expect(t, id, "Down"); d["exitReason"] != float64(8) {
+		t.Fatalf("B's half after the recovered migration was cancelled: %v", d)
+	}
+	b.ta.call(t, "VM.destroy", map[string]any{"vmID": id})
+	if !a.lists(t, id) || b.lists(t, id) {
+		t.Fatalf("after the recovered migration: A lists it %v, B lists it %v", a.lists(t, id), b.lists(t, id))
+	}
+	a.waitBeat(t, name, a.lastBeat(t, name))
+
 	// The destination refuses (it already has max_incoming_migrations VMs coming): the source
 	// passes its error on (82) and the VM stays Up on A, unchanged.
 	t.Log("migrating A → B while B is full")
