@@ -110,6 +110,10 @@ func TestMigrateUnreachableDestination(t *testing.T) {
 	if e := rpcError(t, c, "VM.migrate", map[string]any{"vmID": "3c1d2e4f-0000-4000-8000-00000000afff", "params": map[string]any{"dst": "127.0.0.1:1"}}); e.Code != 1 {
 		t.Fatalf("unknown VM: %+v", e)
 	}
+	bad := map[string]any{"init": []any{map[string]any{"name": "speedUp", "params": []any{}}}, "stalling": []any{}}
+	if e := rpcError(t, c, "VM.migrate", map[string]any{"vmID": id, "params": map[string]any{"dst": "127.0.0.1:1", "convergenceSchedule": bad}}); e.Code != 100 {
+		t.Fatalf("an unknown convergence action: %+v", e)
+	}
 }
 
 // VM.migrationCreate alone: a destination VM in "Migration Destination", the same VM twice is
