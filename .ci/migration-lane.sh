@@ -50,16 +50,30 @@ state=$(mktemp -d /run/hostagent-migration-lane.XXXXXX)
 chmod 755 "$state"
 hosts=$state/hosts
 th() { bash .ci/twohosts.sh "$@"; }
-agent_pids=()
 hosts_up=
+ctl_pid=
+# agent_pids: the agents running now, from their PID files (the controller restarts them).
+agent_pids() { cat "$state"/pid-A "$state"/pid-B 2>/dev/null; }
 cleanup() {
   local rc=$? p
   set +e
-  for p in "${agent_pids[@]}"; do
+  if [ -n "$ctl_pid" ]; then
+    # KILL: it may be blocked opening its FIFO, where bash would hold a TERM back.
+    kill -KILL "$ctl_pid" 2>/dev/null
+    wait "$ctl_pid" 2>/dev/null
+  fi
+  for p in $(agent_pids); do
     if kill -0 "$p" 2>/dev/null; then
       kill -TERM "$p"
       for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$p" 2>/dev/null && { say "agent $p ignored SIGTERM: SIGKILL"; kill -KILL "$p"; }
+      if kill -0 "$p" 2>/dev/null; then
+        # SIGQUIT makes Go print every goroutine's stack into the agent's log: what it hangs on.
+        say "agent $p ignored SIGTERM for 10 s: SIGQUIT (stacks in its log)"
+        kill -QUIT "$p"
+        for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$p" 2>/dev/null && kill -KILL "$p"
+        rc=1
+      fi
     fi
   done
   wait 2>/dev/null
@@ -67,6 +81,9 @@ cleanup() {
     th down "$hosts" || rc=1
   fi
   if [ "$rc" != 0 ]; then
+    keep=$(mktemp -d /tmp/hostagent-migration-lane-logs.XXXXXX)
+    cp "$state"/agent-*.log "$keep"/ 2>/dev/null
+    say "the agents' whole logs are kept in $keep"
     for f in "$state"/agent-*.log; do
       [ -s "$f" ] || continue
       say "$(basename "$f") (last 30 lines):"
@@ -91,32 +108,71 @@ TH_GUEST=$guest th up "$hosts"
 eval "$(th env "$hosts")"
 th guest "$hosts" @NAME@ 128 >"$state/guest.xml"
 
-# start_agent X ADDR: an agent inside host X, its output in agent-X.log.
+addr_of() { if [ "$1" = A ]; then echo "$TH_A_IP"; else echo "$TH_B_IP"; fi; }
+
+# start_agent X: an agent inside host X, its output appended to agent-X.log, its PID in pid-X.
 start_agent() {
   # Not through th: $! must be the agent itself (twohosts.sh exec execs nsenter, which execs it).
-  bash .ci/twohosts.sh exec "$hosts" "$1" "$state/agent" serve --tls=false --listen "$2:54321" --libvirt-uri qemu:///system \
-    --migration-uri 'qemu+tcp://%s/system' --log-format json --log-level debug \
-    </dev/null >"$state/agent-$1.log" 2>&1 &
-  agent_pids+=($!)
+  bash .ci/twohosts.sh exec "$hosts" "$1" "$state/agent" serve --tls=false --listen "$(addr_of "$1"):54321" --libvirt-uri qemu:///system \
+    --migration-uri 'qemu+tcp://%s/system' --migration-monitor-interval 1s --log-format json --log-level debug \
+    </dev/null >>"$state/agent-$1.log" 2>&1 &
+  echo $! >"$state/pid-$1"
 }
-start_agent A "$TH_A_IP"
-start_agent B "$TH_B_IP"
-# An agent serves once recovery is done; from inside host A both addresses are reachable.
-for addr in "$TH_A_IP" "$TH_B_IP"; do
-  deadline=$((SECONDS + 60))
+
+# await_agent X: until X's agent listens (it serves once recovery is done); from inside host A
+# both addresses are reachable. Prints an error and returns 1 after 60 s or if it exits.
+await_agent() {
+  local deadline=$((SECONDS + 60)) addr pid
+  addr=$(addr_of "$1") pid=$(cat "$state/pid-$1")
   until th exec "$hosts" A bash -c "exec 3<>/dev/tcp/$addr/54321" 2>/dev/null; do
-    [ $SECONDS -le $deadline ] || fail "the agent on $addr:54321 did not listen within 60 s"
-    for p in "${agent_pids[@]}"; do kill -0 "$p" 2>/dev/null || fail "an agent exited (pid $p)"; done
+    [ $SECONDS -le $deadline ] || { echo "the agent on $addr:54321 did not listen within 60 s"; return 1; }
+    kill -0 "$pid" 2>/dev/null || { echo "agent $1 exited (pid $pid)"; return 1; }
     sleep 0.2
   done
+}
+
+start_agent A
+start_agent B
+for X in A B; do
+  msg=$(await_agent $X) || fail "$msg"
 done
-say "agents: A $TH_A_IP:54321 (pid ${agent_pids[0]}), B $TH_B_IP:54321 (pid ${agent_pids[1]})"
+say "agents: A $TH_A_IP:54321 (pid $(cat "$state/pid-A")), B $TH_B_IP:54321 (pid $(cat "$state/pid-B"))"
+
+# The controller: the test (inside host A) asks for an agent to be killed or started by writing
+# "kill X" or "start X" into the FIFO ctl, and reads the answer ("ok" or an error) from ctl.ack.
+# Agents are this script's to start and stop, by PID, so cleanup finds every one of them.
+mkfifo "$state/ctl" "$state/ctl.ack"
+(
+  while true; do
+    read -r cmd X <"$state/ctl" || continue
+    case "$cmd $X" in
+    "kill A" | "kill B")
+      # Answered once the process has exited (gone, or a zombie: its sockets are closed); its
+      # PID file goes, so no one signals that PID once it is reused.
+      p=$(cat "$state/pid-$X")
+      if kill -KILL "$p"; then
+        while [ -e "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null; do sleep 0.05; done
+        rm -f "$state/pid-$X"
+        echo ok
+      else
+        echo "kill $X ($p) failed"
+      fi
+      ;;
+    "start A" | "start B")
+      start_agent "$X"
+      await_agent "$X" && echo ok
+      ;;
+    *) echo "unknown request: $cmd $X" ;;
+    esac >"$state/ctl.ack"
+  done
+) &
+ctl_pid=$!
 
 out=$state/migration.out
 say "go test -count=1 -v -run '^TestMigrationLane' ./cmd/agent/ (inside host A)"
 if ! th exec "$hosts" A env -C "$PWD/cmd/agent" \
   HOSTAGENT_TEST_MIGRATION_A="$TH_A_IP:54321" HOSTAGENT_TEST_MIGRATION_B="$TH_B_IP:54321" \
-  HOSTAGENT_TEST_MIGRATION_XML="$state/guest.xml" \
+  HOSTAGENT_TEST_MIGRATION_XML="$state/guest.xml" HOSTAGENT_TEST_MIGRATION_CTL="$state/ctl" \
   HOSTAGENT_TEST_MIGRATION_LOG_A="$TH_A_LOGDIR/qemu" HOSTAGENT_TEST_MIGRATION_LOG_B="$TH_B_LOGDIR/qemu" \
   "$state/agent.test" -test.count=1 -test.v -test.run '^TestMigrationLane' -test.timeout 5m >"$out" 2>&1; then
   cat "$out" >&2

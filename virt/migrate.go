@@ -97,7 +97,10 @@ func (c *Conn) Migrate(uuid string, o MigrateOptions) error {
 // JobInfo is what libvirt says of a domain's current job, reduced to what migration reports.
 type JobInfo struct {
 	// Active is false when no job runs (libvirt's VIR_DOMAIN_JOB_NONE).
-	Active        bool
+	Active bool
+	// Outgoing: the job is this domain's outgoing migration (not a save, a dump, or the
+	// incoming side).
+	Outgoing      bool
 	DataTotal     uint64
 	DataProcessed uint64
 	DataRemaining uint64
@@ -108,12 +111,17 @@ type JobInfo struct {
 	HasDowntime bool
 }
 
-// Progress is VDSM's percentage: 100 - 100·remaining/total, 0 before libvirt knows the total.
+// Progress is VDSM's percentage (migration.py Progress.percentage): 100 - 100·remaining/total,
+// 0 before libvirt knows the total, and never 100 until nothing remains, since the last pass is
+// still to come.
 func (j JobInfo) Progress() int {
 	if j.DataTotal == 0 {
 		return 0
 	}
-	return 100 - int(100*j.DataRemaining/j.DataTotal)
+	if j.DataRemaining == 0 {
+		return 100
+	}
+	return min(100-int(100*j.DataRemaining/j.DataTotal), 99)
 }
 
 // Job reads the domain's current job (on the source of a migration: the destination has no
@@ -127,6 +135,7 @@ func (c *Conn) Job(uuid string) (JobInfo, error) {
 		}
 		out = JobInfo{
 			Active:        j.Type != libvirt.DOMAIN_JOB_NONE,
+			Outgoing:      j.OperationSet && j.Operation == libvirt.DOMAIN_JOB_OPERATION_MIGRATION_OUT,
 			DataTotal:     j.DataTotal,
 			DataProcessed: j.DataProcessed,
 			DataRemaining: j.DataRemaining,
@@ -144,4 +153,10 @@ func (c *Conn) Job(uuid string) (JobInfo, error) {
 // domain keeps running, and the destination's half is torn down by libvirt.
 func (c *Conn) AbortJob(uuid string) error {
 	return c.withDomain("abort job", uuid, func(d *libvirt.Domain) error { return d.AbortJob() })
+}
+
+// SetMaxDowntime sets the longest pause, in ms, the running migration may take for its last
+// pass (the convergence schedule's setDowntime).
+func (c *Conn) SetMaxDowntime(uuid string, ms uint64) error {
+	return c.withDomain("set migration downtime", uuid, func(d *libvirt.Domain) error { return d.MigrateSetMaxDowntime(ms, 0) })
 }

@@ -49,6 +49,8 @@ func TestJobProgress(t *testing.T) {
 		{JobInfo{DataTotal: 200, DataRemaining: 50}, 75},
 		{JobInfo{DataTotal: 3, DataRemaining: 1}, 67},
 		{JobInfo{DataTotal: 100}, 100},
+		// Rounding would say 100 with a little left: VDSM holds it at 99 until nothing remains.
+		{JobInfo{DataTotal: 1000, DataRemaining: 1}, 99},
 	} {
 		if got := c.j.Progress(); got != c.want {
 			t.Errorf("%+v: progress %d, want %d", c.j, got, c.want)

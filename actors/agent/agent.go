@@ -58,6 +58,12 @@ type Config struct {
 	// MigrationURI is the destination libvirtd's URI for live migration, %s for its host
 	// ("": qemu+tls://%s/system).
 	MigrationURI string
+	// MigrationMonitorInterval and MaxOutgoingMigrations: vm.MigrationConfig's MonitorInterval
+	// and MaxOutgoing (0: VDSM's defaults).
+	MigrationMonitorInterval time.Duration
+	MaxOutgoingMigrations    int
+	// MigrationDestinationTimeout is vm.MigrationConfig's DestinationTimeout.
+	MigrationDestinationTimeout time.Duration
 	// ManageNetworks starts the network actor (Host.setupNetworks and friends); off, those verbs
 	// answer 44. NetNamespace names the namespace it manages ("" the agent's own), NetStateDir
 	// where it keeps the running and safe configuration ("" nowhere). FakeNICs are the device
@@ -205,8 +211,10 @@ func Start(cfg Config) (*Agent, error) {
 	a.registry = root.Spawn(vm.NewRegistry(vm.Config{
 		Libvirt: lv, Index: index, Broker: a.broker, Host: a.host, Ready: &a.ready, OnReady: func() { close(a.readyCh) }, Clock: clock,
 		StuckAfter: cfg.StuckAfter, Faults: cfg.Faults, Metrics: a.metrics, LastSample: lastSample, Log: cfg.Log.With().Str("actor", "vm").Logger(),
-		Engine:     host.EngineHost(cfg.Root, lv),
-		Migration:  vm.MigrationConfig{DestURI: cfg.MigrationURI, PeerTLS: vm.PeerTLS(cfg.TLS)},
+		Engine: host.EngineHost(cfg.Root, lv),
+		Migration: vm.MigrationConfig{DestURI: cfg.MigrationURI, PeerTLS: vm.PeerTLS(cfg.TLS),
+			MonitorInterval: cfg.MigrationMonitorInterval, MaxOutgoing: cfg.MaxOutgoingMigrations,
+			DestinationTimeout: cfg.MigrationDestinationTimeout},
 		PayloadDir: cfg.PayloadDir,
 	}))
 	a.sampler = root.Spawn(actor.PropsFromProducer(vm.NewSampler(lv, a.registry, cfg.SampleInterval,

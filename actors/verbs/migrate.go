@@ -47,6 +47,16 @@ func migrateVM(r *reply.Reply, c *Call) (any, error) {
 	if n := o.num("incomingLimit"); n > 0 {
 		m.IncomingLimit = int(n)
 	}
+	if n := o.num("outgoingLimit"); n > 0 {
+		m.OutgoingLimit = int(n)
+	}
+	if raw, ok := p["convergenceSchedule"]; ok && string(raw) != "null" {
+		// VDSM reads the schedule as it starts the monitor, and a broken one fails the
+		// migration there; refusing it here keeps the VM out of Migration Source for nothing.
+		if m.Schedule, err = vm.ParseConvergenceSchedule(raw); err != nil {
+			return nil, vdsm.GeneralException(err.Error())
+		}
+	}
 	return m, nil
 }
 

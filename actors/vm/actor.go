@@ -67,6 +67,7 @@ type vmActor struct {
 
 	// Live migration (migrate.go): incoming is set on a destination's actor, mig on a source's.
 	incoming *IncomingCreated
+	inTimer  *time.Timer // the destination's wait for its domain
 	migCfg   *MigrationConfig
 	mig      *outgoingMigration
 }
@@ -77,6 +78,7 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.start(c)
 	case *libvirtEvent:
 		a.event(c, m.e)
+		a.incomingSettled() // migrate.go
 	case *Destroy:
 		a.h.taken()
 		a.destroy(c, m)
@@ -120,6 +122,7 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.disarm()
 		a.stopUnplugs()
 		a.stopConsole()
+		a.stopMonitor() // migrate_monitor.go
 	case *shutdownTimedOut:
 		if m.gen != a.shutGen {
 			return // a timer that fired as it was being replaced
@@ -169,6 +172,7 @@ func (a *vmActor) start(c actor.Context) {
 			emit = []EmitStatus{{Kind: PayloadRunning}}
 		}
 		a.report(c, emit, true)
+		a.recoverMigration(c) // migrate_monitor.go
 		return
 	}
 	if a.incoming != nil { // migrate.go

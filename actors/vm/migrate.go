@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +39,30 @@ type MigrationConfig struct {
 	PeerTimeout time.Duration
 	// MaxIncoming is VDSM's max_incoming_migrations (default 2).
 	MaxIncoming int
+	// MaxOutgoing is VDSM's max_outgoing_migrations (default 2), the bound of Outgoing.
+	MaxOutgoing int
+	// MonitorInterval is VDSM's migration_monitor_interval (default 10 s): how often a running
+	// outgoing migration's job is read, its progress sent and its convergence schedule applied.
+	MonitorInterval time.Duration
+	// DestinationTimeout is VDSM's migration_destination_timeout (default 6 h): how long a
+	// destination waits for its incoming domain to run before it gives up on it.
+	DestinationTimeout time.Duration
+	// Outgoing is the host's limit of outgoing migrations, shared by its VM actors; the
+	// registry makes it (withDefaults) when nil.
+	Outgoing *OutgoingLimit
+}
+
+func (m MigrationConfig) withDefaults() MigrationConfig {
+	if m.Outgoing == nil {
+		m.Outgoing = NewOutgoingLimit(m.MaxOutgoing)
+	}
+	if m.MonitorInterval <= 0 {
+		m.MonitorInterval = 10 * time.Second
+	}
+	if m.DestinationTimeout <= 0 {
+		m.DestinationTimeout = 6 * time.Hour
+	}
+	return m
 }
 
 func (m MigrationConfig) peerTimeout() time.Duration {
@@ -67,7 +92,10 @@ type Migrate struct {
 	AbortOnError   bool
 	MaxBandwidth   uint64 // MiB/s, 0: unlimited
 	IncomingLimit  int    // passed on to the destination's migrationCreate; 0: not sent
+	OutgoingLimit  int    // moves this host's bound of outgoing migrations; 0: unchanged
 	ConsoleAddress string
+	// Schedule is the engine's convergenceSchedule; nil: none.
+	Schedule *ConvergenceSchedule
 }
 
 // MigrateCancel is VM.migrateCancel.
@@ -97,12 +125,19 @@ type migrationEnded struct {
 // outgoingMigration is the source actor's record of its latest migration: what
 // VM.getMigrationStatus answers, and what VM.migrateCancel stops.
 type outgoingMigration struct {
-	gen       int
-	running   bool
-	cancelled *atomic.Bool // read by the goroutine before it starts libvirt's job
-	code      int
-	message   string
-	progress  int
+	gen      int
+	running  bool
+	gate     *migrationGate
+	code     int
+	message  string
+	progress int
+	// recovered: found running by a restarted agent; no goroutine waits for its end, the
+	// monitor sees it (migrate_monitor.go).
+	recovered bool
+	// The monitor (migrate_monitor.go).
+	schedule *ConvergenceSchedule
+	conv     *convergence
+	tick     *time.Timer
 }
 
 // migrationMessage handles the VM actor's migration messages; false: not one of them.
@@ -119,6 +154,16 @@ func (a *vmActor) migrationMessage(c actor.Context) bool {
 		a.migrationStatus(m)
 	case *migrationEnded:
 		a.migrationEnded(c, m)
+	case *migrationStarting:
+		a.migrationStarting(c, m)
+	case *migrationTick:
+		a.migrationTick(c, m)
+	case *incomingTimedOut:
+		if a.inTimer != nil {
+			a.inTimer = nil
+			a.log.Warn().Dur("timeout", a.migCfg.DestinationTimeout).Msg("the incoming migration did not complete in time; giving up on it")
+			a.step(c, IncomingTimedOut{})
+		}
 	default:
 		return false
 	}
@@ -162,8 +207,12 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 	if a.mig != nil {
 		gen = a.mig.gen + 1
 	}
-	a.mig = &outgoingMigration{gen: gen, running: true, cancelled: new(atomic.Bool),
-		code: vdsm.CodeDone, message: "Migration in progress"}
+	a.mig = &outgoingMigration{gen: gen, running: true, gate: newMigrationGate(),
+		code: vdsm.CodeDone, message: "Migration in progress", schedule: m.Schedule}
+	limit := a.migCfg.Outgoing
+	if m.OutgoingLimit > 0 {
+		limit.SetBound(m.OutgoingLimit)
+	}
 	a.step(c, MigrateRequested{})
 	params := map[string]any{
 		"vmId":              a.id,
@@ -176,10 +225,13 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 		peer.tls = peer.tls.Clone()
 		peer.tls.ServerName = host
 	}
-	root, self, lv, id, cancelled := c.ActorSystem().Root, c.Self(), a.lv, a.id, a.mig.cancelled
+	root, self, lv, id, gate := c.ActorSystem().Root, c.Self(), a.lv, a.id, a.mig.gate
 	log := a.log
 	go func() {
-		verr, cause := runMigration(peer, params, cancelled, func() error { return lv.Migrate(id, opts) })
+		verr, cause := runMigration(peer, params, gate, limit, func() error {
+			root.Send(self, &migrationStarting{gen: gen})
+			return lv.Migrate(id, opts)
+		})
 		if verr != nil {
 			log.Warn().Err(cause).Str("dst", peer.addr).Int("code", verr.Code).Msg("migration failed; the VM stays here")
 		}
@@ -188,6 +240,34 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 	// VDSM answers with its status dict, which its JSON-RPC bridge turns into true.
 	m.Reply.Result(true)
 }
+
+// migrationGate is where VM.migrateCancel and the migration goroutine meet: a cancel before
+// libvirt's migration begins stops it there (and ends a wait for a slot), one after it aborts
+// libvirt's job. The phase changes once, by compare-and-swap, so exactly one side decides.
+type migrationGate struct {
+	stop  chan struct{} // closed on cancel
+	phase atomic.Int32  // gateWaiting, then gateStarted or gateCancelled
+	once  sync.Once
+}
+
+const (
+	gateWaiting int32 = iota
+	gateStarted
+	gateCancelled
+)
+
+func newMigrationGate() *migrationGate { return &migrationGate{stop: make(chan struct{})} }
+
+// begin is the goroutine's last step before libvirt's migration; false: cancelled.
+func (g *migrationGate) begin() bool { return g.phase.CompareAndSwap(gateWaiting, gateStarted) }
+
+// cancel marks the migration cancelled; true if it had not begun (nothing to abort).
+func (g *migrationGate) cancel() bool {
+	g.once.Do(func() { close(g.stop) })
+	return g.phase.CompareAndSwap(gateWaiting, gateCancelled) || g.phase.Load() == gateCancelled
+}
+
+func (g *migrationGate) cancelled() bool { return isClosed(g.stop) }
 
 // peerCall is the way to the destination agent.
 type peerCall struct {
@@ -207,9 +287,15 @@ func (p peerCall) call(method string, params map[string]any) (json.RawMessage, e
 	return cl.Call(method, params)
 }
 
-// runMigration is the source's whole migration off the actor: prepare the destination, migrate,
-// and on failure remove the destination's half. It returns the error VM.getMigrationStatus shows.
-func runMigration(p peerCall, params map[string]any, cancelled *atomic.Bool, migrate func() error) (*vdsm.Error, error) {
+// runMigration is the source's whole migration off the actor: wait for a slot of the host's
+// outgoing limit, prepare the destination, migrate, and on failure remove the destination's half.
+// It returns the error VM.getMigrationStatus shows.
+func runMigration(p peerCall, params map[string]any, gate *migrationGate, limit *OutgoingLimit, migrate func() error) (*vdsm.Error, error) {
+	if !limit.Acquire(gate.stop) {
+		return &vdsm.Error{Code: vdsm.CodeMigrationCancelFailed, Message: "Migration canceled"},
+			errors.New("cancelled while waiting for a slot of max_outgoing_migrations")
+	}
+	defer limit.Release()
 	create := map[string]any{"vmID": p.vmID, "params": params}
 	if p.incoming > 0 {
 		create["incomingLimit"] = p.incoming
@@ -223,7 +309,7 @@ func runMigration(p peerCall, params map[string]any, cancelled *atomic.Bool, mig
 		return vdsm.NewError(vdsm.CodeNoConnectionToPeer), err
 	}
 	err := errors.New("cancelled before the migration started")
-	if !cancelled.Load() {
+	if gate.begin() {
 		err = migrate()
 	}
 	if err == nil {
@@ -231,7 +317,7 @@ func runMigration(p peerCall, params map[string]any, cancelled *atomic.Bool, mig
 	}
 	// libvirt tears its half down on the destination; the destination agent's VM goes with it.
 	_, _ = p.call("VM.destroy", map[string]any{"vmID": p.vmID})
-	if errors.Is(err, virt.ErrMigrationAborted) || cancelled.Load() {
+	if errors.Is(err, virt.ErrMigrationAborted) || gate.cancelled() {
 		return &vdsm.Error{Code: vdsm.CodeMigrationCancelFailed, Message: "Migration canceled"}, err
 	}
 	// migration.py _recover: the bare migrateErr; the cause goes to the log.
@@ -243,6 +329,7 @@ func (a *vmActor) migrationEnded(c actor.Context, m *migrationEnded) {
 		return
 	}
 	a.mig.running = false
+	a.stopMonitor()
 	if m.err != nil {
 		a.mig.code, a.mig.message = m.err.Code, m.err.Message
 		a.step(c, MigrationFailed{})
@@ -260,14 +347,18 @@ func (a *vmActor) migrateCancel(m *MigrateCancel) {
 		m.Reply.Error(vdsm.CodeMigrationCancelFailed, vdsm.Message(vdsm.CodeMigrationCancelFailed))
 		return
 	}
-	a.mig.cancelled.Store(true)
+	if a.mig.gate.cancel() {
+		// Still waiting for a slot or for the destination: libvirt's migration will not start.
+		a.mig.message = "Migration process cancelled"
+		m.Reply.Result(true)
+		return
+	}
 	err := a.call(a.lv.AbortJob)
 	if err != nil && !errors.Is(err, virt.ErrNotRunning) {
 		failLibvirt(m.Reply, a.id, err)
 		return
 	}
-	// ErrNotRunning: no libvirt job yet (the destination is still preparing); the flag stops the
-	// migration before it starts.
+	// ErrNotRunning: libvirt's migration is starting and has no job yet.
 	a.mig.message = "Migration process cancelled"
 	m.Reply.Result(true)
 }
@@ -279,12 +370,7 @@ func (a *vmActor) migrationStatus(m *GetMigrationStatus) {
 		return
 	}
 	if a.mig.running {
-		var j virt.JobInfo
-		if err := a.call(func(id string) error { var err error; j, err = a.lv.Job(id); return err }); err == nil && j.Active {
-			if p := j.Progress(); p > a.mig.progress {
-				a.mig.progress = p
-			}
-		}
+		a.readJob()
 	}
 	m.Reply.Result(map[string]any{"status": map[string]any{"code": a.mig.code, "message": a.mig.message}, "progress": a.mig.progress})
 }
@@ -334,10 +420,24 @@ func (r *Registry) migrationCreate(c actor.Context, m *MigrationCreate) {
 }
 
 // startIncoming is a destination VM actor's start: nothing to define or start, the domain comes
-// with the migration.
+// with the migration, within DestinationTimeout.
 func (a *vmActor) startIncoming(c actor.Context) {
 	a.state, _ = Step(State{}, *a.incoming, time.Now())
 	a.report(c, nil, true)
+	root, self := c.ActorSystem().Root, c.Self()
+	a.inTimer = time.AfterFunc(a.migCfg.DestinationTimeout, func() { root.Send(self, &incomingTimedOut{}) })
+}
+
+// incomingTimedOut: the destination's wait is over.
+type incomingTimedOut struct{}
+
+// incomingSettled stops the destination's timer once the VM is no longer waiting (it arrived, or
+// went Down): a 6-hour timer must not outlive its reason.
+func (a *vmActor) incomingSettled() {
+	if a.inTimer != nil && a.state.Status != vdsm.StatusMigrationDestination {
+		a.inTimer.Stop()
+		a.inTimer = nil
+	}
 }
 
 // PeerTLS is the client side of the agent's mutual TLS, for calls to a destination agent: the

@@ -83,6 +83,7 @@ type Registry struct {
 // VM actor is stopped and its VM reported not responding. The registry itself resumes after a
 // failure: its read model must survive.
 func NewRegistry(cfg Config) *actor.Props {
+	cfg.Migration = cfg.Migration.withDefaults()
 	count := func(kind string) func() {
 		return func() {
 			if cfg.Metrics != nil {
@@ -117,6 +118,8 @@ func (r *Registry) Receive(c actor.Context) {
 		r.create(c, m)
 	case *MigrationCreate:
 		r.migrationCreate(c, m) // migrate.go
+	case *migrationProgress:
+		r.publishMigration(c, m) // migrate_monitor.go
 	case *Recover:
 		r.listDomains(c, listToRecover, "")
 	case *domainsListed:

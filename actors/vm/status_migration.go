@@ -20,10 +20,15 @@ type MigrationSucceeded struct{}
 // MigrationFailed: the outgoing migration failed or was cancelled; the VM keeps running here.
 type MigrationFailed struct{}
 
+// IncomingTimedOut: a destination VM's domain did not arrive and run within
+// migration_destination_timeout.
+type IncomingTimedOut struct{}
+
 func (IncomingCreated) isEvent()    {}
 func (MigrateRequested) isEvent()   {}
 func (MigrationSucceeded) isEvent() {}
 func (MigrationFailed) isEvent()    {}
+func (IncomingTimedOut) isEvent()   {}
 
 // outgoingAllowed: a VM that has not started, is Down, or is already moving cannot leave.
 func outgoingAllowed(s State) bool {
@@ -52,6 +57,15 @@ func migrationStep(s State, e Event) (State, []Effect, bool) {
 	case MigrationFailed:
 		st, fx := outgoingFailed(s)
 		return st, fx, true
+	case IncomingTimedOut:
+		if s.Status != vdsm.StatusMigrationDestination {
+			return s, nil, true
+		}
+		// vm.py: the MigrationError of a destination that waited in vain is Down with
+		// "Migration failed" (8), listed until the engine destroys it; whatever half of the
+		// domain did arrive is destroyed.
+		st, fx := down(s, vdsm.ExitCodeError, vdsm.ExitReasonMigrationFailed, "")
+		return st, append(fx, DestroyDomain{}), true
 	case DestroyRequested:
 		if s.Status != vdsm.StatusMigrationDestination {
 			return s, nil, false

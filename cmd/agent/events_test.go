@@ -5,7 +5,9 @@ import (
 	"testing"
 )
 
-// eventStream reads the VM_status events of one subscription to jms.queue.events.
+// eventStream reads the events of one subscription to jms.queue.events. VM_status events are
+// what the waits below take; VM_migration_status events are kept apart for migration's tests
+// (migration).
 //
 // VMs change state concurrently (VM.create answers before the VM starts), so the events of two
 // VMs come in either order. A wait for one VM's event therefore keeps the other VMs' events it
@@ -15,6 +17,9 @@ type eventStream struct {
 	t    *testing.T
 	r    *raw
 	kept []vmEvent // read from the wire, not yet taken by a wait, oldest first
+	// migration holds the VM_migration_status events read so far, oldest first, until
+	// takeMigration takes them.
+	migration []vmEvent
 }
 
 type vmEvent struct {
@@ -35,15 +40,36 @@ func events(t *testing.T, ta *testAgent) *eventStream {
 	return &eventStream{t: t, r: r}
 }
 
-// read takes the next event off the wire (failing the test after 20 s without a frame).
+const migrationEventPrefix = "|virt|VM_migration_status|"
+
+// read takes the next VM_status event off the wire (failing the test after 20 s without a
+// frame), keeping the VM_migration_status events it reads on the way. Any other event fails:
+// the agent sends no other kind.
 func (s *eventStream) read() vmEvent {
+	s.t.Helper()
+	for {
+		method, e := s.readAny()
+		if method == "|virt|VM_status|" {
+			s.t.Logf("event: VM %s %v", e.id, e.params["status"])
+			return e
+		}
+		s.t.Logf("event: VM %s migration %v", e.id, e.params)
+		s.migration = append(s.migration, e)
+	}
+}
+
+// readAny reads the next event of either kind and returns its kind's method prefix.
+func (s *eventStream) readAny() (string, vmEvent) {
 	s.t.Helper()
 	m, _ := s.r.response()
 	method, _ := m["method"].(string)
-	if !strings.HasPrefix(method, "|virt|VM_status|") {
+	kind := "|virt|VM_status|"
+	if strings.HasPrefix(method, migrationEventPrefix) {
+		kind = migrationEventPrefix
+	} else if !strings.HasPrefix(method, kind) {
 		s.t.Fatalf("event %v", m)
 	}
-	id := strings.TrimPrefix(method, "|virt|VM_status|")
+	id := strings.TrimPrefix(method, kind)
 	params, _ := m["params"].(map[string]any)
 	if _, ok := params["notify_time"].(float64); !ok {
 		s.t.Fatalf("event without notify_time: %v", m)
@@ -54,8 +80,36 @@ func (s *eventStream) read() vmEvent {
 	}
 	// Under -v this is the tests' progress as it happens (the QEMU lane streams it while guests
 	// boot), and any failure shows the events that came before it.
-	s.t.Logf("event: VM %s %v", id, p["status"])
-	return vmEvent{id: id, params: p}
+	return kind, vmEvent{id: id, params: p}
+}
+
+// forgetMigration drops the VM_migration_status events kept so far. Called right after a VM's
+// "Migration Source" is taken, it leaves only that migration's events to come: an earlier
+// migration's were all published before the status event that ended it.
+func (s *eventStream) forgetMigration() { s.migration = nil }
+
+// takeMigration returns id's first VM_migration_status event for which match holds, kept or
+// read; the migration events before it (any VM's) are dropped, VM_status events read meanwhile
+// kept.
+func (s *eventStream) takeMigration(id string, match func(map[string]any) bool) map[string]any {
+	s.t.Helper()
+	for {
+		for len(s.migration) > 0 {
+			e := s.migration[0]
+			s.migration = s.migration[1:]
+			if e.id == id && match(e.params) {
+				return e.params
+			}
+		}
+		method, e := s.readAny()
+		if method == migrationEventPrefix {
+			s.t.Logf("event: VM %s migration %v", e.id, e.params)
+			s.migration = append(s.migration, e)
+			continue
+		}
+		s.t.Logf("event: VM %s %v", e.id, e.params["status"])
+		s.kept = append(s.kept, e)
+	}
 }
 
 // take returns the first event, kept or read, for which match holds; the events before it that

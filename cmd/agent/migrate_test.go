@@ -7,8 +7,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/hostagent/hostagent/supervisor"
 )
 
 func migrationStatus(t *testing.T, ta *testAgent, id string) (code int, message string) {
@@ -106,6 +110,10 @@ func TestMigrateUnreachableDestination(t *testing.T) {
 	if e := rpcError(t, c, "VM.migrate", map[string]any{"vmID": "3c1d2e4f-0000-4000-8000-00000000afff", "params": map[string]any{"dst": "127.0.0.1:1"}}); e.Code != 1 {
 		t.Fatalf("unknown VM: %+v", e)
 	}
+	bad := map[string]any{"init": []any{map[string]any{"name": "speedUp", "params": []any{}}}, "stalling": []any{}}
+	if e := rpcError(t, c, "VM.migrate", map[string]any{"vmID": id, "params": map[string]any{"dst": "127.0.0.1:1", "convergenceSchedule": bad}}); e.Code != 100 {
+		t.Fatalf("an unknown convergence action: %+v", e)
+	}
 }
 
 // VM.migrationCreate alone: a destination VM in "Migration Destination", the same VM twice is
@@ -163,4 +171,86 @@ func migrationCounts(t *testing.T, ta *testAgent) (migrating, incoming, outgoing
 		t.Fatal(err)
 	}
 	return st.Migrating, st.Incoming, st.Outgoing
+}
+
+// A destination whose domain never arrives gives up after migration_destination_timeout: Down
+// with "VM failed to migrate" (1/8), no longer counted as incoming, and listed until the engine
+// destroys it.
+func TestMigrationDestinationTimesOut(t *testing.T) {
+	dst := startAgent(t, func(c *agentConfig) { c.MigrationDestinationTimeout = time.Millisecond })
+	next := events(t, dst)
+	id := "3c1d2e4f-0000-4000-8000-00000000b010"
+	dst.call(t, "VM.migrationCreate", map[string]any{"vmID": id, "params": map[string]any{
+		"vmId": id, "_srcDomXML": domainXML(t, "in-timeout", id)}})
+	if p := next.wait(id, "Down"); p["exitCode"] != float64(1) || p["exitReason"] != float64(8) || p["exitMessage"] != "VM failed to migrate" {
+		t.Fatalf("Down after the time-out: %v", p)
+	}
+	if m, i, _ := migrationCounts(t, dst); m != 0 || i != 0 {
+		t.Fatalf("Host.getStats after the time-out: vmMigrating %d, incomingVmMigrations %d", m, i)
+	}
+	if !slices.Contains(vmIDs(t, dst), id) {
+		t.Fatalf("the timed-out VM is not listed")
+	}
+	dst.call(t, "VM.destroy", map[string]any{"vmID": id})
+	if slices.Contains(vmIDs(t, dst), id) {
+		t.Fatalf("VM.destroy left the timed-out VM listed")
+	}
+}
+
+// max_outgoing_migrations: with a limit of 1, a second VM.migrate waits in Migration Source
+// while the first holds the slot (its VM.migrationCreate held at the destination's registry by
+// an injected delay), can be cancelled while it waits, and gets the slot once the first ends.
+func TestMigrateOutgoingLimitWaits(t *testing.T) {
+	src := startAgent(t, func(c *agentConfig) { c.MaxOutgoingMigrations = 1 })
+	dst := startAgent(t)
+	next := events(t, src)
+	c := src.dial(t)
+	ids := []string{"3c1d2e4f-0000-4000-8000-00000000c001", "3c1d2e4f-0000-4000-8000-00000000c002"}
+	for i, id := range ids {
+		createVM(t, c, fmt.Sprintf("mig-limit%d", i), id)
+		next.wait(id, "Powering up")
+	}
+	hold, fired := make(chan struct{}), make(chan string, 4)
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(hold)
+		}
+	}
+	t.Cleanup(release)
+	dst.faults.Set(supervisor.Rule{Kind: "registry", Message: "*vm.MigrationCreate", Action: supervisor.Delay,
+		Delay: time.Minute, Until: hold, Fired: fired})
+	migrate := func(id string) {
+		t.Helper()
+		if res, err := c.Call("VM.migrate", map[string]any{"vmID": id, "params": map[string]any{"dst": dst.addr, "method": "online"}}); err != nil || string(res) != "true" {
+			t.Fatalf("VM.migrate %s: %s %v", id, res, err)
+		}
+		next.wait(id, "Migration Source")
+	}
+	migrate(ids[0])
+	<-fired // the first migration has its slot and waits for the destination
+	migrate(ids[1])
+	if m, _, o := migrationCounts(t, src); m != 2 || o != 2 {
+		t.Fatalf("Host.getStats: vmMigrating %d, outgoingVmMigrations %d (the waiting one counts, as in VDSM)", m, o)
+	}
+	// Cancelled while it waits for the slot, it is Up again at once. Had it not waited but
+	// called the destination, it would be stuck behind the held registry until the peer call's
+	// 30-s time-out, past the event wait's 20 s.
+	if res := src.call(t, "VM.migrateCancel", map[string]any{"vmID": ids[1]}); string(res) != "true" {
+		t.Fatalf("VM.migrateCancel: %s", res)
+	}
+	next.wait(ids[1], "Up", "Powering up")
+	if code, msg := migrationStatus(t, src, ids[1]); code != 47 || msg != "Migration canceled" {
+		t.Fatalf("the waiting migration after its cancel: %d %q", code, msg)
+	}
+	// The first goes on (and libvirt's test driver refuses it); its slot is free for the
+	// second, which now reaches the destination.
+	release()
+	next.wait(ids[0], "Up", "Powering up")
+	migrate(ids[1])
+	next.wait(ids[1], "Up", "Powering up")
+	if code, msg := migrationStatus(t, src, ids[1]); code != 12 || msg != "Fatal error during migration" {
+		t.Fatalf("the second migration, run: %d %q", code, msg)
+	}
 }

@@ -8,6 +8,7 @@ package main
 //	HOSTAGENT_TEST_MIGRATION_XML           the guest's domain XML (.ci/twohosts.sh guest), with
 //	                                       @NAME@ for its name and no <uuid>
 //	HOSTAGENT_TEST_MIGRATION_LOG_A, _B     where each host's virtlogd writes NAME-serial.log
+//	HOSTAGENT_TEST_MIGRATION_CTL           the lane's FIFO that kills and starts the agents
 //
 // Without them it skips, also under CI=true: `go test ./...` has no hosts, and the lane, which
 // sets them, never skips in CI. The guest prints "TWOHOSTS-GUEST: heartbeat N" about every 2 s
@@ -18,6 +19,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -36,6 +38,7 @@ const (
 var heartbeat = regexp.MustCompile(`TWOHOSTS-GUEST: heartbeat (\d+) `)
 
 type migrationHost struct {
+	ctl    string // the lane's controller FIFO
 	name   string
 	ta     *testAgent
 	logDir string
@@ -52,8 +55,8 @@ func migrationLane(t *testing.T) (a, b *migrationHost, xml string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a = &migrationHost{name: "A", ta: &testAgent{addr: env("A")}, logDir: env("LOG_A")}
-	b = &migrationHost{name: "B", ta: &testAgent{addr: env("B")}, logDir: env("LOG_B")}
+	a = &migrationHost{name: "A", ta: &testAgent{addr: env("A")}, logDir: env("LOG_A"), ctl: env("CTL")}
+	b = &migrationHost{name: "B", ta: &testAgent{addr: env("B")}, logDir: env("LOG_B"), ctl: env("CTL")}
 	a.events, b.events = events(t, a.ta), events(t, b.ta)
 	return a, b, string(x)
 }
@@ -73,6 +76,19 @@ func (h *migrationHost) expect(t *testing.T, id string, statuses ...string) map[
 		last = p
 	}
 	return last
+}
+
+// agent asks the lane to kill (SIGKILL) or start h's agent; it answers once the agent is gone,
+// or listening again after its recovery.
+func (h *migrationHost) agent(t *testing.T, cmd string) {
+	t.Helper()
+	if err := os.WriteFile(h.ctl, []byte(cmd+" "+h.name+"\n"), 0); err != nil {
+		t.Fatal(err)
+	}
+	ack, err := os.ReadFile(h.ctl + ".ack")
+	if err != nil || strings.TrimSpace(string(ack)) != "ok" {
+		t.Fatalf("%s agent %s: %q %v", cmd, h.name, ack, err)
+	}
 }
 
 func (h *migrationHost) lists(t *testing.T, id string) bool {
@@ -202,13 +218,26 @@ func TestMigrationLane(t *testing.T) {
 
 	// A slow migration (1 MiB/s for ~90 MiB) cancelled once libvirt's job moves: the VM stays
 	// Up on A, and B's half is gone.
+	// Its convergence schedule's init step sets the downtime libvirt allows (read back with
+	// virsh on host A, where this test runs), and the monitor sends VM_migration_status events
+	// with the job's progress (the lane's agents read the job every second).
 	t.Log("cancelling a slow migration A → B")
-	a.migrate(t, id, b, map[string]any{"maxBandwidth": 1})
+	a.migrate(t, id, b, map[string]any{"maxBandwidth": 1, "convergenceSchedule": map[string]any{
+		"init":     []any{map[string]any{"name": "setDowntime", "params": []any{"321"}}},
+		"stalling": []any{map[string]any{"limit": 1, "action": map[string]any{"name": "abort", "params": []any{}}}},
+	}})
 	a.expect(t, id, "Migration Source")
-	libvirtdEventually(t, migrationJobLimit, "the capped migration's job never showed progress", func() bool {
-		_, _, p := a.migrationStatus(t, id)
-		return p > 0
-	})
+	a.events.forgetMigration()
+	ev := a.events.takeMigration(id, func(p map[string]any) bool { p1, _ := p["progress"].(float64); return p1 > 0 })
+	if ev["postcopy"] != false {
+		t.Fatalf("VM_migration_status: %v", ev)
+	}
+	if _, _, p := a.migrationStatus(t, id); p < int(ev["progress"].(float64)) {
+		t.Fatalf("getMigrationStatus progress %d behind the event's %v", p, ev["progress"])
+	}
+	if out, err := exec.Command("virsh", "-c", "qemu:///system", "migrate-getmaxdowntime", name).CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "321" {
+		t.Fatalf("the schedule's init downtime: virsh migrate-getmaxdowntime: %q %v", out, err)
+	}
 	if m, _, o := migrationCounts(t, a.ta); m != 1 || o != 1 {
 		t.Fatalf("A's Host.getStats while migrating: vmMigrating %d, outgoingVmMigrations %d", m, o)
 	}
@@ -233,6 +262,67 @@ func TestMigrationLane(t *testing.T) {
 	}
 	if !a.lists(t, id) || b.lists(t, id) {
 		t.Fatalf("after the cancel: A lists it %v, B lists it %v", a.lists(t, id), b.lists(t, id))
+	}
+	a.waitBeat(t, name, a.lastBeat(t, name))
+
+	// B's agent is killed mid-migration. The migration is the two libvirtds' (peer to peer), so
+	// it goes on without it; the VM stays A's, migrating, until cancelled: Up on A. B's agent,
+	// started again, recovers nothing of it: libvirt tore the incoming half down.
+	t.Log("killing B's agent in the middle of a slow migration A → B")
+	a.migrate(t, id, b, map[string]any{"maxBandwidth": 1})
+	a.expect(t, id, "Migration Source")
+	a.events.forgetMigration()
+	a.events.takeMigration(id, func(p map[string]any) bool { p1, _ := p["progress"].(float64); return p1 > 0 })
+	b.agent(t, "kill")
+	if err := json.Unmarshal(a.ta.call(t, "VM.getStats", map[string]any{"vmID": id}), &stats); err != nil || len(stats) != 1 || stats[0]["status"] != "Migration Source" {
+		t.Fatalf("VM.getStats on A with B's agent gone: %v %v", stats, err)
+	}
+	if res := a.ta.call(t, "VM.migrateCancel", map[string]any{"vmID": id}); string(res) != "true" {
+		t.Fatalf("VM.migrateCancel: %s", res)
+	}
+	a.expect(t, id, "Up")
+	if code, msg, _ := a.migrationStatus(t, id); code != 47 {
+		t.Fatalf("status after the cancel with B's agent gone: %d %q", code, msg)
+	}
+	b.agent(t, "start")
+	b.events = events(t, b.ta)
+	if !a.lists(t, id) || b.lists(t, id) {
+		t.Fatalf("after B's agent came back: A lists it %v, B lists it %v", a.lists(t, id), b.lists(t, id))
+	}
+	a.waitBeat(t, name, a.lastBeat(t, name))
+
+	// A's agent is killed in the middle of a slow migration and started again: libvirt's job
+	// went on without it, and the recovered VM reads Migration Source as long as libvirt's job
+	// runs; a cancel brings it back Up. The destination's half, which the recovered source cannot
+	// name, is the engine's to destroy on B.
+	t.Log("restarting A's agent in the middle of a slow migration A → B")
+	a.migrate(t, id, b, map[string]any{"maxBandwidth": 1})
+	a.expect(t, id, "Migration Source")
+	a.events.forgetMigration()
+	a.events.takeMigration(id, func(p map[string]any) bool { p1, _ := p["progress"].(float64); return p1 > 0 })
+	a.agent(t, "kill")
+	a.agent(t, "start")
+	a.events = events(t, a.ta)
+	if out, err := exec.Command("virsh", "-c", "qemu:///system", "domjobinfo", name).CombinedOutput(); err != nil || !strings.Contains(string(out), "Unbounded") {
+		t.Fatalf("libvirt's migration job after A's agent restarted: %q %v", out, err)
+	}
+	if err := json.Unmarshal(a.ta.call(t, "VM.getStats", map[string]any{"vmID": id}), &stats); err != nil || len(stats) != 1 || stats[0]["status"] != "Migration Source" {
+		t.Fatalf("VM.getStats on the restarted A: %v %v", stats, err)
+	}
+	a.events.takeMigration(id, func(p map[string]any) bool { p1, _ := p["progress"].(float64); return p1 > 0 })
+	if res := a.ta.call(t, "VM.migrateCancel", map[string]any{"vmID": id}); string(res) != "true" {
+		t.Fatalf("VM.migrateCancel on the restarted A: %s", res)
+	}
+	a.expect(t, id, "Up")
+	if code, msg, _ := a.migrationStatus(t, id); code != 47 || msg != "Migration canceled" {
+		t.Fatalf("status after the cancel on the restarted A: %d %q", code, msg)
+	}
+	if d := b.expect(t, id, "Down"); d["exitReason"] != float64(8) {
+		t.Fatalf("B's half after the recovered migration was cancelled: %v", d)
+	}
+	b.ta.call(t, "VM.destroy", map[string]any{"vmID": id})
+	if !a.lists(t, id) || b.lists(t, id) {
+		t.Fatalf("after the recovered migration: A lists it %v, B lists it %v", a.lists(t, id), b.lists(t, id))
 	}
 	a.waitBeat(t, name, a.lastBeat(t, name))
 

@@ -25,6 +25,9 @@ func serve(args []string) int {
 	ca := fs.String("tls-ca", "/etc/pki/vdsm/certs/cacert.pem", "CA that client certificates must chain to (PEM)")
 	uri := fs.String("libvirt-uri", "", "libvirt URI (default: the embedded test-driver host; qemu:///system on a real host)")
 	migrationURI := fs.String("migration-uri", "qemu+tls://%s/system", "destination libvirtd of a live migration, %s for the destination host (qemu+tcp://%s/system: tests)")
+	migMonitor := fs.Duration("migration-monitor-interval", 10*time.Second, "how often a running outgoing migration's progress is read, sent as VM_migration_status and its convergence schedule applied (VDSM's migration_monitor_interval)")
+	maxOutgoing := fs.Int("max-outgoing-migrations", 2, "outgoing live migrations running at once; more wait (VDSM's max_outgoing_migrations)")
+	destTimeout := fs.Duration("migration-destination-timeout", 6*time.Hour, "how long a destination waits for an incoming VM to arrive and run before it reports it Down (VDSM's migration_destination_timeout)")
 	workers := fs.Int("workers", 8, "worker actors")
 	queue := fs.Int("queue", 80, "requests admitted beyond the workers before answering 1100")
 	deadline := fs.Duration("deadline", 60*time.Second, "deadline of every verb not named by --verb-deadline")
@@ -60,7 +63,9 @@ func serve(args []string) int {
 	}
 	cfg := agent.Config{Listen: *listen, LibvirtURI: *uri, Workers: *workers, Queue: *queue,
 		Deadline: *deadline, Deadlines: verbDeadlines, SampleInterval: *sample, StuckAfter: *stuck, MetricsListen: *metricsListen,
-		MigrationURI: *migrationURI, PayloadDir: *payloadDir, Log: log}
+		MigrationURI: *migrationURI, PayloadDir: *payloadDir, Log: log,
+		MigrationMonitorInterval: *migMonitor, MaxOutgoingMigrations: *maxOutgoing,
+		MigrationDestinationTimeout: *destTimeout}
 	netf.apply(&cfg)
 	if *useTLS {
 		if cfg.TLS, err = agent.ServerTLS(*cert, *key, *ca); err != nil {

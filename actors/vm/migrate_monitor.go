@@ -1,0 +1,183 @@
+package vm
+
+// The source's migration monitor (VDSM's migration.py MonitorThread): from the moment libvirt's
+// migration starts, every MonitorInterval the VM actor reads the job, sends
+// |virt|VM_migration_status|<vmId> with the progress, and applies the convergence schedule. It
+// runs on the VM actor's timer, not a goroutine of its own, so it sees the migration's record
+// without locks and stops with it.
+
+import (
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/hostagent/hostagent/actors/broker"
+	"github.com/hostagent/hostagent/protocol/jsonrpc"
+	"github.com/hostagent/hostagent/protocol/stomp"
+	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/virt"
+)
+
+// migrationStarting: the goroutine has a slot and the destination is ready; libvirt's migration
+// starts now.
+type migrationStarting struct{ gen int }
+
+// migrationTick: time to read the job again.
+type migrationTick struct{ gen int }
+
+// migrationProgress asks the registry to publish a VM_migration_status event, in order with the
+// VM's status events.
+type migrationProgress struct {
+	id       string
+	progress int
+}
+
+func (a *vmActor) migrationStarting(c actor.Context, m *migrationStarting) {
+	if a.mig == nil || m.gen != a.mig.gen || !a.mig.running {
+		return
+	}
+	var init []ConvergenceAction
+	init, a.mig.conv = a.mig.schedule.start()
+	a.converge(init)
+	a.armMonitor(c)
+}
+
+func (a *vmActor) armMonitor(c actor.Context) {
+	root, self, gen := c.ActorSystem().Root, c.Self(), a.mig.gen
+	a.mig.tick = time.AfterFunc(a.migCfg.MonitorInterval, func() { root.Send(self, &migrationTick{gen: gen}) })
+}
+
+// stopMonitor stops the migration timers, the source's monitor and the destination's wait.
+func (a *vmActor) stopMonitor() {
+	if a.inTimer != nil {
+		a.inTimer.Stop()
+		a.inTimer = nil
+	}
+	if a.mig != nil && a.mig.tick != nil {
+		a.mig.tick.Stop()
+		a.mig.tick = nil
+	}
+}
+
+func (a *vmActor) migrationTick(c actor.Context, m *migrationTick) {
+	if a.mig == nil || m.gen != a.mig.gen || !a.mig.running || a.mig.tick == nil {
+		return // a tick that fired as its migration ended
+	}
+	a.mig.tick = nil
+	j, ok := a.readJob()
+	if !ok && a.mig.recovered {
+		a.recoveredEnded(c)
+		return
+	}
+	if ok {
+		a.publishProgress(c)
+		a.converge(a.mig.conv.sample(j.Iteration))
+	}
+	if a.mig.running && !a.mig.conv.done {
+		a.armMonitor(c)
+	}
+}
+
+// recoverMigration: a restarted agent finds its VM's domain in an outgoing migration (libvirt's
+// job goes on without the agent that started it), as VDSM's recovery does: Migration Source, the
+// monitor reading the job, VM.migrateCancel aborting it. Where it goes is unknown here, so the
+// destination's half is left to libvirt and the engine.
+func (a *vmActor) recoverMigration(c actor.Context) {
+	if !outgoingAllowed(a.state) {
+		return
+	}
+	var j virt.JobInfo
+	if err := a.call(func(id string) error { var err error; j, err = a.lv.Job(id); return err }); err != nil || !j.Active || !j.Outgoing {
+		return
+	}
+	a.log.Info().Msg("recovered an outgoing migration in progress")
+	gate := newMigrationGate()
+	gate.begin() // libvirt's job runs: a cancel aborts it
+	a.mig = &outgoingMigration{gen: 1, running: true, recovered: true, gate: gate, conv: &convergence{},
+		code: vdsm.CodeDone, message: "Migration in progress", progress: j.Progress()}
+	a.step(c, MigrateRequested{})
+	a.armMonitor(c)
+}
+
+// recoveredEnded: a recovered migration's job is over. Had it succeeded, the domain would be
+// gone (libvirt's STOPPED/migrated takes the VM down); still here, it failed or was cancelled,
+// and the VM carries on: Up.
+func (a *vmActor) recoveredEnded(c actor.Context) {
+	var state int
+	err := a.call(func(id string) error { var err error; state, _, err = a.lv.State(id); return err })
+	if err != nil || state == virt.StateShutoff {
+		// Gone or going: the lifecycle event decides.
+		return
+	}
+	a.mig.running = false
+	if a.mig.gate.cancelled() {
+		a.mig.code, a.mig.message = vdsm.CodeMigrationCancelFailed, "Migration canceled"
+	} else {
+		a.mig.code, a.mig.message = vdsm.CodeMigrationError, vdsm.Message(vdsm.CodeMigrationError)
+	}
+	a.step(c, MigrationFailed{})
+}
+
+// readJob reads libvirt's job and keeps the progress, which only grows (as VDSM's
+// _update_progress); ok is false when no outgoing migration job runs (not started yet, or just
+// ended).
+func (a *vmActor) readJob() (virt.JobInfo, bool) {
+	var j virt.JobInfo
+	if err := a.call(func(id string) error { var err error; j, err = a.lv.Job(id); return err }); err != nil || !j.Active || !j.Outgoing {
+		return j, false
+	}
+	if p := j.Progress(); p > a.mig.progress {
+		a.mig.progress = p
+	}
+	return j, true
+}
+
+func (a *vmActor) publishProgress(c actor.Context) {
+	c.Send(a.registry, &migrationProgress{id: a.id, progress: a.mig.progress})
+}
+
+// converge carries out the schedule's actions. A failed action is logged and the migration
+// carries on, as in VDSM, where the monitor's next pass tries the next step.
+func (a *vmActor) converge(actions []ConvergenceAction) {
+	for _, act := range actions {
+		switch act.Name {
+		case ActionSetDowntime:
+			err := a.call(func(id string) error { return a.lv.SetMaxDowntime(id, act.DowntimeMs) })
+			if err != nil {
+				a.log.Warn().Err(err).Uint64("downtime_ms", act.DowntimeMs).Msg("convergence schedule: setting the downtime failed")
+				continue
+			}
+			a.log.Info().Uint64("downtime_ms", act.DowntimeMs).Msg("convergence schedule: downtime raised")
+		case ActionAbort:
+			a.log.Warn().Msg("convergence schedule: the migration does not converge; aborting it")
+			if err := a.call(a.lv.AbortJob); err != nil {
+				a.log.Warn().Err(err).Msg("convergence schedule: abort failed")
+			}
+			a.stopMonitor()
+		case ActionPostCopy:
+			a.log.Warn().Msg("convergence schedule: post-copy is not supported; step skipped")
+		}
+	}
+}
+
+// publishMigration sends a VM_migration_status event (vm.py send_migration_status_event): the
+// progress, and post-copy never running.
+func (r *Registry) publishMigration(c actor.Context, m *migrationProgress) {
+	params := vdsm.VMStatusParams{VMID: m.id, Details: map[string]any{"progress": m.progress, "postcopy": false},
+		NotifyTime: r.cfg.Clock.EventTime(time.Now())}
+	body, err := jsonrpc.AppendNotification(nil, "|virt|VM_migration_status|"+m.id, params)
+	if err != nil {
+		r.cfg.Log.Error().Err(err).Str("vm_id", m.id).Msg("encoding a migration status event")
+		return
+	}
+	c.Send(r.cfg.Broker, &broker.Publish{Dest: stomp.EventQueue, Body: body})
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
