@@ -44,7 +44,7 @@ type Actor struct {
 func (a *Actor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *reply.Response:
-		a.box.message(replyDest(m), m.Body)
+		a.box.message(replyDest(m.ReplyTo), m.Body)
 	case *output:
 		<-a.inbox
 		a.heartbeats(m.sendEvery)
@@ -87,11 +87,11 @@ func (a *Actor) Receive(c actor.Context) {
 }
 
 // replyDest is where a response goes: its reply-to, or VDSM's default response topic.
-func replyDest(r *reply.Response) string {
-	if r.ReplyTo == "" {
+func replyDest(replyTo string) string {
+	if replyTo == "" {
 		return stomp.ResponseQueue
 	}
-	return r.ReplyTo
+	return replyTo
 }
 
 // heartbeats applies a CONNECT's negotiated outgoing interval with a ticker; the reader enforces

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -220,25 +221,31 @@ type fanout struct {
 }
 
 func (f *fanout) Send(pid *actor.PID, m any) {
-	r, ok := m.(*reply.Response)
-	switch {
-	case !ok:
-		f.root.Send(pid, m)
-	case r.ReplyTo == "":
-		f.to(pid, r)
-	default:
-		for _, s := range f.dir.Lookup(r.ReplyTo) {
-			f.to(s.Conn, r)
-		}
+	if r, ok := m.(*reply.Response); ok {
+		f.Deliver(pid, r.ReplyTo, r.Body)
+		return
+	}
+	f.root.Send(pid, m)
+}
+
+// Deliver is reply.Deliverer: body is copied into each outbox (or into the message to an actor)
+// before it returns, so the Reply can reuse its buffer.
+func (f *fanout) Deliver(pid *actor.PID, replyTo string, body []byte) {
+	if replyTo == "" {
+		f.to(pid, replyTo, body)
+		return
+	}
+	for _, s := range f.dir.Lookup(replyTo) {
+		f.to(s.Conn, replyTo, body)
 	}
 }
 
-func (f *fanout) to(pid *actor.PID, r *reply.Response) {
+func (f *fanout) to(pid *actor.PID, replyTo string, body []byte) {
 	if f.boxes != nil {
 		if b, ok := f.boxes.Load(pid); ok {
-			b.(*outbox).message(replyDest(r), r.Body)
+			b.(*outbox).message(replyDest(replyTo), body)
 			return
 		}
 	}
-	f.root.Send(pid, r)
+	f.root.Send(pid, &reply.Response{ReplyTo: replyTo, Body: bytes.Clone(body)})
 }
