@@ -108,11 +108,12 @@ func (l *Listener) track(c net.Conn) bool {
 }
 
 func (l *Listener) untrack(c net.Conn) {
+	// Counted out before allGone can close, so whoever waited for it sees no connection left.
+	l.live.Add(-1)
 	l.mu.Lock()
 	delete(l.conns, c)
 	l.gone()
 	l.mu.Unlock()
-	l.live.Add(-1)
 }
 
 func (l *Listener) accept() {
