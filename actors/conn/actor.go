@@ -80,7 +80,7 @@ func (a *Actor) Receive(c actor.Context) {
 		}
 		a.started = true
 		a.self, a.root = c.Self(), c.ActorSystem().Root
-		go writer(a.nc, a.box, a.done, a.root, a.self, a.cfg.WriteTimeout)
+		go writer(a.nc, a.box, a.root, a.self, a.cfg.WriteTimeout)
 	case *actor.Stopped:
 		a.shut()
 	}
@@ -150,20 +150,19 @@ func (a *Actor) shut() {
 }
 
 // writer is the only goroutine that writes the socket: it writes whatever the outbox has queued,
-// all of it in one write, and waits when there is nothing.
-func writer(nc net.Conn, box *outbox, done <-chan struct{}, root *actor.RootContext, self *actor.PID, timeout time.Duration) {
+// all of it in one write, and waits when there is nothing. A dropped outbox (the actor is
+// stopping, or was told the client is not reading) wakes it to end.
+func writer(nc net.Conn, box *outbox, root *actor.RootContext, self *actor.PID, timeout time.Duration) {
 	for {
-		buf, end := box.take()
-		if buf == nil {
-			if end {
-				root.Send(self, &writerDone{})
-				return
-			}
-			select {
-			case <-box.wake:
-			case <-done:
-				return
-			}
+		buf, closed, dropped := box.take()
+		switch {
+		case dropped:
+			return
+		case closed:
+			root.Send(self, &writerDone{})
+			return
+		case buf == nil:
+			<-box.wake
 			continue
 		}
 		nc.SetWriteDeadline(time.Now().Add(timeout))

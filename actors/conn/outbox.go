@@ -189,22 +189,22 @@ func (o *outbox) drop() {
 	o.after(true, false)
 }
 
-// take gives the writer the queued output, or nil: then end tells it the output is over (closed
-// after the last write, or dropped) and it must stop, or else to wait on wake.
-func (o *outbox) take() (buf []byte, end bool) {
+// take gives the writer the queued output, or nil: then closed tells it the output is over and
+// all written, and dropped that the connection is going; with neither it waits on wake.
+func (o *outbox) take() (buf []byte, closed, dropped bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.over {
-		return nil, true
+		return nil, false, true
 	}
 	if len(o.pending) == 0 {
-		return nil, o.closing
+		return nil, o.closing, false
 	}
 	buf = o.pending
 	o.pending, o.spare = o.spare[:0], nil
 	o.inFlight = len(buf)
 	o.sentAt = time.Now()
-	return buf, false
+	return buf, false, false
 }
 
 // written gives back a buffer the writer has finished with.

@@ -46,8 +46,8 @@ func TestOutboxInvariants(t *testing.T) {
 		if n := fails.Load(); n != 1 {
 			t.Fatalf("told %d times that the client is not reading", n)
 		}
-		if buf, end := o.take(); buf != nil || !end {
-			t.Fatalf("a dropped outbox gave the writer %d bytes, end %v", len(buf), end)
+		if buf, closed, dropped := o.take(); buf != nil || closed || !dropped {
+			t.Fatalf("a dropped outbox gave the writer %d bytes, closed %v, dropped %v", len(buf), closed, dropped)
 		}
 	})
 	t.Run("the writer's bytes count", func(t *testing.T) {
@@ -56,7 +56,7 @@ func TestOutboxInvariants(t *testing.T) {
 		o.subscribe(stomp.Subscription{ID: "1", Destination: "d"})
 		body := bytes.Repeat([]byte("x"), 100)
 		o.message("d", body)
-		buf, _ := o.take() // with the writer now: still counted
+		buf, _, _ := o.take() // with the writer now: still counted
 		o.message("d", body)
 		o.message("d", body)
 		if fails.Load() != 1 {
@@ -68,7 +68,7 @@ func TestOutboxInvariants(t *testing.T) {
 		o.subscribe(stomp.Subscription{ID: "a", Destination: "d"})
 		o.subscribe(stomp.Subscription{ID: "b", Destination: "d"})
 		o.subscribe(stomp.Subscription{ID: "c", Destination: "e"})
-		if buf, end := o.take(); buf != nil || end {
+		if buf, closed, dropped := o.take(); buf != nil || closed || dropped {
 			t.Fatal("an empty outbox gave the writer something")
 		}
 		o.frames([]*stomp.Frame{stomp.ReceiptFrame("r")}, false)
@@ -80,7 +80,7 @@ func TestOutboxInvariants(t *testing.T) {
 		o.message("d", []byte("1"))
 		o.unsubscribe("a")
 		o.message("d", []byte("2"))
-		buf, _ := o.take()
+		buf, _, _ := o.take()
 		want := "RECEIPT\nreceipt-id:r\n\n\x00" +
 			string(stomp.AppendMessageSeq(nil, "d", "a", 1, []byte("1"))) +
 			string(stomp.AppendMessageSeq(nil, "d", "b", 2, []byte("1"))) +
@@ -95,7 +95,7 @@ func TestOutboxInvariants(t *testing.T) {
 		default:
 		}
 		o.written(buf)
-		if buf, _ := o.take(); !strings.Contains(string(buf), "message-id:4\n") {
+		if buf, _, _ := o.take(); !strings.Contains(string(buf), "message-id:4\n") {
 			t.Fatalf("got %q", buf)
 		}
 	})
@@ -105,13 +105,13 @@ func TestOutboxInvariants(t *testing.T) {
 		o.frames([]*stomp.Frame{stomp.ReceiptFrame("bye")}, true)
 		o.message("d", []byte("late"))
 		o.heartbeat(0)
-		buf, end := o.take()
-		if string(buf) != "RECEIPT\nreceipt-id:bye\n\n\x00" || end {
-			t.Fatalf("got %q, end %v", buf, end)
+		buf, closed, _ := o.take()
+		if string(buf) != "RECEIPT\nreceipt-id:bye\n\n\x00" || closed {
+			t.Fatalf("got %q, closed %v", buf, closed)
 		}
 		o.written(buf)
-		if buf, end := o.take(); buf != nil || !end {
-			t.Fatalf("after the last write: %q, end %v", buf, end)
+		if buf, closed, dropped := o.take(); buf != nil || !closed || dropped {
+			t.Fatalf("after the last write: %q, closed %v, dropped %v", buf, closed, dropped)
 		}
 	})
 	t.Run("drain with nothing queued wakes the writer", func(t *testing.T) {
@@ -123,8 +123,8 @@ func TestOutboxInvariants(t *testing.T) {
 		default:
 			t.Fatal("no wake token")
 		}
-		if buf, end := o.take(); buf != nil || !end {
-			t.Fatalf("%q, end %v", buf, end)
+		if buf, closed, _ := o.take(); buf != nil || !closed {
+			t.Fatalf("%q, closed %v", buf, closed)
 		}
 	})
 	t.Run("concurrent appenders and one writer", func(t *testing.T) {
@@ -140,8 +140,8 @@ func TestOutboxInvariants(t *testing.T) {
 		go func() { // as the writer goroutine does
 			defer close(writerDone)
 			for {
-				buf, end := o.take()
-				if end {
+				buf, closed, dropped := o.take()
+				if closed || dropped {
 					return
 				}
 				if buf == nil {
