@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"strconv"
 	"sync"
 	"time"
 
@@ -41,10 +42,16 @@ type outbox struct {
 	spare    []byte
 	inFlight int
 	msgID    uint64
-	subs     []stomp.Subscription // the session's, in subscription order
-	closing  bool                 // write what is queued, then end
-	over     bool                 // dropped: nothing more is queued or written
-	sentAt   time.Time            // last output taken by the writer
+	subs     []boxSub  // the session's subscriptions, in subscription order
+	closing  bool      // write what is queued, then end
+	over     bool      // dropped: nothing more is queued or written
+	sentAt   time.Time // last output taken by the writer
+}
+
+// boxSub is a subscription with the head of the MESSAGEs it gets, escaped once when it is made.
+type boxSub struct {
+	stomp.Subscription
+	head []byte
 }
 
 func newOutbox(max int, failed func()) *outbox {
@@ -115,7 +122,7 @@ func (o *outbox) message(dest string, body []byte) {
 	for _, s := range o.subs {
 		if s.Destination == dest {
 			o.msgID++
-			buf = stomp.AppendMessageSeq(buf, dest, s.ID, o.msgID, body)
+			buf = stomp.AppendMessageAfter(buf, s.head, o.msgID, body)
 		}
 	}
 	wake, fail := o.commit(buf)
@@ -135,7 +142,7 @@ func (o *outbox) forward(dest string, headers []stomp.Header, body []byte) {
 	for _, s := range o.subs {
 		if stomp.Receives(s.Destination, dest) {
 			o.msgID++
-			buf = stomp.AppendForwardSeq(buf, dest, s.ID, o.msgID, headers, body)
+			buf = stomp.AppendForward(buf, dest, s.ID, strconv.FormatUint(o.msgID, 10), headers, body)
 		}
 	}
 	wake, fail := o.commit(buf)
@@ -156,8 +163,9 @@ func (o *outbox) heartbeat(every time.Duration) {
 }
 
 func (o *outbox) subscribe(s stomp.Subscription) {
+	head := stomp.MessageHead(s.Destination, s.ID)
 	o.mu.Lock()
-	o.subs = append(o.subs, s)
+	o.subs = append(o.subs, boxSub{s, head})
 	o.mu.Unlock()
 }
 

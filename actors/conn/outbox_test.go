@@ -82,9 +82,9 @@ func TestOutboxInvariants(t *testing.T) {
 		o.message("d", []byte("2"))
 		buf, _, _ := o.take()
 		want := "RECEIPT\nreceipt-id:r\n\n\x00" +
-			string(stomp.AppendMessageSeq(nil, "d", "a", 1, []byte("1"))) +
-			string(stomp.AppendMessageSeq(nil, "d", "b", 2, []byte("1"))) +
-			string(stomp.AppendMessageSeq(nil, "d", "b", 3, []byte("2")))
+			string(stomp.AppendMessageAfter(nil, stomp.MessageHead("d", "a"), 1, []byte("1"))) +
+			string(stomp.AppendMessageAfter(nil, stomp.MessageHead("d", "b"), 2, []byte("1"))) +
+			string(stomp.AppendMessageAfter(nil, stomp.MessageHead("d", "b"), 3, []byte("2")))
 		if string(buf) != want {
 			t.Fatalf("got  %q\nwant %q", buf, want)
 		}

@@ -67,17 +67,23 @@ func AppendMessage(dst []byte, destination, subscription, messageID string, body
 	return append(dst, 0)
 }
 
-// AppendMessageSeq is AppendMessage with a numeric message-id, written without making a string
-// of it: the connection numbers its messages, and this spares every response an allocation.
-func AppendMessageSeq(dst []byte, destination, subscription string, messageID uint64, body []byte) []byte {
-	n := len(msgHead) + escapedLen(destination) + len(msgContentType) + escapedLen(subscription) +
-		len(msgID) + 20 + len(msgLength) + 20 + 2 + len(body) + 1
-	dst = slices.Grow(dst, n)
-	dst = append(dst, msgHead...)
-	dst = appendEscaped(dst, destination)
-	dst = append(dst, msgContentType...)
-	dst = appendEscaped(dst, subscription)
-	dst = append(dst, msgID...)
+// MessageHead is the start of every MESSAGE that AppendMessage writes for destination and
+// subscription, up to the message-id's value. A connection makes it once per subscription, so
+// each response only appends the head, its number, the length and the body (AppendMessageAfter).
+func MessageHead(destination, subscription string) []byte {
+	head := make([]byte, 0, len(msgHead)+escapedLen(destination)+len(msgContentType)+escapedLen(subscription)+len(msgID))
+	head = append(head, msgHead...)
+	head = appendEscaped(head, destination)
+	head = append(head, msgContentType...)
+	head = appendEscaped(head, subscription)
+	return append(head, msgID...)
+}
+
+// AppendMessageAfter appends the MESSAGE AppendMessage would, given its head (MessageHead) and
+// a numeric message-id. It grows dst at most once and allocates nothing else.
+func AppendMessageAfter(dst, head []byte, messageID uint64, body []byte) []byte {
+	dst = slices.Grow(dst, len(head)+20+len(msgLength)+20+2+len(body)+1)
+	dst = append(dst, head...)
 	dst = strconv.AppendUint(dst, messageID, 10)
 	dst = append(dst, msgLength...)
 	dst = strconv.AppendInt(dst, int64(len(body)), 10)
@@ -110,9 +116,4 @@ func AppendForward(dst []byte, destination, subscription, messageID string, send
 		f.Headers = append(f.Headers, h)
 	}
 	return AppendFrame(dst, &f)
-}
-
-// AppendForwardSeq is AppendForward with a numeric message-id.
-func AppendForwardSeq(dst []byte, destination, subscription string, messageID uint64, send []Header, body []byte) []byte {
-	return AppendForward(dst, destination, subscription, strconv.FormatUint(messageID, 10), send, body)
 }
