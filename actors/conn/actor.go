@@ -3,6 +3,7 @@ package conn
 import (
 	"errors"
 	"net"
+	"runtime"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -163,6 +164,9 @@ func writer(nc net.Conn, box *outbox, root *actor.RootContext, self *actor.PID, 
 			return
 		case buf == nil:
 			<-box.wake
+			// Woken by the first answer of a burst: let the goroutines that are about to add
+			// theirs run first, so one write carries the burst rather than its first answer.
+			runtime.Gosched()
 			continue
 		}
 		nc.SetWriteDeadline(time.Now().Add(timeout))
