@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -33,7 +34,7 @@ type reader struct {
 	root    *actor.RootContext
 	conn    *actor.PID
 	inbox   chan struct{} // places for outputs waiting for the actor
-	slots   slots         // requests of this connection in flight
+	slots   *slots        // requests of this connection in flight
 	done    <-chan struct{}
 	local   net.Addr
 	session *stomp.Session
@@ -46,7 +47,7 @@ func newReader(cfg *Config, nc net.Conn, src io.Reader, root *actor.RootContext,
 	boxes *sync.Map, inbox chan struct{}, done <-chan struct{}, local net.Addr) *reader {
 	dl := &deadlineReader{nc: nc, src: src}
 	return &reader{cfg: cfg, fr: stomp.NewReader(dl, cfg.Limits), root: root, conn: conn, box: box, inbox: inbox,
-		slots: make(slots, cfg.MaxInFlight), done: done, local: local, session: stomp.NewSession(),
+		slots: newSlots(cfg.MaxInFlight), done: done, local: local, session: stomp.NewSession(),
 		answers: &fanout{root: root, dir: cfg.Directory, boxes: boxes}, dl: dl}
 }
 
@@ -192,9 +193,7 @@ func (r *reader) requests(f *stomp.Frame, replyTo, flow string) bool {
 
 // submit hands one decoded request to the router, once the connection has a place for it.
 func (r *reader) submit(req *router.Request, in *jsonrpc.Request, flow string) bool {
-	select {
-	case r.slots <- struct{}{}:
-	case <-r.done:
+	if !r.slots.take(r.done) {
 		return false
 	}
 	req.Reply.AddHook(r.slots)
@@ -204,10 +203,40 @@ func (r *reader) submit(req *router.Request, in *jsonrpc.Request, flow string) b
 }
 
 // slots bounds a connection's requests in flight: the reader takes a place before it submits
-// a request, and the answer gives it back.
-type slots chan struct{}
+// a request, and the answer gives it back. A count does it, not a channel: taking and giving
+// back a place is one atomic add each, on the reader and on the answering worker, where a
+// channel cost a lock on both sides.
+//
+// Only the reader takes, so at most one taker waits: n is max+1 exactly while it does (it
+// counted itself in before it found no place), and the give-back that sees that leaves the
+// wake-up token for it.
+type slots struct {
+	n    atomic.Int32
+	max  int32
+	wake chan struct{} // capacity 1
+}
 
-func (s slots) Answered(*reply.Reply) { <-s }
+func newSlots(max int) *slots { return &slots{max: int32(max), wake: make(chan struct{}, 1)} }
+
+// take takes a place, waiting for one if all are taken. It reports false if done closed first.
+func (s *slots) take(done <-chan struct{}) bool {
+	if s.n.Add(1) <= s.max {
+		return true
+	}
+	select {
+	case <-s.wake:
+		return true
+	case <-done:
+		return false
+	}
+}
+
+// Answered gives a place back (reply.Hook).
+func (s *slots) Answered(*reply.Reply) {
+	if s.n.Add(-1) >= s.max {
+		s.wake <- struct{}{} // never blocks: one waiter, one token
+	}
+}
 
 // fanout routes a finished response the way VDSM does: to every connection subscribed to its
 // reply-to destination, the requester's or not. A response without reply-to goes to the
