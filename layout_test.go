@@ -16,7 +16,9 @@ const module = "github.com/hostagent/hostagent"
 // layers says which parts of the module a part may not reach, directly or through other packages
 // of the module, test imports included. They keep the pure layers pure: the wire protocol knows
 // nothing of actors or libvirt, the libvirt adapter nothing of actors or the wire, the
-// supervisor's middleware nothing of what it supervises, and pyrepr is a leaf.
+// supervisor's middleware nothing of what it supervises, and pyrepr is a leaf. The other
+// libraries (the engine's XML, host networking, the client, the reply handle, metrics, the load
+// generator) stay below the actors, and nothing but the binary reaches cmd/.
 var layers = []struct {
 	part      string
 	forbidden []string
@@ -25,6 +27,13 @@ var layers = []struct {
 	{"virt", []string{"actors", "protocol"}},
 	{"supervisor", []string{"virt", "protocol", "actors"}},
 	{"pyrepr", []string{""}},
+	{"engine", []string{"actors", "virt", "cmd"}},
+	{"hostnet", []string{"actors", "virt", "cmd"}},
+	{"client", []string{"actors", "virt", "cmd"}},
+	{"reply", []string{"actors", "virt", "cmd"}},
+	{"metrics", []string{"actors", "virt", "cmd"}},
+	{"actors", []string{"cmd"}},
+	{"bench", []string{"cmd"}},
 }
 
 // libvirtOwner is the only part that may import libvirt (DESIGN: virt/ is the adapter); tests and
@@ -32,6 +41,12 @@ var layers = []struct {
 const (
 	libvirtOwner = "virt"
 	libvirtPkg   = "libvirt.org/go/libvirt"
+)
+
+// netlinkOwner is, likewise, the only part that may change or read the host's links.
+const (
+	netlinkOwner = "hostnet"
+	netlinkPkg   = "github.com/vishvananda/netlink"
 )
 
 type pkg struct {
@@ -119,6 +134,13 @@ func TestImportRules(t *testing.T) {
 			for _, imp := range slices.Concat(p.Imports, p.TestImports, p.XTestImports) {
 				if imp == libvirtPkg || strings.HasPrefix(imp, libvirtPkg+"/") {
 					t.Errorf("%s imports %s: only %s/ may; go through virt", p.ImportPath, imp, libvirtOwner)
+				}
+			}
+		}
+		if !within(p.ImportPath, netlinkOwner) {
+			for _, imp := range slices.Concat(p.Imports, p.TestImports, p.XTestImports) {
+				if imp == netlinkPkg || strings.HasPrefix(imp, netlinkPkg+"/") {
+					t.Errorf("%s imports %s: only %s/ may; go through hostnet", p.ImportPath, imp, netlinkOwner)
 				}
 			}
 		}

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 	"github.com/hostagent/hostagent/protocol/stomp"
 )
 

@@ -23,10 +23,12 @@ const (
 type Kind int
 
 const (
-	KindLifecycle Kind = iota // Type and Detail are set
-	KindReboot                // the guest rebooted
-	KindIOError               // IOError is set: a disk error, and what QEMU did about it
-	KindRTCChange             // RTCOffset is set: the guest set its clock
+	KindLifecycle     Kind = iota // Type and Detail are set
+	KindReboot                    // the guest rebooted
+	KindIOError                   // IOError is set: a disk error, and what QEMU did about it
+	KindRTCChange                 // RTCOffset is set: the guest set its clock
+	KindDeviceRemoved             // Alias is set: a device left the running domain (devices.go)
+	KindGraphics                  // Graphics is set: a console client came or went (devices.go)
 )
 
 // IO error actions, as libvirt numbers them (virDomainEventIOErrorAction).
@@ -55,7 +57,9 @@ type Event struct {
 	// run under the same UUID.
 	ID        int
 	IOError   IOError
-	RTCOffset int64 // seconds from the host's UTC
+	RTCOffset int64  // seconds from the host's UTC
+	Alias     string // the device's alias (KindDeviceRemoved)
+	Graphics  Graphics
 }
 
 // Handler receives events on libvirt's event-loop goroutine. It must only hand the event off:
@@ -129,6 +133,14 @@ func register(lc *libvirt.Connect, h Handler) ([]int, error) {
 	})
 	if err != nil {
 		return fail("RTC change", err)
+	}
+	ids = append(ids, id)
+	if id, err = registerDeviceRemoved(lc, h); err != nil {
+		return fail("device removed", err)
+	}
+	ids = append(ids, id)
+	if id, err = registerGraphics(lc, h); err != nil {
+		return fail("graphics", err)
 	}
 	return append(ids, id), nil
 }

@@ -32,7 +32,7 @@ func TestSubscribeRegistersEveryKind(t *testing.T) {
 	c.mu.Lock()
 	n := len(c.events)
 	c.mu.Unlock()
-	if n != 4 {
-		t.Fatalf("%d registrations, want 4 (lifecycle, reboot, IO error, RTC change)", n)
+	if n != 6 {
+		t.Fatalf("%d registrations, want 6 (lifecycle, reboot, IO error, RTC change, device removed, graphics)", n)
 	}
 }

@@ -19,18 +19,18 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent"
-	"github.com/hostagent/hostagent/actors/api"
 	"github.com/hostagent/hostagent/actors/broker"
 	"github.com/hostagent/hostagent/actors/conn"
 	"github.com/hostagent/hostagent/actors/host"
-	"github.com/hostagent/hostagent/actors/metrics"
 	netact "github.com/hostagent/hostagent/actors/net"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/actors/verbs"
 	"github.com/hostagent/hostagent/actors/vm"
+	"github.com/hostagent/hostagent/metrics"
 	"github.com/hostagent/hostagent/protocol/stomp"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/supervisor"
 	"github.com/hostagent/hostagent/virt"
 )
@@ -55,10 +55,15 @@ type Config struct {
 	MaxOutboxBytes int
 	DetectTimeout  time.Duration
 	MetricsListen  string // "" : no metrics endpoint
+	// MigrationURI is the destination libvirtd's URI for live migration, %s for its host
+	// ("": qemu+tls://%s/system).
+	MigrationURI string
 	// ManageNetworks starts the network actor (Host.setupNetworks and friends); off, those verbs
 	// answer 44. NetNamespace names the namespace it manages ("" the agent's own), NetStateDir
-	// where it keeps the running and safe configuration ("" nowhere).
+	// where it keeps the running and safe configuration ("" nowhere). FakeNICs are the device
+	// name patterns caps and the network actor treat as NICs (nil: hostnet.DefaultFakeNICs).
 	ManageNetworks bool
+	FakeNICs       []string
 	NetNamespace   string
 	NetStateDir    string
 	Faults         *supervisor.Injector // tests only
@@ -96,6 +101,15 @@ func (c *Config) defaults() {
 		}
 		c.Deadlines["Host.setupNetworks"] = 5 * time.Minute
 	}
+	// An unplug answers once the guest lets the NIC go, or with VDSM's error after
+	// vm.HotunplugTimeout: the general deadline must not answer it first.
+	if _, ok := c.Deadlines["VM.hotunplugNic"]; !ok {
+		c.Deadlines = maps.Clone(c.Deadlines)
+		if c.Deadlines == nil {
+			c.Deadlines = map[string]time.Duration{}
+		}
+		c.Deadlines["VM.hotunplugNic"] = vm.HotunplugTimeout + 30*time.Second
+	}
 }
 
 // Agent is a running agent.
@@ -115,7 +129,7 @@ type Agent struct {
 	net       *actor.PID // nil unless cfg.ManageNetworks
 	registry  *actor.PID
 	sampler   *actor.PID
-	env       *api.Env
+	env       *verbs.Env
 	metrics   *metrics.Metrics
 	mserver   *metrics.Server
 	stopOnce  sync.Once
@@ -155,7 +169,7 @@ func Start(cfg Config) (*Agent, error) {
 	start := time.Now()
 	a.host = root.Spawn(actor.PropsFromProducer(host.New(host.Config{
 		Root: cfg.Root, Libvirt: lv, AgentVersion: Version, Start: start,
-		SampleInterval: cfg.SampleInterval, Log: cfg.Log.With().Str("actor", "host").Logger(),
+		SampleInterval: cfg.SampleInterval, FakeNICs: cfg.FakeNICs, Log: cfg.Log.With().Str("actor", "host").Logger(),
 	}), actor.WithDispatcher(system.Dispatcher()),
 		actor.WithGuardian(&supervisor.Resume{Kind: "host", Log: cfg.Log, OnFailure: func() { a.metrics.Restarted("host") }}),
 		actor.WithReceiverMiddleware(system.TakeTicks, supervisor.AnswerOnPanic[*reply.Reply](cfg.Log, "host"), cfg.Faults.Middleware("host"))))
@@ -163,7 +177,7 @@ func Start(cfg Config) (*Agent, error) {
 	a.broker = root.Spawn(broker.New(dir, cfg.Log))
 	if cfg.ManageNetworks {
 		a.net = root.Spawn(actor.PropsFromProducer(netact.New(netact.Config{
-			Namespace: cfg.NetNamespace, StateDir: cfg.NetStateDir, Host: a.host, Log: cfg.Log.With().Str("actor", "net").Logger(),
+			Namespace: cfg.NetNamespace, FakeNICs: cfg.FakeNICs, StateDir: cfg.NetStateDir, Host: a.host, Log: cfg.Log.With().Str("actor", "net").Logger(),
 		}), actor.WithDispatcher(system.Dispatcher()),
 			actor.WithGuardian(&supervisor.Resume{Kind: "net", Log: cfg.Log, OnFailure: func() { a.metrics.Restarted("net") }}),
 			actor.WithReceiverMiddleware(supervisor.AnswerOnPanic[*reply.Reply](cfg.Log, "net"), cfg.Faults.Middleware("net"))))
@@ -185,7 +199,8 @@ func Start(cfg Config) (*Agent, error) {
 	a.registry = root.Spawn(vm.NewRegistry(vm.Config{
 		Libvirt: lv, Index: index, Broker: a.broker, Host: a.host, Ready: &a.ready, OnReady: func() { close(a.readyCh) }, Clock: clock,
 		StuckAfter: cfg.StuckAfter, Faults: cfg.Faults, Metrics: a.metrics, LastSample: lastSample, Log: cfg.Log.With().Str("actor", "vm").Logger(),
-		Engine: host.EngineHost(cfg.Root, lv),
+		Engine:    host.EngineHost(cfg.Root, lv),
+		Migration: vm.MigrationConfig{DestURI: cfg.MigrationURI, PeerTLS: vm.PeerTLS(cfg.TLS)},
 	}))
 	a.sampler = root.Spawn(actor.PropsFromProducer(vm.NewSampler(lv, a.registry, cfg.SampleInterval,
 		cfg.Log.With().Str("actor", "sampler").Logger()), actor.WithDispatcher(system.Dispatcher()),
@@ -198,8 +213,8 @@ func Start(cfg Config) (*Agent, error) {
 		a.metrics.Libvirt.Set(1)
 		root.Send(a.registry, &vm.LibvirtBack{})
 	})
-	a.env = &api.Env{Root: root, Host: a.host, Net: a.net, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
-	table := api.NewTable(append(append(append(api.HostVerbs(), api.NetVerbs()...), api.VMVerbs()...), api.EngineVerbs()...)...)
+	a.env = &verbs.Env{Root: root, Host: a.host, Net: a.net, VMs: a.registry, Libvirt: lv, Index: index, StuckAfter: cfg.StuckAfter, Log: cfg.Log}
+	table := verbs.NewTable(append(append(append(verbs.HostVerbs(), verbs.NetVerbs()...), verbs.VMVerbs()...), append(verbs.EngineVerbs(), verbs.MigrateVerbs()...)...)...)
 	a.admission = router.NewAdmission(cfg.Workers + cfg.Queue)
 	rcfg := router.Config{
 		Workers: cfg.Workers, Queue: cfg.Queue, Deadline: cfg.Deadline, Deadlines: cfg.Deadlines,

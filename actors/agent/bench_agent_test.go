@@ -15,11 +15,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/agent"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/bench/baseline"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
 	"github.com/hostagent/hostagent/protocol/stomp"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // vmWeb1 runs on the embedded test-driver host.

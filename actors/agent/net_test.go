@@ -16,9 +16,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/agent"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/hostnet"
+	"github.com/hostagent/hostagent/reply"
 )
 
 func netAgent(t *testing.T, cfg agent.Config) (*agent.Agent, collect) {

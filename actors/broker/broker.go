@@ -31,6 +31,11 @@ type Deliver struct {
 }
 
 // Broker is the event fan-out actor.
+//
+// Owns: nothing mutable; the Directory it reads is shared, lock-free, and written only by each
+// connection's reader for its own subscriptions.
+// Takes: *Publish (an event body for a destination).
+// Sends: *Deliver to every connection actor subscribed to the destination, without waiting.
 type Broker struct{ dir *Directory }
 
 // New makes the broker's props. A failure resumes it: it holds nothing worth a restart.

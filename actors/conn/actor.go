@@ -10,9 +10,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/broker"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/protocol/stomp"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // DESIGN: connection actor

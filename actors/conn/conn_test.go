@@ -13,11 +13,11 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
-	"github.com/hostagent/hostagent/actors/api"
 	"github.com/hostagent/hostagent/actors/broker"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/actors/verbs"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // countingConn counts how often the server side of a connection is closed.
@@ -64,12 +64,12 @@ func newRig(t *testing.T, tune func(*Config)) *rig {
 	g := &rig{t: t, accepted: make(chan *countingConn, 16), methods: make(chan string, 64), dir: broker.NewDirectory(), sys: sys}
 	methods := g.methods
 	// A real gate and router over a table whose every verb answers true and reports its method.
-	var verbs []api.Verb
+	var table []verbs.Verb
 	for _, name := range []string{"Host.ping2", "VM.pause", "Marker.now"} {
-		verbs = append(verbs, api.Verb{Name: name, Run: func(*api.Call) (any, error) { methods <- name; return true, nil }})
+		table = append(table, verbs.Verb{Name: name, Run: func(*verbs.Call) (any, error) { methods <- name; return true, nil }})
 	}
 	rcfg := router.Config{
-		Workers: 2, Queue: 16, Deadline: time.Minute, Table: api.NewTable(verbs...), Env: &api.Env{},
+		Workers: 2, Queue: 16, Deadline: time.Minute, Table: verbs.NewTable(table...), Env: &verbs.Env{},
 		Admission: router.NewAdmission(18), Pool: router.NewPool(), Log: zerolog.Nop(),
 	}
 	routerPID := sys.Root.Spawn(router.New(rcfg))

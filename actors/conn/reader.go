@@ -12,10 +12,10 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/hostagent/hostagent/actors/broker"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
 	"github.com/hostagent/hostagent/protocol/stomp"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // codec is the JSON-RPC encoding every reply uses.

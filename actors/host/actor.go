@@ -19,17 +19,28 @@ type Config struct {
 	AgentVersion   string
 	Start          time.Time
 	SampleInterval time.Duration
+	FakeNICs       []string // device name patterns reported as NICs; nil: VDSM's default
 	Log            zerolog.Logger
 }
 
 // Actor owns the host-wide view: capabilities, the /proc sampler, the MOM policy. It is the only
 // actor that makes host-wide libvirt calls.
+//
+// Owns: the capabilities (read once), the last two /proc samples, the VM counts the registry
+// reports, the MOM policy.
+// Takes: *sampleTick (its coalesced timer), *GetCapabilities, *GetNetworkCapabilities,
+// *GetStats, *GetHardwareInfo, *SetMOMPolicy (each answered through its Reply), *VMCountsUpdate.
+// Sends: nothing but answers.
 type Actor struct {
 	cfg     Config
 	sampler *Sampler
 	counts  VMCounts
 	mom     map[string]json.RawMessage
-	stop    chan struct{}
+	// netDirty is the network actor's word: a setupNetworks since the last setSafeNetworkConfig.
+	netDirty bool
+	// vmNets is the VM networks (logical name → bridge) the network actor last reported.
+	vmNets map[string]string
+	stop   chan struct{}
 }
 
 // New makes the host actor's producer.
@@ -53,7 +64,7 @@ func (a *Actor) Receive(c actor.Context) {
 		m.Take()
 		a.sample()
 	case *GetCapabilities:
-		caps, err := BuildCapabilities(Sources{Root: a.cfg.Root, Libvirt: a.cfg.Libvirt, AgentVersion: a.cfg.AgentVersion}, m.ClientIface)
+		caps, err := BuildCapabilities(Sources{Root: a.cfg.Root, Libvirt: a.cfg.Libvirt, AgentVersion: a.cfg.AgentVersion, FakeNICs: a.cfg.FakeNICs}, m.ClientIface)
 		if err != nil {
 			a.cfg.Log.Error().Err(err).Msg("host capabilities")
 			// API.py getCapabilities is not an api.method: its exception reaches yajsonrpc,
@@ -65,9 +76,13 @@ func (a *Actor) Receive(c actor.Context) {
 		ApplyNetworkReport(&caps, m.Networks)
 		m.Reply.Result(caps)
 	case *GetNetworkCapabilities:
-		m.Reply.Result(buildNetworkCapabilities(fsRoot(a.cfg.Root), m.Networks))
+		m.Reply.Result(buildNetworkCapabilities(fsRoot(a.cfg.Root), a.cfg.FakeNICs, m.Networks))
 	case *GetStats:
-		m.Reply.Result(a.sampler.Stats(a.counts, time.Now()))
+		st := a.sampler.Stats(a.counts, time.Now())
+		if a.netDirty {
+			st.NetConfigDirty = "True"
+		}
+		m.Reply.Result(st)
 	case *GetHardwareInfo:
 		hw, err := HardwareInfo(a.cfg.Root)
 		if err != nil {
@@ -83,6 +98,9 @@ func (a *Actor) Receive(c actor.Context) {
 		m.Reply.Result(true)
 	case *VMCountsUpdate:
 		a.counts = m.Counts
+	case *NetworksChanged:
+		a.netDirty = m.Dirty
+		a.syncLibvirtNetworks(m.VMNetworks)
 	}
 }
 

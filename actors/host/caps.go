@@ -14,6 +14,7 @@ type Sources struct {
 	Root         string // "/" in production, a fixture directory in tests
 	Libvirt      *virt.Conn
 	AgentVersion string
+	FakeNICs     []string // device name patterns reported as NICs; nil: VDSM's default
 }
 
 // What this agent is, in VDSM's terms: it speaks VDSM 4.50's API.
@@ -44,7 +45,7 @@ func BuildCapabilities(src Sources, clientIface string) (vdsm.HostCapabilities, 
 	ci, _ := readCPUInfo(r) // absent on exotic kernels; libvirt then stands in
 	topo := hostTopology(r, lv, mem)
 	sockets, cores, threads := topologyCounts(topo.cpus)
-	nc := readNetCaps(r, hostAddrs(r))
+	nc := readNetCaps(r, hostAddrs(r), src.FakeNICs)
 	iqn := iscsiInitiatorName(r)
 
 	c := vdsm.HostCapabilities{

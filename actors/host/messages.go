@@ -3,8 +3,8 @@ package host
 import (
 	"encoding/json"
 
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // GetCapabilities asks for the host's VdsmCapabilities; ClientIface is the interface that owns

@@ -25,10 +25,11 @@ type netCaps struct {
 // engine as host NICs.
 var hiddenNICs = []string{"w*", "usb*"}
 
-// fakeNICs are VDSM's default fake_nics: virtual devices reported as NICs, so that test hosts and
-// nested set-ups (a veth into another namespace, dummies for bonds) can carry networks. The
-// network actor treats the same names as NICs (hostnet.DefaultFakeNICs).
-var fakeNICs = []string{"dummy_*", "veth_*"}
+// defaultFakeNICs are VDSM's default fake_nics: virtual devices reported as NICs, so that test
+// hosts and nested set-ups (a veth into another namespace, dummies for bonds) can carry networks.
+// The network actor treats the same names as NICs (hostnet.DefaultFakeNICs); --fake-nics sets
+// both.
+var defaultFakeNICs = []string{"dummy_*", "veth_*"}
 
 // vlanLink is a VLAN device's parent and tag.
 type vlanLink struct {
@@ -41,7 +42,10 @@ type vlanLink struct {
 // as VDSM does not report them, except fake NICs. Networks stays empty here: the logical networks
 // are the network actor's running configuration, laid over these devices by
 // ApplyNetworkReport.
-func readNetCaps(r fsRoot, addrs addrSource) netCaps {
+func readNetCaps(r fsRoot, addrs addrSource, fakeNICs []string) netCaps {
+	if fakeNICs == nil {
+		fakeNICs = defaultFakeNICs
+	}
 	nc := netCaps{
 		NICs: map[string]vdsm.NetInfoNIC{}, Bridges: map[string]vdsm.NetInfoBridge{},
 		Bondings: map[string]vdsm.NetInfoBond{}, VLANs: map[string]vdsm.NetInfoVLAN{},
@@ -290,8 +294,8 @@ type NetworkCapabilities struct {
 	NetConfigDirty string                         `json:"netConfigDirty"`
 }
 
-func buildNetworkCapabilities(r fsRoot, rep *NetworkReport) NetworkCapabilities {
-	nc := readNetCaps(r, hostAddrs(r))
+func buildNetworkCapabilities(r fsRoot, fakeNICs []string, rep *NetworkReport) NetworkCapabilities {
+	nc := readNetCaps(r, hostAddrs(r), fakeNICs)
 	c := vdsm.HostCapabilities{Networks: nc.Networks, Bridges: nc.Bridges, NICs: nc.NICs, Bondings: nc.Bondings,
 		VLANs: nc.VLANs, NetConfigDirty: "False"}
 	ApplyNetworkReport(&c, rep)

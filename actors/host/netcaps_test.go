@@ -9,7 +9,7 @@ import (
 )
 
 func TestReadNetCapsFixture(t *testing.T) {
-	nc := readNetCaps(fixture, hostAddrs(fixture))
+	nc := readNetCaps(fixture, hostAddrs(fixture), nil)
 
 	keys := func(m any) []string {
 		var out []string
@@ -86,7 +86,7 @@ func TestVLANFromSysfs(t *testing.T) {
 		"sys/class/net/enp3s0/device/vendor":     "0x8086\n",
 		"sys/class/net/enp3s0/bonding_slave/.ok": "",
 	})
-	nc := readNetCaps(r, hostAddrs(r))
+	nc := readNetCaps(r, hostAddrs(r), nil)
 	if v, ok := nc.VLANs["eth0.42"]; !ok || v.Iface != "eth0" || v.VLANID != 42 || v.MTU != "9000" {
 		t.Errorf("vlans %+v", nc.VLANs)
 	}

@@ -12,7 +12,7 @@ import (
 // The running configuration's networks are reported with what the kernel has on their devices;
 // a network whose device is gone is not reported.
 func TestApplyNetworkReport(t *testing.T) {
-	nc := readNetCaps(fixture, hostAddrs(fixture))
+	nc := readNetCaps(fixture, hostAddrs(fixture), nil)
 	c := vdsm.HostCapabilities{Networks: nc.Networks, Bridges: nc.Bridges, NICs: nc.NICs, VLANs: nc.VLANs, Bondings: nc.Bondings, NetConfigDirty: "False"}
 	ApplyNetworkReport(&c, &NetworkReport{Dirty: true, Networks: map[string]ConfiguredNetwork{
 		"ovirtmgmt": {Bridged: true, Device: "ovirtmgmt", MTU: 1500},
@@ -51,7 +51,7 @@ func TestFakeNICsReported(t *testing.T) {
 		}
 	}
 	r := fsRoot(root)
-	nc := readNetCaps(r, hostAddrs(r))
+	nc := readNetCaps(r, hostAddrs(r), nil)
 	for name, want := range map[string]bool{"veth_nic0": true, "dummy_1": true, "vethabc": false} {
 		if _, got := nc.NICs[name]; got != want {
 			t.Errorf("%s reported as a NIC: %v, want %v", name, got, want)
@@ -60,7 +60,7 @@ func TestFakeNICsReported(t *testing.T) {
 }
 
 func TestNetworkCapabilities(t *testing.T) {
-	nc := buildNetworkCapabilities(fixture, &NetworkReport{Networks: map[string]ConfiguredNetwork{
+	nc := buildNetworkCapabilities(fixture, nil, &NetworkReport{Networks: map[string]ConfiguredNetwork{
 		"ovirtmgmt": {Bridged: true, Device: "ovirtmgmt", MTU: 1500},
 	}})
 	if _, ok := nc.Networks["ovirtmgmt"]; !ok || nc.NetConfigDirty != "False" || len(nc.NICs) != 3 || len(nc.Bridges) != 1 {

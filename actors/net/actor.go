@@ -63,6 +63,11 @@ func New(cfg Config) actor.Producer {
 }
 
 func (a *Actor) Receive(c actor.Context) {
+	switch c.Message().(type) {
+	case *actor.Started, *SetupNetworks, *connectivityTimeout, *SetSafeNetworkConfig:
+		// Whatever they change (or fail to), the host actor hears the outcome.
+		defer a.announce(c)
+	}
 	switch m := c.Message().(type) {
 	case *actor.Started:
 		a.start()
@@ -108,6 +113,18 @@ func (a *Actor) Receive(c actor.Context) {
 	case *GetNetworkCapabilities:
 		c.Send(a.cfg.Host, &host.GetNetworkCapabilities{Reply: m.Reply, Networks: a.report()})
 	}
+}
+
+// announce tells the host actor the running VM networks and whether they are unsaved, for
+// Host.getStats and the libvirt networks vdsm-<name>.
+func (a *Actor) announce(c actor.Context) {
+	vmNets := map[string]string{}
+	for name, n := range a.running.Networks {
+		if n.Bridged {
+			vmNets[name] = name // a legacy-switch bridge is named after its network
+		}
+	}
+	c.Send(a.cfg.Host, &host.NetworksChanged{Dirty: a.dirty, VMNetworks: vmNets})
 }
 
 // doneStatus is VDSM's status for a successful setupNetworks, which is its wire result.

@@ -19,9 +19,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/host"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/hostnet"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
+	"github.com/hostagent/hostagent/reply"
 )
 
 var nsSeq atomic.Int32
@@ -86,15 +86,21 @@ type rig struct {
 	pid  *actor.PID
 	ans  answers
 	host chan *host.GetCapabilities
-	id   int
+	// changed has room for every NetworksChanged a test causes, read or not.
+	changed chan *host.NetworksChanged
+	id      int
 }
 
 func start(t *testing.T, ns, stateDir string) *rig {
 	t.Helper()
-	r := &rig{t: t, sys: actor.NewActorSystem(), ans: make(answers, 16), host: make(chan *host.GetCapabilities, 4)}
+	r := &rig{t: t, sys: actor.NewActorSystem(), ans: make(answers, 16), host: make(chan *host.GetCapabilities, 4),
+		changed: make(chan *host.NetworksChanged, 32)}
 	hostPID := r.sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
-		if m, ok := c.Message().(*host.GetCapabilities); ok {
+		switch m := c.Message().(type) {
+		case *host.GetCapabilities:
 			r.host <- m
+		case *host.NetworksChanged:
+			r.changed <- m
 		}
 	}))
 	r.pid = r.sys.Root.Spawn(actor.PropsFromProducer(New(Config{Namespace: ns, StateDir: stateDir, Host: hostPID, Log: zerolog.Nop()})))
@@ -224,4 +230,31 @@ func TestInvalidRequestChangesNothing(t *testing.T) {
 	if got := kernel(t, ns); got != before {
 		t.Errorf("after a refused request:\n%s\nbefore:\n%s", got, before)
 	}
+}
+
+// The host actor hears every outcome: the VM networks it keeps libvirt networks for, and whether
+// they are unsaved (Host.getStats' netConfigDirty), at start, after a change, after saving it,
+// and after an unconfirmed change is rolled back.
+func TestHostHearsVMNetworksAndDirty(t *testing.T) {
+	ns := namespace(t)
+	r := start(t, ns, t.TempDir())
+	next := func(dirty bool, nets string) {
+		t.Helper()
+		m := <-r.changed
+		if got := fmt.Sprint(m.VMNetworks); m.Dirty != dirty || got != nets {
+			t.Fatalf("NetworksChanged dirty=%v %s, want dirty=%v %s", m.Dirty, got, dirty, nets)
+		}
+	}
+	next(false, "map[]")
+	r.setup(install, `{"connectivityCheck": "false"}`)
+	want(t, r.answer(), `"result":{"code":0,"message":"Done"}`)
+	next(true, "map[ovirtmgmt:ovirtmgmt]")
+	r.sys.Root.Send(r.pid, &SetSafeNetworkConfig{Reply: r.reply()})
+	want(t, r.answer(), `"result":true`)
+	next(false, "map[ovirtmgmt:ovirtmgmt]")
+	r.setup(`{"ovirtmgmt": {"remove": true}}`, `{"connectivityCheck": "true", "connectivityTimeout": 0}`)
+	next(true, "map[]")
+	want(t, r.answer(), `"error":{"code":10`)
+	// Still dirty, as VDSM: any setupNetworks since the last save counts, rolled back or not.
+	next(true, "map[ovirtmgmt:ovirtmgmt]")
 }

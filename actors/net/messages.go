@@ -3,7 +3,7 @@ package net
 import (
 	"encoding/json"
 
-	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // SetupNetworks is Host.setupNetworks with its three parameters as sent.

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // Admission bounds the requests in flight. The gate admits; whoever answers a request releases

@@ -10,8 +10,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
+	"github.com/hostagent/hostagent/reply"
 )
 
 var codec = reply.Codec{Result: jsonrpc.AppendResult, Error: jsonrpc.AppendError}

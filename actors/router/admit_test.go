@@ -3,7 +3,7 @@ package router
 import (
 	"time"
 
-	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // Admit takes a slot for a bare reply, released when it is answered: admission on its own, for

@@ -10,11 +10,11 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
-	"github.com/hostagent/hostagent/actors/api"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/actors/verbs"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // codec is the JSON-RPC encoding the connection reader gives every reply.
@@ -30,10 +30,10 @@ func (s windowSender) Send(*actor.PID, interface{}) { <-s.window }
 // more requests in flight.
 func BenchmarkRouter(b *testing.B) {
 	sys := system.New(zerolog.Nop())
-	table := api.NewTable(api.Verb{Name: "Host.ping2", Run: func(*api.Call) (any, error) { return true, nil }})
+	table := verbs.NewTable(verbs.Verb{Name: "Host.ping2", Run: func(*verbs.Call) (any, error) { return true, nil }})
 	const workers, queue = 8, 1024
 	cfg := router.Config{
-		Workers: workers, Queue: queue, Deadline: time.Minute, Table: table, Env: &api.Env{},
+		Workers: workers, Queue: queue, Deadline: time.Minute, Table: table, Env: &verbs.Env{},
 		Admission: router.NewAdmission(workers + queue), Pool: router.NewPool(), Log: zerolog.Nop(),
 	}
 	pid := sys.Root.Spawn(router.New(cfg))
@@ -65,10 +65,10 @@ func BenchmarkRouter(b *testing.B) {
 // readers are, each with 16 requests in flight: what contention on the shared path costs.
 func BenchmarkRouterReaders(b *testing.B) {
 	sys := system.New(zerolog.Nop())
-	table := api.NewTable(api.Verb{Name: "Host.ping2", Run: func(*api.Call) (any, error) { return true, nil }})
+	table := verbs.NewTable(verbs.Verb{Name: "Host.ping2", Run: func(*verbs.Call) (any, error) { return true, nil }})
 	const workers, queue = 8, 1024
 	cfg := router.Config{
-		Workers: workers, Queue: queue, Deadline: time.Minute, Table: table, Env: &api.Env{},
+		Workers: workers, Queue: queue, Deadline: time.Minute, Table: table, Env: &verbs.Env{},
 		Admission: router.NewAdmission(workers + queue), Pool: router.NewPool(), Log: zerolog.Nop(),
 	}
 	pid := sys.Root.Spawn(router.New(cfg))

@@ -15,9 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hostagent/hostagent/actors/metrics"
-	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/metrics"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // Gate admits requests and hands them to the workers.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/supervisor"
 )
 

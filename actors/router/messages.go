@@ -7,10 +7,10 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/hostagent/hostagent/actors/api"
-	"github.com/hostagent/hostagent/actors/metrics"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/actors/verbs"
+	"github.com/hostagent/hostagent/metrics"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // Request is one decoded JSON-RPC request, submitted by a connection's reader to the Gate.
@@ -54,7 +54,7 @@ func (r *Request) Answered(rp *reply.Reply) {
 // job is an admitted request on its way to or inside a worker.
 type job struct {
 	req    *Request
-	call   api.Call
+	call   verbs.Call
 	worker *actor.PID // the worker that has it; written under the Pool's lock only
 }
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // check verifies the invariants documented on Pool.

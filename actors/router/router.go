@@ -19,9 +19,9 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
-	"github.com/hostagent/hostagent/actors/api"
-	"github.com/hostagent/hostagent/actors/metrics"
 	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/actors/verbs"
+	"github.com/hostagent/hostagent/metrics"
 	"github.com/hostagent/hostagent/protocol/vdsm"
 	"github.com/hostagent/hostagent/supervisor"
 )
@@ -33,8 +33,8 @@ type Config struct {
 	Queue     int
 	Deadline  time.Duration            // per verb unless Deadlines names it
 	Deadlines map[string]time.Duration // per-verb deadlines
-	Table     *api.Table
-	Env       *api.Env
+	Table     *verbs.Table
+	Env       *verbs.Env
 	Admission *Admission
 	Pool      *Pool
 	Ready     *atomic.Bool // false while VMs are being recovered: every request is answered 99

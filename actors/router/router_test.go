@@ -13,11 +13,11 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
-	"github.com/hostagent/hostagent/actors/api"
-	"github.com/hostagent/hostagent/actors/metrics"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/actors/verbs"
+	"github.com/hostagent/hostagent/metrics"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/supervisor"
 )
 
@@ -57,7 +57,7 @@ func (b *blocker) gate(n string) chan struct{} {
 // release lets the call with param n return (now or when it comes).
 func (b *blocker) release(n string) { close(b.gate(n)) }
 
-func (b *blocker) run(c *api.Call) (any, error) {
+func (b *blocker) run(c *verbs.Call) (any, error) {
 	n := string(c.Params["n"])
 	g := b.gate(n)
 	b.entered <- n
@@ -124,21 +124,21 @@ func newRig(t *testing.T, workers, queue int, opts ...rigOption) *rig {
 		taps:     make(chan tapEvent, 4096),
 	}
 	g.sys = system.New(zerolog.Nop())
-	table := api.NewTable(
-		api.Verb{Name: "Test.echo", Run: func(c *api.Call) (any, error) {
+	table := verbs.NewTable(
+		verbs.Verb{Name: "Test.echo", Run: func(c *verbs.Call) (any, error) {
 			g.calls.Add(1)
 			g.echoed <- string(c.Params["n"])
 			return map[string]json.RawMessage{"n": c.Params["n"]}, nil
 		}},
-		api.Verb{Name: "Test.block", Run: func(c *api.Call) (any, error) {
+		verbs.Verb{Name: "Test.block", Run: func(c *verbs.Call) (any, error) {
 			g.calls.Add(1)
 			return g.block.run(c)
 		}},
-		api.Verb{Name: "Test.hold", Run: func(c *api.Call) (any, error) {
+		verbs.Verb{Name: "Test.hold", Run: func(c *verbs.Call) (any, error) {
 			g.calls.Add(1)
 			return g.block.run(c)
 		}},
-		api.Verb{Name: "Test.panic", Run: func(c *api.Call) (any, error) {
+		verbs.Verb{Name: "Test.panic", Run: func(c *verbs.Call) (any, error) {
 			g.calls.Add(1)
 			panic("boom")
 		}},

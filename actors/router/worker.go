@@ -12,13 +12,13 @@ package router
 import (
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/hostagent/hostagent/actors/api"
+	"github.com/hostagent/hostagent/actors/verbs"
 )
 
 type worker struct {
 	pool  *Pool
-	table *api.Table
-	env   *api.Env
+	table *verbs.Table
+	env   *verbs.Env
 	guard *guard
 }
 
@@ -28,7 +28,7 @@ func (w *worker) receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *job:
 		if req := m.req; !req.Reply.Done() {
-			m.call = api.Call{Method: req.Method, Reply: req.Reply, Flow: req.Flow, Local: req.Local, Env: w.env}
+			m.call = verbs.Call{Method: req.Method, Reply: req.Reply, Flow: req.Flow, Local: req.Local, Env: w.env}
 			w.table.Dispatch(&m.call, req.Params)
 		}
 		w.ready(c)

@@ -57,6 +57,13 @@ type vmActor struct {
 	// after the Started that carries our run's id (startedID; -1 when libvirt did not say).
 	stale     bool
 	startedID int
+	unplug    unplugs // NIC unplugs waiting for the guest (hotplug.go)
+	con       console // the console's disconnect action (console.go)
+
+	// Live migration (migrate.go): incoming is set on a destination's actor, mig on a source's.
+	incoming *IncomingCreated
+	migCfg   *MigrationConfig
+	mig      *outgoingMigration
 }
 
 func (a *vmActor) Receive(c actor.Context) {
@@ -106,6 +113,8 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.shutdown(c, m)
 	case *actor.Stopping:
 		a.disarm()
+		a.stopUnplugs()
+		a.stopConsole()
 	case *shutdownTimedOut:
 		if m.gen != a.shutGen {
 			return // a timer that fired as it was being replaced
@@ -121,10 +130,16 @@ func (a *vmActor) Receive(c actor.Context) {
 	case *SetTicket:
 		a.h.taken()
 		a.setTicket(m)
+	case *HotplugNic, *HotunplugNic, *UpdateNic, *unplugTimedOut:
+		a.hotplug(c, m)
+	case *consoleDue:
+		a.consoleDue(c, m)
 	case *SetDestroyOnRebootVerb:
 		a.h.taken()
 		a.step(c, SetDestroyOnReboot{})
 		m.Reply.Result(true)
+	default:
+		a.migrationMessage(c) // migrate.go
 	}
 }
 
@@ -142,6 +157,10 @@ func (a *vmActor) start(c actor.Context) {
 			emit = []EmitStatus{{Kind: PayloadRunning}}
 		}
 		a.report(c, emit, true)
+		return
+	}
+	if a.incoming != nil { // migrate.go
+		a.startIncoming(c)
 		return
 	}
 	a.state, _ = Step(State{}, Created{LaunchPaused: a.info.LaunchPaused, DestroyOnReboot: a.info.Meta.DestroyOnReboot}, now)

@@ -14,6 +14,14 @@ import (
 )
 
 func (a *vmActor) event(c actor.Context, e virt.Event) {
+	switch e.Kind {
+	case virt.KindDeviceRemoved:
+		a.deviceRemoved(c, e.Alias)
+		return
+	case virt.KindGraphics:
+		a.graphicsEvent(c, e.Graphics)
+		return
+	}
 	started := e.Kind == virt.KindLifecycle && e.Type == virt.EventStarted
 	if a.stale {
 		if !started || (a.startedID >= 0 && e.ID != a.startedID) {

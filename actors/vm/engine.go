@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/engine/domxml"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/virt"
 )
 
@@ -114,6 +114,10 @@ type SetTicket struct {
 	// passwords in SASL instead.
 	FIPS        string
 	VNCUsername *string
+	// DisconnectAction and DisconnectDelay (minutes) are what happens when the console client
+	// goes away (console.go); VM.setTicket leaves them to VDSM's default, lock screen.
+	DisconnectAction string
+	DisconnectDelay  int64
 }
 
 func (m *SetTicket) Answer() *reply.Reply { return m.Reply }
@@ -154,6 +158,7 @@ func (a *vmActor) setTicket(m *SetTicket) {
 		return
 	}
 	a.log.Info().Str("graphics", typ).Int64("ttl", m.TTL).Msg("console ticket set")
+	a.ticketSet(m.DisconnectAction, m.DisconnectDelay)
 	if m.Update {
 		m.Reply.Result(map[string]any{})
 		return

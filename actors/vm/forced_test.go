@@ -3,7 +3,7 @@ package vm
 import (
 	"testing"
 
-	"github.com/hostagent/hostagent/actors/reply"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // The forced part of VM.shutdown is one timer per VM: a later VM.shutdown replaces it, and it is

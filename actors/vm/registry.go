@@ -29,13 +29,13 @@ import (
 
 	"github.com/hostagent/hostagent/actors/broker"
 	"github.com/hostagent/hostagent/actors/host"
-	"github.com/hostagent/hostagent/actors/metrics"
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/engine/domxml"
+	"github.com/hostagent/hostagent/metrics"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
 	"github.com/hostagent/hostagent/protocol/stomp"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/supervisor"
 	"github.com/hostagent/hostagent/virt"
 )
@@ -54,6 +54,7 @@ type Config struct {
 	Metrics    *metrics.Metrics // VMs by status; nil: not counted
 	LastSample *atomic.Int64    // set to the arrival time (unix ns) of each bulk sample
 	Engine     domxml.Host      // the host's facts for resolving an engine's domain XML
+	Migration  MigrationConfig  // migrate.go
 	Log        zerolog.Logger
 }
 
@@ -111,6 +112,8 @@ func (r *Registry) Receive(c actor.Context) {
 		r.dumpXMLs(m)
 	case *Create:
 		r.create(c, m)
+	case *MigrationCreate:
+		r.migrationCreate(c, m) // migrate.go
 	case *Recover:
 		r.listDomains(c, listToRecover, "")
 	case *domainsListed:
@@ -151,6 +154,7 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 	a.id, a.h, a.lv, a.registry = id, h, r.cfg.Libvirt, c.Self()
 	a.log = r.cfg.Log.With().Str("vm_id", id).Logger()
 	a.ran = new(atomic.Bool)
+	a.migCfg = &r.cfg.Migration
 	created := *a
 	producer := func() actor.Actor {
 		fresh := created
@@ -178,6 +182,8 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 	var first State
 	if a.rec != nil {
 		first, _ = Step(State{}, *a.rec, time.Now())
+	} else if a.incoming != nil {
+		first, _ = Step(State{}, *a.incoming, time.Now())
 	} else {
 		first, _ = Step(State{}, Created{LaunchPaused: a.info.LaunchPaused, DestroyOnReboot: a.info.Meta.DestroyOnReboot}, time.Now())
 	}
@@ -287,9 +293,15 @@ func (r *Registry) updateCounts(c actor.Context) {
 	for _, en := range r.vms {
 		n.Total++
 		byStatus[LastStatus(en.state)]++
-		// Migrating, Incoming and Outgoing stay 0: this agent migrates nothing yet.
-		if LastStatus(en.state) == vdsm.StatusUp {
+		switch LastStatus(en.state) {
+		case vdsm.StatusUp:
 			n.Active++
+		case vdsm.StatusMigrationSource: // migrate.go
+			n.Migrating++
+			n.Outgoing++
+		case vdsm.StatusMigrationDestination:
+			n.Migrating++
+			n.Incoming++
 		}
 	}
 	if r.cfg.Metrics != nil {

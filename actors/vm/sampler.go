@@ -20,6 +20,10 @@ type SampleNow struct{ Done chan struct{} }
 // Sampler takes one bulk stats reading of every domain per interval and hands it to the
 // registry. It is its own actor so a slow bulk call delays only sampling: verbs, events and
 // getAllVmStats go on, and the samples' age shows up as monitorResponse "-1".
+//
+// Owns: its timer only; each reading goes on at once.
+// Takes: *sampleTick (its coalesced timer), *SampleNow (tests).
+// Sends: *samples (each reading) to the registry, which keeps every VM's latest.
 type Sampler struct {
 	lv       *virt.Conn
 	registry *actor.PID

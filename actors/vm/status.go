@@ -101,7 +101,16 @@ func Step(s State, e Event, now time.Time) (State, []Effect) {
 		if c, ok := e.(Created); ok {
 			return created(c, now), nil
 		}
+		if c, ok := e.(IncomingCreated); ok { // status_migration.go
+			return incomingCreated(c), nil
+		}
 		return s, nil // nothing exists yet to act on
+	}
+	if st, fx, ok := migrationStep(s, e); ok { // status_migration.go
+		return st, fx
+	}
+	if st, fx, ok := migrationLibvirt(s, e); ok { // status_migration.go
+		return st, fx
 	}
 	switch e := e.(type) {
 	case StartSucceeded:

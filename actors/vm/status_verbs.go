@@ -38,6 +38,8 @@ func Refuse(vmID string, s State, v Verb) *vdsm.Error {
 	return nil
 }
 
-// contAllowed: a Down VM has nothing to resume (VDSM's _can_resume also refuses Saving State
-// and Migration Source, which this agent never enters).
-func contAllowed(s State) bool { return s.Status != vdsm.StatusDown && s.Status != "" }
+// contAllowed: a Down VM has nothing to resume, and resuming would fight an outgoing migration
+// (VDSM's _can_resume also refuses Saving State, which this agent never enters).
+func contAllowed(s State) bool {
+	return s.Status != vdsm.StatusDown && s.Status != "" && s.Status != vdsm.StatusMigrationSource
+}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 )
 
 func start(t *testing.T) *Server {

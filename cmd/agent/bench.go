@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/hostagent/hostagent/bench"
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 )
 
 const benchUsage = `usage: agent bench [--host H] [--port P] [--insecure | --cert C --key K --ca A] [--allow-remote]

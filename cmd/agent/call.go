@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 )
 
 const callUsage = `usage: agent call [--host H] [--port P] [--insecure | --cert C --key K --ca A] [--timeout D]

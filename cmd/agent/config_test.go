@@ -103,7 +103,7 @@ func TestShippedConfigAndUnit(t *testing.T) {
 	os.Stdout = stdout
 	var out bytes.Buffer
 	out.ReadFrom(r)
-	if code != 0 || !strings.Contains(out.String(), "libvirt-uri = qemu:///system\n") {
+	if code != 0 || !strings.Contains(out.String(), "libvirt-uri = qemu:///system\n") || !strings.Contains(out.String(), "manage-networks = true\n") {
 		t.Fatalf("dist/agent.conf: %d\n%s", code, out.String())
 	}
 	unit, err := os.ReadFile("dist/hostagent.service")

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 )
 
 func engineXML(t *testing.T, name string) string {
@@ -170,7 +170,8 @@ func TestEngineConsoleTicket(t *testing.T) {
 			100, "General Exception: ('FIPS mode requires vncUsername',)"},
 		{"no device type", "VM.updateDevice", map[string]any{"vmID": id, "params": map[string]any{"password": "s3cret"}},
 			11, "Missing required parameter: {'missing': ['deviceType'], 'params': {'password': '********'}}"},
-		{"a NIC", "VM.updateDevice", map[string]any{"vmID": id, "params": map[string]any{"deviceType": "interface", "alias": "ua-x"}}, 44, "Not implemented"},
+		{"a NIC of no such alias", "VM.updateDevice", map[string]any{"vmID": id, "params": map[string]any{"deviceType": "interface", "alias": "ua-x"}}, 56, "Failed to update device"},
+		{"a device by XML", "VM.updateDevice", map[string]any{"vmID": id, "params": map[string]any{"deviceType": "interface", "xml": "<interface/>"}}, 44, "Not implemented"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := c.Call(tc.method, tc.params)

@@ -15,7 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/agent"
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 	"github.com/hostagent/hostagent/supervisor"
 )
 

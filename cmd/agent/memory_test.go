@@ -41,7 +41,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/agent"
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 )
 
 // memAgentEnv makes this test binary a memory agent instead of running tests.

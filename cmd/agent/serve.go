@@ -24,6 +24,7 @@ func serve(args []string) int {
 	key := fs.String("tls-key", "/etc/pki/vdsm/keys/vdsmkey.pem", "server private key (PEM)")
 	ca := fs.String("tls-ca", "/etc/pki/vdsm/certs/cacert.pem", "CA that client certificates must chain to (PEM)")
 	uri := fs.String("libvirt-uri", "", "libvirt URI (default: the embedded test-driver host; qemu:///system on a real host)")
+	migrationURI := fs.String("migration-uri", "qemu+tls://%s/system", "destination libvirtd of a live migration, %s for the destination host (qemu+tcp://%s/system: tests)")
 	workers := fs.Int("workers", 8, "worker actors")
 	queue := fs.Int("queue", 80, "requests admitted beyond the workers before answering 1100")
 	deadline := fs.Duration("deadline", 60*time.Second, "deadline of every verb not named by --verb-deadline")
@@ -35,6 +36,7 @@ func serve(args []string) int {
 	metricsListen := fs.String("metrics-listen", "", "serve Prometheus metrics on HOST:PORT at /metrics (off unless set)")
 	level := fs.String("log-level", "info", "trace, debug, info, warn, error")
 	format := fs.String("log-format", "", "json or console (default: console on a terminal, else json)")
+	netf := registerNetFlags(fs)
 	configFile := fs.String("config", "", "read settings from this file (key = value, keys are these flags' names); flags given here win")
 	printCfg := fs.Bool("print-config", false, "print the effective configuration in the config file's format and exit")
 	if err := fs.Parse(args); err != nil {
@@ -56,7 +58,8 @@ func serve(args []string) int {
 		return 2
 	}
 	cfg := agent.Config{Listen: *listen, LibvirtURI: *uri, Workers: *workers, Queue: *queue,
-		Deadline: *deadline, Deadlines: verbDeadlines, SampleInterval: *sample, StuckAfter: *stuck, MetricsListen: *metricsListen, Log: log}
+		Deadline: *deadline, Deadlines: verbDeadlines, SampleInterval: *sample, StuckAfter: *stuck, MetricsListen: *metricsListen, MigrationURI: *migrationURI, Log: log}
+	netf.apply(&cfg)
 	if *useTLS {
 		if cfg.TLS, err = agent.ServerTLS(*cert, *key, *ca); err != nil {
 			log.Error().Err(err).Msg("TLS setup failed (use --tls=false for plain TCP)")
@@ -68,6 +71,12 @@ func serve(args []string) int {
 		log.Error().Err(err).Msg("agent failed to start")
 		return 1
 	}
+	go func() {
+		// Verbs other than pings answer 99 until the VMs are recovered; this line says they no
+		// longer do, for an admin and for tests that start the binary.
+		<-a.Ready()
+		log.Info().Msg("agent ready")
+	}()
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
 	s := <-sigs

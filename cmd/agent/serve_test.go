@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 )
 
 // The real binary: `agent serve` on the embedded host answers, and SIGTERM makes it stop and exit 0.

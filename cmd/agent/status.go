@@ -16,7 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 )
 
 const statusUsage = `usage: agent status [--host H] [--port P] [--insecure | --cert C --key K --ca A]

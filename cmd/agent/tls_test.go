@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/hostagent/hostagent/actors/agent"
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 )
 
 type pki struct {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 	"github.com/hostagent/hostagent/supervisor"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hostagent/hostagent/cmd/agent/client"
+	"github.com/hostagent/hostagent/client"
 	"github.com/hostagent/hostagent/supervisor"
 	"github.com/hostagent/hostagent/virt"
 )

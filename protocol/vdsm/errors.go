@@ -18,23 +18,27 @@ func (e *Error) Error() string { return fmt.Sprintf("code %d: %s", e.Code, e.Mes
 // Codes used on the wire. JSON-RPC's own live in protocol/jsonrpc; they are repeated here only
 // where a verb handler needs to raise them.
 const (
-	CodeDone              = 0
-	CodeNoSuchVM          = 1
-	CodeVMExists          = 4
-	CodeVMIsDown          = 6
-	CodeCannotCreateVM    = 9
-	CodeMissingParameter  = 11
-	CodeUnexpected        = 16
-	CodeResourceUnavail   = 40
-	CodeVMDestroyFailed   = 42
-	CodeNotImplemented    = 44
-	CodeMOMPolicyFailed   = 54
-	CodeHWInfoFailed      = 57
-	CodeResetFailed       = 90
-	CodeInvalidParameter  = 91
-	CodeRecovery          = 99
-	CodeGeneralException  = 100
-	CodeResourceExhausted = 1100
+	CodeDone                  = 0
+	CodeNoSuchVM              = 1
+	CodeVMExists              = 4
+	CodeVMIsDown              = 6
+	CodeCannotCreateVM        = 9
+	CodeNoConnectionToPeer    = 10
+	CodeMigrationError        = 12
+	CodeMigrationCancelFailed = 47
+	CodeMigrationLimit        = 82
+	CodeMissingParameter      = 11
+	CodeUnexpected            = 16
+	CodeResourceUnavail       = 40
+	CodeVMDestroyFailed       = 42
+	CodeNotImplemented        = 44
+	CodeMOMPolicyFailed       = 54
+	CodeHWInfoFailed          = 57
+	CodeResetFailed           = 90
+	CodeInvalidParameter      = 91
+	CodeRecovery              = 99
+	CodeGeneralException      = 100
+	CodeResourceExhausted     = 1100
 
 	CodeInvalidParams = -32602
 	CodeInternal      = -32603
@@ -42,25 +46,29 @@ const (
 
 // Messages keyed by code, exactly as VDSM's common/exception.py and define.py spell them.
 var messages = map[int]string{
-	CodeDone:              "Done",
-	CodeNoSuchVM:          "Virtual machine does not exist",
-	CodeVMExists:          "Virtual machine already exists",
-	CodeVMIsDown:          "Virtual machine is down",
-	CodeCannotCreateVM:    "Error creating the requested VM",
-	CodeMissingParameter:  "Missing required parameter",
-	CodeUnexpected:        "Unexpected exception",
-	CodeResourceUnavail:   "Resource unavailable",
-	CodeVMDestroyFailed:   "Virtual machine destroy error",
-	CodeNotImplemented:    "Not implemented",
-	CodeMOMPolicyFailed:   "Failed to set mom policy",
-	CodeHWInfoFailed:      "Failed to read hardware information",
-	CodeResetFailed:       "Failed to reset VM.",
-	CodeInvalidParameter:  "Invalid parameter",
-	CodeRecovery:          "Recovering from crash or Initializing",
-	CodeGeneralException:  "General Exception",
-	CodeResourceExhausted: "Not enough resources",
-	CodeInvalidParams:     "Invalid method parameter(s)",
-	CodeInternal:          "Internal JSON-RPC error",
+	CodeDone:                  "Done",
+	CodeNoSuchVM:              "Virtual machine does not exist",
+	CodeVMExists:              "Virtual machine already exists",
+	CodeVMIsDown:              "Virtual machine is down",
+	CodeCannotCreateVM:        "Error creating the requested VM",
+	CodeNoConnectionToPeer:    "Could not connect to peer VDS",
+	CodeMigrationError:        "Fatal error during migration",
+	CodeMigrationCancelFailed: "Migration not in progress",
+	CodeMigrationLimit:        "Incoming migration limit exceeded",
+	CodeMissingParameter:      "Missing required parameter",
+	CodeUnexpected:            "Unexpected exception",
+	CodeResourceUnavail:       "Resource unavailable",
+	CodeVMDestroyFailed:       "Virtual machine destroy error",
+	CodeNotImplemented:        "Not implemented",
+	CodeMOMPolicyFailed:       "Failed to set mom policy",
+	CodeHWInfoFailed:          "Failed to read hardware information",
+	CodeResetFailed:           "Failed to reset VM.",
+	CodeInvalidParameter:      "Invalid parameter",
+	CodeRecovery:              "Recovering from crash or Initializing",
+	CodeGeneralException:      "General Exception",
+	CodeResourceExhausted:     "Not enough resources",
+	CodeInvalidParams:         "Invalid method parameter(s)",
+	CodeInternal:              "Internal JSON-RPC error",
 }
 
 // Message returns VDSM's text for code, or "" when the code has none.

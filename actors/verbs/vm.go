@@ -1,12 +1,12 @@
-package api
+package verbs
 
 import (
 	"fmt"
 	"time"
 
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/vm"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // VMVerbs are the VM namespace verbs and the Host verbs that read the VM registry.

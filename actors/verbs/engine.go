@@ -1,21 +1,22 @@
-package api
+package verbs
 
 import (
 	"bytes"
 	"encoding/json"
 
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/vm"
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 )
 
-// EngineVerbs are the console verbs the engine uses to open a VM's display: the older
-// VM.setTicket and VM.updateDevice with deviceType graphics (SetVmTicketVDSCommand).
+// EngineVerbs are the device verbs of the engine: the console's (the older VM.setTicket and
+// VM.updateDevice with deviceType graphics, SetVmTicketVDSCommand), NIC updates through
+// VM.updateDevice, and the NIC hotplug verbs (hotplug.go).
 func EngineVerbs() []Verb {
-	return []Verb{
+	return append([]Verb{
 		{Name: "VM.setTicket", Run: toVM(setTicket)},
 		{Name: "VM.updateDevice", Run: toVM(updateDevice)},
-	}
+	}, HotplugVerbs()...)
 }
 
 func setTicket(r *reply.Reply, c *Call) (any, error) {
@@ -60,8 +61,11 @@ func updateDevice(r *reply.Reply, c *Call) (any, error) {
 			return nil, vdsm.ContextError(vdsm.CodeMissingParameter, "missing", []any{"alias"}, "params", redacted(raw))
 		}
 	}
+	if kind == "interface" && !hasXML {
+		return updateNic(r, p)
+	}
 	if kind != "graphics" || hasXML {
-		// NIC updates are not served yet; graphics by XML VDSM does not serve either.
+		// Devices by XML are not served; VDSM serves graphics by XML neither.
 		return nil, vdsm.NewError(vdsm.CodeNotImplemented)
 	}
 	// VDSM reads these keys with params[key]: a missing one is a KeyError, a general exception.
@@ -81,6 +85,12 @@ func updateDevice(r *reply.Reply, c *Call) (any, error) {
 		return nil, err
 	}
 	if m.ConnAct, err = p.OptString("existingConnAction", ""); err != nil {
+		return nil, err
+	}
+	if m.DisconnectAction, err = p.OptString("disconnectAction", ""); err != nil {
+		return nil, err
+	}
+	if m.DisconnectDelay, err = p.OptInt("consoleDisconnectActionDelay", 0); err != nil {
 		return nil, err
 	}
 	if err := ticketParams(p, "params", m); err != nil {

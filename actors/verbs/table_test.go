@@ -1,4 +1,4 @@
-package api
+package verbs
 
 import (
 	"encoding/json"
@@ -9,9 +9,9 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/hostagent/hostagent/actors/reply"
 	"github.com/hostagent/hostagent/actors/vm"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
+	"github.com/hostagent/hostagent/reply"
 )
 
 // recorder is the Sender a Reply answers through: it keeps what would reach the client.

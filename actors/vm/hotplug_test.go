@@ -1,0 +1,64 @@
+package vm
+
+import (
+	"strings"
+	"testing"
+)
+
+const hotplugDomain = `<domain type='kvm'><name>x</name><metadata><ovirt-vm:vm xmlns:ovirt-vm="http://ovirt.org/vm/1.0"/></metadata>
+<devices>
+  <interface type='ethernet'><mac address='52:54:00:00:00:01'/><target dev='vnet0'/><model type='virtio'/><alias name='net0'/></interface>
+  <interface type='bridge'><mac address='52:54:00:00:00:02'/><source bridge='ovirtmgmt'/><link state='down'/><alias name='ua-2'/></interface>
+</devices></domain>`
+
+func TestFindNic(t *testing.T) {
+	for _, tc := range []struct{ alias, mac, want string }{
+		{"ua-2", "", "52:54:00:00:00:02"},
+		{"", "52:54:00:00:00:01", "52:54:00:00:00:01"},
+		{"ua-gone", "52:54:00:00:00:01", "52:54:00:00:00:01"}, // the alias first, then the MAC
+		{"", "52:54:00:00:00:0A", ""},
+	} {
+		n, err := findNic(hotplugDomain, tc.alias, tc.mac)
+		if tc.want == "" {
+			if err != errNoNic {
+				t.Errorf("findNic(%q, %q) = %+v, %v; want errNoNic", tc.alias, tc.mac, n, err)
+			}
+			continue
+		}
+		if err != nil || n.mac != tc.want || !strings.HasPrefix(n.raw, "<interface ") || !strings.HasSuffix(n.raw, "</interface>") {
+			t.Errorf("findNic(%q, %q) = %+v, %v", tc.alias, tc.mac, n, err)
+		}
+	}
+	n, _ := findNic(hotplugDomain, "ua-2", "")
+	if n.link != "down" || n.alias != "ua-2" {
+		t.Errorf("findNic: %+v", n)
+	}
+}
+
+func TestFirstDevice(t *testing.T) {
+	x := `<?xml version="1.0" encoding="UTF-8"?><hotplug><devices><interface type="bridge"><alias name="ua-1"/><mac address="52:54:00:00:00:09"/></interface></devices><metadata xmlns:ovirt-vm="http://ovirt.org/vm/1.0"><ovirt-vm:vm><ovirt-vm:device mac_address="52:54:00:00:00:09"/></ovirt-vm:vm></metadata></hotplug>`
+	n, err := firstDevice(x, "hotplug")
+	if err != nil || n.alias != "ua-1" || n.mac != "52:54:00:00:00:09" || strings.Contains(n.raw, "metadata") {
+		t.Fatalf("firstDevice: %+v, %v", n, err)
+	}
+	if _, err := firstDevice(`<hotplug><devices/></hotplug>`, "hotplug"); err == nil {
+		t.Fatal("firstDevice of no device: no error")
+	}
+	if _, err := firstDevice(`<hotplug><devices>`, "hotplug"); err == nil {
+		t.Fatal("firstDevice of broken XML: no error")
+	}
+}
+
+func TestSetNic(t *testing.T) {
+	n1, _ := findNic(hotplugDomain, "net0", "")
+	got, err := setNic(n1.raw, "down", "")
+	if err != nil || !strings.Contains(got, `<link state="down"></link></interface>`) || strings.Contains(got, "<source") {
+		t.Errorf("setNic without a link: %s %v", got, err)
+	}
+	n2, _ := findNic(hotplugDomain, "ua-2", "")
+	got, err = setNic(n2.raw, "up", ";vdsmdummy;")
+	if err != nil || strings.Count(got, "<link") != 1 || !strings.Contains(got, `<link state="up">`) ||
+		!strings.Contains(got, `<source bridge=";vdsmdummy;">`) {
+		t.Errorf("setNic with a link and a bridge: %s %v", got, err)
+	}
+}

@@ -1,0 +1,143 @@
+package vm
+
+import "github.com/hostagent/hostagent/protocol/vdsm"
+
+// The status machine's live-migration rows (VDSM's vm.py and migration.py), kept apart from
+// status.go: the source goes Up → Migration Source → Down (reason 4, then forgotten) or back to
+// Up; the destination is Migration Destination until the domain arrives and runs (Up), or goes
+// away (Down, reason 8).
+
+// IncomingCreated: VM.migrationCreate admitted a VM whose domain will arrive with a migration.
+// StartTime is the source's start time, unix ms, so elapsedTime carries on.
+type IncomingCreated struct{ StartTime int64 }
+
+// MigrateRequested: VM.migrate accepted; the outgoing migration starts.
+type MigrateRequested struct{}
+
+// MigrationSucceeded: the outgoing migration completed; the VM runs on the destination.
+type MigrationSucceeded struct{}
+
+// MigrationFailed: the outgoing migration failed or was cancelled; the VM keeps running here.
+type MigrationFailed struct{}
+
+func (IncomingCreated) isEvent()    {}
+func (MigrateRequested) isEvent()   {}
+func (MigrationSucceeded) isEvent() {}
+func (MigrationFailed) isEvent()    {}
+
+// outgoingAllowed: a VM that has not started, is Down, or is already moving cannot leave.
+func outgoingAllowed(s State) bool {
+	switch s.Status {
+	case vdsm.StatusUp, vdsm.StatusPaused, vdsm.StatusPoweringDown, vdsm.StatusRebootInProgress:
+		return true
+	}
+	return false
+}
+
+// migrationStep applies the migration events; ok is false for any other event.
+func migrationStep(s State, e Event) (State, []Effect, bool) {
+	switch e.(type) {
+	case MigrateRequested:
+		if !outgoingAllowed(s) {
+			return s, nil, true
+		}
+		s.Status = vdsm.StatusMigrationSource
+		return s, []Effect{EmitStatus{Kind: PayloadStatus}}, true
+	case MigrationSucceeded:
+		if s.Status != vdsm.StatusMigrationSource {
+			return s, nil, true
+		}
+		st, fx := migratedAway(s)
+		return st, fx, true
+	case MigrationFailed:
+		st, fx := outgoingFailed(s)
+		return st, fx, true
+	case DestroyRequested:
+		if s.Status != vdsm.StatusMigrationDestination {
+			return s, nil, false
+		}
+		// The source's clean-up after a failed migration, or the engine's: the domain may not
+		// be here (yet, or any more), so like a VM still starting it is Down and removed at
+		// once, and whatever did arrive is destroyed first.
+		s.Removing = true
+		st, fx := down(s, vdsm.ExitCodeNormal, vdsm.ExitReasonAdminShutdown, "")
+		return st, append(fx, DestroyDomain{}), true
+	}
+	return s, nil, false
+}
+
+// migratedAway: Down with "Migration succeeded", reported once, and forgotten in the same
+// report (the VM lives on the destination now).
+func migratedAway(s State) (State, []Effect) {
+	s.Removing = true
+	return down(s, vdsm.ExitCodeNormal, vdsm.ExitReasonMigrationSucceeded, "")
+}
+
+// outgoingFailed puts the VM back to Up; if its vCPUs were stopped before, it still reads
+// Paused.
+func outgoingFailed(s State) (State, []Effect) {
+	if s.Status != vdsm.StatusMigrationSource {
+		return s, nil
+	}
+	s.Status = vdsm.StatusUp
+	return s, []Effect{EmitStatus{Kind: PayloadStatus}}
+}
+
+// incomingCreated is a destination VM before its domain arrives.
+func incomingCreated(c IncomingCreated) State {
+	return State{Status: vdsm.StatusMigrationDestination, StartTime: c.StartTime, GuestEvent: vdsm.StatusPoweringUp}
+}
+
+// migrationLibvirt applies libvirt's lifecycle events to a migrating VM; ok is false when the
+// VM is not migrating and the ordinary rows apply.
+func migrationLibvirt(s State, e Event) (State, []Effect, bool) {
+	switch s.Status {
+	case vdsm.StatusMigrationSource:
+		switch e := e.(type) {
+		case LibvirtStopped:
+			if e.Detail == StoppedMigrated {
+				st, fx := migratedAway(s)
+				return st, fx, true
+			}
+		case LibvirtSuspended:
+			// The last pass: the vCPUs stop here before they run there.
+			s.CPURunning = false
+			return s, nil, true
+		case LibvirtResumed:
+			s.CPURunning = true
+			if e.Detail == ResumedMigrated {
+				// The migration failed and the VM carries on here.
+				st, fx := outgoingFailed(s)
+				return st, fx, true
+			}
+			return s, nil, true
+		}
+	case vdsm.StatusMigrationDestination:
+		switch e := e.(type) {
+		case LibvirtStarted:
+			// QEMU is up to receive: not complete yet.
+			return s, nil, true
+		case LibvirtResumed:
+			s.CPURunning = true
+			if e.Detail == ResumedMigrated {
+				st, fx := reachedUp(s)
+				return st, fx, true
+			}
+			return s, nil, true
+		case LibvirtSuspended:
+			s.CPURunning = false
+			if e.Detail == SuspendedPaused {
+				// A paused VM arrived: the incoming migration is complete.
+				st, fx := reachedUp(s)
+				return st, fx, true
+			}
+			return s, nil, true
+		case LibvirtStopped:
+			// The incoming domain went away before it ran here: the migration failed or was
+			// cancelled on the source.
+			st, fx := down(s, vdsm.ExitCodeError, vdsm.ExitReasonMigrationFailed, "")
+			return st, fx, true
+		}
+	}
+	return s, nil, false
+}
