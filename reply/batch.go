@@ -31,7 +31,7 @@ func (b *Batch) Add(c Codec, id json.RawMessage) *Reply {
 	r := &Reply{sender: b.sender, conn: b.conn, replyTo: b.replyTo, id: id, encoder: c.Result, errEnc: c.Error}
 	if id != nil {
 		b.mu.Lock()
-		r.batch, r.slot = b, len(b.parts)
+		r.batch, r.slot = b, int32(len(b.parts))
 		b.parts = append(b.parts, nil)
 		b.pending++
 		b.mu.Unlock()

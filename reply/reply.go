@@ -29,27 +29,36 @@ type Sender interface {
 var Late atomic.Int64
 
 // Reply answers one request. It is safe to call from any goroutine; only the first answer wins.
+//
+// It lives inside every request (router.Request embeds one), so its fields are ordered to pack:
+// every byte here is allocated once per request.
 type Reply struct {
-	done    atomic.Bool
-	code    int // the answer's code (0 for a result), set by the winner before OnDone runs
-	sender  Sender
-	conn    *actor.PID
-	replyTo string
-	id      json.RawMessage // nil for a notification: it is run, never answered
-	batch   *Batch
-	slot    int
-	out     Response // the message that carries the answer: part of the reply, not an allocation of its own
+	done     atomic.Bool
+	finished bool  // hooks ran; later ones run at once (under mu)
+	nhooks   uint8 // (under mu)
+	code     int32 // the answer's code (0 for a result), set by the winner before OnDone runs
+	slot     int32
+	sender   Sender
+	conn     *actor.PID
+	replyTo  string
+	id       json.RawMessage // nil for a notification: it is run, never answered
+	batch    *Batch
 
 	encoder func(dst []byte, id json.RawMessage, result any) ([]byte, error)
 	errEnc  func(dst []byte, id json.RawMessage, code int, msg string) []byte
 
-	mu       sync.Mutex
-	finished bool // hooks ran; later ones run at once
+	mu sync.Mutex
 	// A request has two hooks (its connection's in-flight slot, and admission with metrics):
 	// they fit inline, so registering one allocates nothing.
-	hooks  [3]Hook
-	nhooks int
-	more   []Hook
+	hooks [3]Hook
+	more  []Hook
+}
+
+// Deliverer is a Sender that takes an answer's parts as they are, and is done with body when
+// Deliver returns (it copies it where it goes): the connections' fanout, which appends it to
+// the outboxes. To one, a Reply sends no Response and encodes into a buffer it reuses.
+type Deliverer interface {
+	Deliver(conn *actor.PID, replyTo string, body []byte)
 }
 
 // Hook is told, once, that its request was answered. Implementations are long-lived or
@@ -96,7 +105,7 @@ func (r *Reply) AddHook(h Hook) {
 		h.Answered(r)
 		return
 	}
-	if r.nhooks < len(r.hooks) {
+	if int(r.nhooks) < len(r.hooks) {
 		r.hooks[r.nhooks] = h
 		r.nhooks++
 	} else {
@@ -107,39 +116,58 @@ func (r *Reply) AddHook(h Hook) {
 
 // Code is the code the request was answered with: 0 for a result. Meaningful once answered
 // (OnDone callbacks may read it).
-func (r *Reply) Code() int { return r.code }
+func (r *Reply) Code() int { return int(r.code) }
 
 // Result answers with a result. It reports whether this was the answer that counted.
 func (r *Reply) Result(v any) bool {
 	if !r.claim() {
 		return false
 	}
-	var body []byte
 	if r.id != nil {
-		var err error
-		// Room for the envelope and a short result (true, {"vmList":{}}), so the usual answer
-		// is one allocation; a longer one grows as it would anyway.
-		body, err = r.encoder(make([]byte, 0, 64+len(r.id)), r.id, v)
+		d, direct := r.sender.(Deliverer)
+		direct = direct && r.batch == nil
+		var buf *[]byte
+		if direct {
+			buf = bodies.Get().(*[]byte)
+		} else {
+			// Room for the envelope and a short result (true, {"vmList":{}}), so the usual
+			// answer is one allocation; a longer one grows as it would anyway.
+			b := make([]byte, 0, 64+len(r.id))
+			buf = &b
+		}
+		body, err := r.encoder((*buf)[:0], r.id, v)
 		if err != nil {
 			r.code = -32603
-			body = r.errEnc(nil, r.id, -32603, "Internal JSON-RPC error: {'reason': 'result cannot be encoded'}")
+			body = r.errEnc(body[:0], r.id, -32603, "Internal JSON-RPC error: {'reason': 'result cannot be encoded'}")
 		}
-	}
-	// The answer is handed on before the slot is released: shutdown waits for the last release,
-	// then drains the connections, so every answer must already be on its way by then.
-	if body != nil {
-		r.deliver(body)
+		// The answer is handed on before the slot is released: shutdown waits for the last
+		// release, then drains the connections, so every answer must already be on its way.
+		if direct {
+			d.Deliver(r.conn, r.replyTo, body)
+			if cap(body) <= maxPooledBody {
+				*buf = body
+				bodies.Put(buf)
+			}
+		} else {
+			r.deliver(body)
+		}
 	}
 	r.finish()
 	return true
 }
+
+// bodies are buffers answers are encoded in when the Deliverer copies them out; the usual answer
+// is small, and a large one (a getAllVmStats) is left to the collector rather than kept.
+var bodies = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+const maxPooledBody = 16 << 10
 
 // Error answers with a JSON-RPC error. It reports whether this was the answer that counted.
 func (r *Reply) Error(code int, message string) bool {
 	if !r.claim() {
 		return false
 	}
-	r.code = code
+	r.code = int32(code)
 	if r.id != nil {
 		r.deliver(r.errEnc(make([]byte, 0, 64+len(r.id)+len(message)), r.id, code, message))
 	}
@@ -157,11 +185,14 @@ func (r *Reply) claim() bool {
 
 func (r *Reply) deliver(body []byte) {
 	if r.batch != nil {
-		r.batch.put(r.slot, body)
+		r.batch.put(int(r.slot), body)
 		return
 	}
-	r.out = Response{ReplyTo: r.replyTo, Body: body}
-	r.sender.Send(r.conn, &r.out)
+	if d, ok := r.sender.(Deliverer); ok {
+		d.Deliver(r.conn, r.replyTo, body)
+		return
+	}
+	r.sender.Send(r.conn, &Response{ReplyTo: r.replyTo, Body: body})
 }
 
 func (r *Reply) finish() {

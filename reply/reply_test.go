@@ -508,3 +508,51 @@ func TestBatchConcurrentAnswers(t *testing.T) {
 		t.Fatalf("got %s\nwant %s", got, want)
 	}
 }
+
+// copyingDeliverer is a Deliverer that keeps a copy of every body, as the connections' fanout
+// copies it into the outboxes.
+type copyingDeliverer struct {
+	fakeSender
+	bodies []string
+	to     []string
+}
+
+func (d *copyingDeliverer) Deliver(conn *actor.PID, replyTo string, body []byte) {
+	d.mu.Lock()
+	d.bodies = append(d.bodies, string(body))
+	d.to = append(d.to, conn.Id+"/"+replyTo)
+	d.mu.Unlock()
+}
+
+// To a Deliverer an answer goes as its parts, with no Response, and the buffer it was encoded
+// in is reused: answers one after another each arrive whole and exactly once.
+func TestDelivererGetsEachAnswerOnce(t *testing.T) {
+	d := &copyingDeliverer{}
+	conn := actor.NewPID("local", "c")
+	var want []string
+	for i := range 100 {
+		r := New(d, codec, conn, "q", json.RawMessage(fmt.Sprint(i)))
+		if i%3 == 0 {
+			r.Error(-1, fmt.Sprint("no ", i))
+			want = append(want, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"error":{"code":-1,"message":"no %d"}}`, i, i))
+		} else {
+			r.Result(map[string]int{"n": i})
+			want = append(want, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"result":{"n":%d}}`, i, i))
+		}
+		r.Result(true) // late: never delivered
+	}
+	if n := len(d.all()); n != 0 {
+		t.Fatalf("%d Responses sent to a Deliverer", n)
+	}
+	if len(d.bodies) != len(want) {
+		t.Fatalf("%d answers delivered, want %d", len(d.bodies), len(want))
+	}
+	for i := range want {
+		var got, exp any
+		json.Unmarshal([]byte(d.bodies[i]), &got)
+		json.Unmarshal([]byte(want[i]), &exp)
+		if fmt.Sprint(got) != fmt.Sprint(exp) || d.to[i] != "c/q" {
+			t.Fatalf("answer %d: %s to %s, want %s", i, d.bodies[i], d.to[i], want[i])
+		}
+	}
+}

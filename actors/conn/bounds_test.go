@@ -264,13 +264,15 @@ func (w *inboxWatch) hold(next actor.ReceiverFunc) actor.ReceiverFunc {
 }
 
 // Reader outputs waiting for the connection actor are bounded by MaxInbox: with the actor held,
-// the reader posts that many and waits; each one the actor takes lets exactly one more in; once
-// it runs freely, every RECEIPT arrives, in order. The actor never blocks on the socket (its
-// writer does, and the outbox bound disconnects a client that does not read), so the test holds
-// it with a receive middleware, and wires actor and reader as Listener.serve does to add it.
+// the reader posts that many and waits; each one the actor takes lets exactly one more in. The
+// only outputs the actor takes from the reader are a CONNECT's heart-beat settings (frames go to
+// the outbox), and CONNECT may be repeated, so a client repeating it is what fills the inbox;
+// every CONNECTED arrives, in order, whatever the actor does. The actor never blocks on the
+// socket (its writer does, and the outbox bound disconnects a client that does not read), so the
+// test holds it with a receive middleware, and wires actor and reader as Listener.serve does to
+// add it.
 func TestReaderWaitsAtMaxInbox(t *testing.T) {
-	const maxInbox, receipts = 4, 12
-	const outputs = receipts + 1 // and the CONNECTED
+	const maxInbox, outputs = 4, 13
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -294,15 +296,17 @@ func TestReaderWaitsAtMaxInbox(t *testing.T) {
 	free := func() { open.Do(func() { close(w.gate) }) }
 	defer free()
 	inbox, done := make(chan struct{}, cfg.MaxInbox), make(chan struct{})
-	a := &Actor{cfg: &cfg, nc: sc, log: cfg.Log, inbox: inbox, done: done}
-	pid := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return a },
+	var pid *actor.PID
+	box := newOutbox(cfg.MaxOutboxBytes, func() { sys.Root.Send(pid, &overflow{}) })
+	a := &Actor{cfg: &cfg, nc: sc, log: cfg.Log, box: box, inbox: inbox, done: done}
+	pid = sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return a },
 		actor.WithMailbox(actor.Unbounded(w)), actor.WithReceiverMiddleware(w.hold)))
-	go newReader(&cfg, sc, sc, sys.Root, pid, inbox, done, sc.LocalAddr()).run()
+	go newReader(&cfg, sc, sc, sys.Root, pid, box, nil, inbox, done, sc.LocalAddr()).run()
 
 	frames := readFrames(nc, &w.taken)
-	s := "CONNECT\naccept-version:1.2\n\n\x00"
-	for i := 0; i < receipts; i++ {
-		s += fmt.Sprintf("SUBSCRIBE\ndestination:d\nid:%d\nreceipt:%d\n\n\x00", i, i)
+	s := ""
+	for i := 0; i < outputs; i++ {
+		s += fmt.Sprintf("CONNECT\naccept-version:1.2\nheart-beat:0,%d\n\n\x00", 1000*(i+1))
 	}
 	if _, err := io.WriteString(nc, s); err != nil {
 		t.Fatal(err)
@@ -348,12 +352,9 @@ func TestReaderWaitsAtMaxInbox(t *testing.T) {
 		t.Fatalf("%d reader outputs waited for the actor at once, want at most (and here exactly) %d", m, maxInbox)
 	}
 	free()
-	if f := nextFrame(t, frames).f; f.Command != "CONNECTED" {
-		t.Fatalf("want CONNECTED, got %s", f.Command)
-	}
-	for i := 0; i < receipts; i++ {
-		if f := nextFrame(t, frames).f; f.Command != "RECEIPT" || f.Header.Get("receipt-id") != strconv.Itoa(i) {
-			t.Fatalf("want RECEIPT %d, got %s %v", i, f.Command, f.Header)
+	for i := 0; i < outputs; i++ {
+		if f := nextFrame(t, frames).f; f.Command != "CONNECTED" || f.Header.Get("heart-beat") != strconv.Itoa(1000*(i+1))+",0" {
+			t.Fatalf("want CONNECTED %d, got %s %v", i, f.Command, f.Header)
 		}
 	}
 	nc.Close()

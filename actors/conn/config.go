@@ -18,7 +18,7 @@ type Config struct {
 	MaxConnections int
 	MaxOutboxBytes int               // bytes waiting to be written before a client counts as not reading
 	MaxInFlight    int               // requests one connection may have unanswered before its reader waits
-	MaxInbox       int               // reader outputs (frames to write, subscription changes) waiting for the actor before the reader waits
+	MaxInbox       int               // reader outputs for the actor (a CONNECT's heart-beat interval) waiting before the reader waits
 	DetectTimeout  time.Duration     // for the first line (and, separately, the TLS handshake)
 	WriteTimeout   time.Duration     // one socket write; a client that stops reading fails it
 	Router         *router.Gate      // admits each request before it waits anywhere

@@ -26,6 +26,7 @@ type Listener struct {
 
 	mu      sync.Mutex
 	conns   map[net.Conn]*actor.PID // nil until the connection's actor exists
+	boxes   sync.Map                // *actor.PID → *outbox, for the fanout: while the actor lives
 	closed  bool
 	allGone chan struct{} // closed once stopped and no connection is left
 	wg      sync.WaitGroup
@@ -107,11 +108,12 @@ func (l *Listener) track(c net.Conn) bool {
 }
 
 func (l *Listener) untrack(c net.Conn) {
+	// Counted out before allGone can close, so whoever waited for it sees no connection left.
+	l.live.Add(-1)
 	l.mu.Lock()
 	delete(l.conns, c)
 	l.gone()
 	l.mu.Unlock()
-	l.live.Add(-1)
 }
 
 func (l *Listener) accept() {
@@ -210,16 +212,22 @@ func (l *Listener) serve(raw, nc net.Conn, first []byte) {
 	inbox := make(chan struct{}, l.cfg.MaxInbox)
 	done := make(chan struct{})
 	log := l.cfg.Log.With().Str("peer", raw.RemoteAddr().String()).Logger()
-	a := &Actor{cfg: &l.cfg, nc: nc, log: log, inbox: inbox, done: done,
-		onStop: func() { l.untrack(raw) }}
-	pid := l.sys.Root.SpawnPrefix(actor.PropsFromProducer(func() actor.Actor { return a },
+	var pid *actor.PID // set before anything can be queued, so before the outbox can overflow
+	box := newOutbox(l.cfg.MaxOutboxBytes, func() { l.sys.Root.Send(pid, &overflow{}) })
+	a := &Actor{cfg: &l.cfg, nc: nc, log: log, box: box, inbox: inbox, done: done}
+	a.onStop = func() {
+		l.boxes.Delete(pid)
+		l.untrack(raw)
+	}
+	pid = l.sys.Root.SpawnPrefix(actor.PropsFromProducer(func() actor.Actor { return a },
 		actor.WithDispatcher(system.Dispatcher())), "conn")
+	l.boxes.Store(pid, box)
 	l.mu.Lock()
 	if _, ok := l.conns[raw]; ok {
 		l.conns[raw] = pid
 	}
 	l.mu.Unlock()
 	log.Debug().Str("conn", pid.Id).Msg("STOMP connection")
-	r := newReader(&l.cfg, nc, io.MultiReader(bytes.NewReader(first), nc), l.sys.Root, pid, inbox, done, raw.LocalAddr())
+	r := newReader(&l.cfg, nc, io.MultiReader(bytes.NewReader(first), nc), l.sys.Root, pid, box, &l.boxes, inbox, done, raw.LocalAddr())
 	go r.run()
 }

@@ -1,9 +1,12 @@
 package conn
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -21,8 +24,8 @@ var codec = reply.Codec{Result: jsonrpc.AppendResult, Error: jsonrpc.AppendError
 // reader is the only goroutine that reads a connection's socket, and the owner of its STOMP
 // session: every frame is applied to the session here, and only what the session decided is
 // acted on. Requests go straight to the router (no hop through the connection actor);
-// subscriptions are registered in the directory before the next frame is read; everything to be
-// written goes to the connection actor. Once the session has ended (a refused CONNECT,
+// subscriptions are registered in the directory and the outbox before the next frame is read;
+// the session's frames go to the outbox, and only a CONNECT's heart-beats to the actor. Once the session has ended (a refused CONNECT,
 // DISCONNECT, any ERROR) the reader reads nothing more, so bytes a client sent after that are
 // never acted on.
 type reader struct {
@@ -31,20 +34,21 @@ type reader struct {
 	root    *actor.RootContext
 	conn    *actor.PID
 	inbox   chan struct{} // places for outputs waiting for the actor
-	slots   slots         // requests of this connection in flight
+	slots   *slots        // requests of this connection in flight
 	done    <-chan struct{}
 	local   net.Addr
 	session *stomp.Session
+	box     *outbox
 	answers *fanout
 	dl      *deadlineReader
 }
 
-func newReader(cfg *Config, nc net.Conn, src io.Reader, root *actor.RootContext, conn *actor.PID,
-	inbox chan struct{}, done <-chan struct{}, local net.Addr) *reader {
+func newReader(cfg *Config, nc net.Conn, src io.Reader, root *actor.RootContext, conn *actor.PID, box *outbox,
+	boxes *sync.Map, inbox chan struct{}, done <-chan struct{}, local net.Addr) *reader {
 	dl := &deadlineReader{nc: nc, src: src}
-	return &reader{cfg: cfg, fr: stomp.NewReader(dl, cfg.Limits), root: root, conn: conn, inbox: inbox,
-		slots: make(slots, cfg.MaxInFlight), done: done, local: local, session: stomp.NewSession(),
-		answers: &fanout{root: root, dir: cfg.Directory}, dl: dl}
+	return &reader{cfg: cfg, fr: stomp.NewReader(dl, cfg.Limits), root: root, conn: conn, box: box, inbox: inbox,
+		slots: newSlots(cfg.MaxInFlight), done: done, local: local, session: stomp.NewSession(),
+		answers: &fanout{root: root, dir: cfg.Directory, boxes: boxes}, dl: dl}
 }
 
 // deadlineReader sets the socket's read deadline before every read from the negotiated incoming
@@ -95,35 +99,22 @@ func (r *reader) run() {
 // the session or the connection has ended.
 func (r *reader) handle(f *stomp.Frame) bool {
 	o := r.session.Handle(f)
-	out := output{replies: o.Replies, close: o.Close}
-	if o.Connected {
-		// Armed here, before the next read blocks.
-		r.dl.expect = 0
-		if o.HeartBeatExpect > 0 {
-			r.dl.expect = o.HeartBeatExpect + heartbeatGrace(o.HeartBeatExpect)
-		}
-		out.heartbeat, out.sendEvery = true, o.HeartBeatSend
-	}
+	replies, end := o.Replies, o.Close
 	switch {
 	case o.Subscribed != nil:
-		// In the directory before the RECEIPT is on its way: a client that has the RECEIPT can
-		// count on the subscription, on this connection and any other. (An answer routed here
-		// before the actor hears of it finds no subscription and is dropped; its request was
-		// not ordered after this SUBSCRIBE.)
+		// In the outbox, then the directory, before the RECEIPT is queued: a client that has
+		// the RECEIPT can count on the subscription, on this connection and any other, and an
+		// answer the directory routes here finds it.
+		r.box.subscribe(*o.Subscribed)
 		r.cfg.Directory.Add(r.conn, o.Subscribed.Destination)
-		out.sub = o.Subscribed
 	case o.Unsubscribed != nil:
 		r.cfg.Directory.Remove(r.conn, o.Unsubscribed.Destination)
-		out.unsub = o.Unsubscribed
-	case o.Request:
-		if !r.requests(f, o.ReplyTo, o.FlowID) {
-			return false
-		}
+		r.box.unsubscribe(o.Unsubscribed.ID)
 	case o.Forward:
 		targets := r.cfg.Directory.Forward(o.Destination)
 		if len(targets) == 0 {
-			out.replies = []*stomp.Frame{stomp.ErrorFrame(stomp.TextSubscriptionNotAvailable, stomp.TextSubscriptionNotAvailable)}
-			out.close = true
+			replies = []*stomp.Frame{stomp.ErrorFrame(stomp.TextSubscriptionNotAvailable, stomp.TextSubscriptionNotAvailable)}
+			end = true
 			break
 		}
 		d := &broker.Deliver{Dest: o.Destination, Body: f.Body, Forwarded: true, Headers: f.Headers}
@@ -131,12 +122,27 @@ func (r *reader) handle(f *stomp.Frame) bool {
 			r.root.Send(t, d)
 		}
 	}
-	if len(out.replies) > 0 || out.heartbeat || out.sub != nil || out.unsub != nil || out.close {
-		if !r.emit(out) {
+	// The session's own frames (a RECEIPT included) are queued before the answers to the
+	// requests of the same frame can be.
+	if len(replies) > 0 || end {
+		if !r.box.frames(replies, end) {
 			return false
 		}
 	}
-	return !out.close
+	if o.Connected {
+		// Armed here, before the next read blocks.
+		r.dl.expect = 0
+		if o.HeartBeatExpect > 0 {
+			r.dl.expect = o.HeartBeatExpect + heartbeatGrace(o.HeartBeatExpect)
+		}
+		if !r.emit(output{sendEvery: o.HeartBeatSend}) {
+			return false
+		}
+	}
+	if o.Request && !end && !r.requests(f, o.ReplyTo, o.FlowID) {
+		return false
+	}
+	return !end
 }
 
 // emit hands an output to the actor, waiting for a place in its inbox. It reports false when
@@ -187,9 +193,7 @@ func (r *reader) requests(f *stomp.Frame, replyTo, flow string) bool {
 
 // submit hands one decoded request to the router, once the connection has a place for it.
 func (r *reader) submit(req *router.Request, in *jsonrpc.Request, flow string) bool {
-	select {
-	case r.slots <- struct{}{}:
-	case <-r.done:
+	if !r.slots.take(r.done) {
 		return false
 	}
 	req.Reply.AddHook(r.slots)
@@ -199,25 +203,78 @@ func (r *reader) submit(req *router.Request, in *jsonrpc.Request, flow string) b
 }
 
 // slots bounds a connection's requests in flight: the reader takes a place before it submits
-// a request, and the answer gives it back.
-type slots chan struct{}
+// a request, and the answer gives it back. A count does it, not a channel: taking and giving
+// back a place is one atomic add each, on the reader and on the answering worker, where a
+// channel cost a lock on both sides.
+//
+// Only the reader takes, so at most one taker waits: n is max+1 exactly while it does (it
+// counted itself in before it found no place), and the give-back that sees that leaves the
+// wake-up token for it.
+type slots struct {
+	n    atomic.Int32
+	max  int32
+	wake chan struct{} // capacity 1
+}
 
-func (s slots) Answered(*reply.Reply) { <-s }
+func newSlots(max int) *slots { return &slots{max: int32(max), wake: make(chan struct{}, 1)} }
+
+// take takes a place, waiting for one if all are taken. It reports false if done closed first.
+func (s *slots) take(done <-chan struct{}) bool {
+	if s.n.Add(1) <= s.max {
+		return true
+	}
+	select {
+	case <-s.wake:
+		return true
+	case <-done:
+		return false
+	}
+}
+
+// Answered gives a place back (reply.Hook).
+func (s *slots) Answered(*reply.Reply) {
+	if s.n.Add(-1) >= s.max {
+		s.wake <- struct{}{} // never blocks: one waiter, one token
+	}
+}
 
 // fanout routes a finished response the way VDSM does: to every connection subscribed to its
 // reply-to destination, the requester's or not. A response without reply-to goes to the
-// requester, which answers it on its own jms.topic.vdsm_responses subscriptions.
+// requester, which answers it on its own jms.topic.vdsm_responses subscriptions. A connection of
+// this listener gets it in its outbox directly, on the answering goroutine; any other (one the
+// listener does not know, or no longer) through its actor.
 type fanout struct {
-	root *actor.RootContext
-	dir  *broker.Directory
+	root  *actor.RootContext
+	dir   *broker.Directory
+	boxes *sync.Map // *actor.PID → *outbox; nil: every response goes through the actors
 }
 
 func (f *fanout) Send(pid *actor.PID, m any) {
-	if r, ok := m.(*reply.Response); ok && r.ReplyTo != "" {
-		for _, s := range f.dir.Lookup(r.ReplyTo) {
-			f.root.Send(s.Conn, m)
-		}
+	if r, ok := m.(*reply.Response); ok {
+		f.Deliver(pid, r.ReplyTo, r.Body)
 		return
 	}
 	f.root.Send(pid, m)
+}
+
+// Deliver is reply.Deliverer: body is copied into each outbox (or into the message to an actor)
+// before it returns, so the Reply can reuse its buffer.
+func (f *fanout) Deliver(pid *actor.PID, replyTo string, body []byte) {
+	if replyTo == "" {
+		f.to(pid, replyTo, body)
+		return
+	}
+	for _, s := range f.dir.Lookup(replyTo) {
+		f.to(s.Conn, replyTo, body)
+	}
+}
+
+func (f *fanout) to(pid *actor.PID, replyTo string, body []byte) {
+	if f.boxes != nil {
+		if b, ok := f.boxes.Load(pid); ok {
+			b.(*outbox).message(replyDest(replyTo), body)
+			return
+		}
+	}
+	f.root.Send(pid, &reply.Response{ReplyTo: replyTo, Body: bytes.Clone(body)})
 }

@@ -74,3 +74,16 @@ func BenchmarkAppendFrameReceipt(b *testing.B) {
 		buf = AppendFrame(buf[:0], f)
 	}
 }
+
+// BenchmarkAppendMessageAfter is BenchmarkAppendMessage the way a connection writes responses:
+// the subscription's head made once.
+func BenchmarkAppendMessageAfter(b *testing.B) {
+	body := []byte(`{"jsonrpc":"2.0","result":[{"vmId":"5b8f1c9e-2d3a-4c6b-9e1f-0a7d3c2b1e4f","status":"Up","cpuUser":"0.51","memUsage":"24"}],"id":"0d2c3b4a-5968-4776-8594-a3b2c1d0e9f8"}`)
+	head := MessageHead(ResponseQueue, "8c5e3b0a-1d2f-4a6b-9c8d-7e6f5a4b3c2d")
+	buf := make([]byte, 0, 1024)
+	b.SetBytes(int64(len(AppendMessageAfter(nil, head, 1234, body))))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendMessageAfter(buf[:0], head, 1234, body)
+	}
+}

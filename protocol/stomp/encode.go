@@ -67,6 +67,31 @@ func AppendMessage(dst []byte, destination, subscription, messageID string, body
 	return append(dst, 0)
 }
 
+// MessageHead is the start of every MESSAGE that AppendMessage writes for destination and
+// subscription, up to the message-id's value. A connection makes it once per subscription, so
+// each response only appends the head, its number, the length and the body (AppendMessageAfter).
+func MessageHead(destination, subscription string) []byte {
+	head := make([]byte, 0, len(msgHead)+escapedLen(destination)+len(msgContentType)+escapedLen(subscription)+len(msgID))
+	head = append(head, msgHead...)
+	head = appendEscaped(head, destination)
+	head = append(head, msgContentType...)
+	head = appendEscaped(head, subscription)
+	return append(head, msgID...)
+}
+
+// AppendMessageAfter appends the MESSAGE AppendMessage would, given its head (MessageHead) and
+// a numeric message-id. It grows dst at most once and allocates nothing else.
+func AppendMessageAfter(dst, head []byte, messageID uint64, body []byte) []byte {
+	dst = slices.Grow(dst, len(head)+20+len(msgLength)+20+2+len(body)+1)
+	dst = append(dst, head...)
+	dst = strconv.AppendUint(dst, messageID, 10)
+	dst = append(dst, msgLength...)
+	dst = strconv.AppendInt(dst, int64(len(body)), 10)
+	dst = append(dst, '\n', '\n')
+	dst = append(dst, body...)
+	return append(dst, 0)
+}
+
 // AppendHeartBeat appends a heart-beat: a single LF, which the peer's parser reads as an empty
 // line between frames.
 func AppendHeartBeat(dst []byte) []byte { return append(dst, '\n') }

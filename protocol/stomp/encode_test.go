@@ -3,6 +3,7 @@ package stomp
 import (
 	"bytes"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -144,5 +145,24 @@ func TestAppendMessageDoesNotAllocate(t *testing.T) {
 func TestAppendHeartBeat(t *testing.T) {
 	if got := string(AppendHeartBeat([]byte("\x00"))); got != "\x00\n" {
 		t.Fatalf("%q", got)
+	}
+}
+
+func TestAppendMessageAfterIsAppendMessage(t *testing.T) {
+	head := MessageHead("a:b", "s\n1")
+	for _, id := range []uint64{0, 7, 42, 18446744073709551615} {
+		a := AppendMessageAfter([]byte("x"), head, id, []byte(`{"id":1}`))
+		b := AppendMessage([]byte("x"), "a:b", "s\n1", strconv.FormatUint(id, 10), []byte(`{"id":1}`))
+		if !bytes.Equal(a, b) {
+			t.Fatalf("id %d: got %q\nwant %q", id, a, b)
+		}
+	}
+	body := []byte(strings.Repeat("x", 300))
+	buf := make([]byte, 0, 4096)
+	head = MessageHead(ResponseQueue, "5b8f1c9e-2d3a-4c6b-9e1f-0a7d3c2b1e4f")
+	if n := testing.AllocsPerRun(100, func() {
+		buf = AppendMessageAfter(buf[:0], head, 123456789, body)
+	}); n != 0 {
+		t.Fatalf("%v allocations per message", n)
 	}
 }

@@ -2,9 +2,7 @@ package stomp
 
 import (
 	"bufio"
-	"bytes"
 	"io"
-	"unicode/utf8"
 )
 
 // readBufferSize is the Reader's buffer: a typical request frame arrives in one read, and any
@@ -32,8 +30,6 @@ type Reader struct {
 	// the stream is then somewhere inside a frame and nothing after it can be trusted.
 	err error
 }
-
-type span struct{ start, colon, end int }
 
 // NewReader returns a Reader on r with its own 4 KiB buffer. Zero fields of lim take their
 // defaults.
@@ -132,13 +128,16 @@ func (r *Reader) readFrame() (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	headers, size, err := r.readHeaders(cmd, size)
+	size, err = r.readHeaders(cmd, size)
 	if err != nil {
 		return nil, err
 	}
-	f := &Frame{Command: cmd, Headers: headers}
+	f := newFrame(cmd, len(r.spans))
+	if err := r.fillHeaders(f.Headers); err != nil {
+		return nil, err
+	}
 	length := -1
-	for _, h := range headers {
+	for _, h := range f.Headers {
 		if h.Key == HdrContentLength {
 			if length, err = parseLength(h.Value, r.lim.MaxFrameBytes); err != nil {
 				return nil, err
@@ -229,71 +228,6 @@ func (r *Reader) readLongLine(first []byte, limit int, tooLong string) ([]byte, 
 			return nil, err
 		}
 	}
-}
-
-// readHeaders reads header lines up to the blank line. size is the frame's size on the wire so
-// far and is returned updated.
-//
-// The lines are copied back to back into one scratch buffer and turned into one string, so a
-// frame's headers cost one allocation for the text whatever their number; keys and values are
-// substrings of it unless they need unescaping.
-func (r *Reader) readHeaders(cmd string, size int) ([]Header, int, error) {
-	r.hdr, r.spans = r.hdr[:0], r.spans[:0]
-	for {
-		line, raw, err := r.readLine(r.lim.MaxHeaderLineBytes, TextHeaderLineTooLong)
-		if err != nil {
-			return nil, 0, err
-		}
-		if size += raw; size > r.lim.MaxFrameBytes {
-			return nil, 0, perr(TextFrameTooLarge)
-		}
-		if len(line) == 0 {
-			break
-		}
-		if len(r.spans) == r.lim.MaxHeaders {
-			return nil, 0, perr(TextTooManyHeaders)
-		}
-		colon := bytes.IndexByte(line, ':')
-		switch {
-		case colon < 0:
-			return nil, 0, perr(TextHeaderWithoutColon)
-		case colon == 0:
-			return nil, 0, perr(TextEmptyHeaderName)
-		case bytes.IndexByte(line, '\r') >= 0:
-			// STOMP 1.2 forbids a raw CR in a header; one at the end would also be lost when
-			// the frame is written again.
-			return nil, 0, perr(TextInvalidHeaderChar)
-		case !utf8.Valid(line):
-			return nil, 0, perr(TextInvalidUTF8)
-		case escapes(cmd) && cmd != CmdStomp && bytes.IndexByte(line[colon+1:], ':') >= 0:
-			// STOMP 1.2's grammar has no raw colon in a value (it is written \c), and VDSM
-			// refuses one. The frames exempt from escaping, and STOMP (a CONNECT by another
-			// name), are spared: clients write their host there raw, an IPv6 address among them.
-			return nil, 0, perr(TextColonInHeader)
-		}
-		start := len(r.hdr)
-		r.hdr = appendBounded(r.hdr, line, r.lim.MaxFrameBytes)
-		r.spans = append(r.spans, span{start, start + colon, len(r.hdr)})
-	}
-	if len(r.spans) == 0 {
-		return nil, size, nil
-	}
-	text := string(r.hdr)
-	headers := make([]Header, len(r.spans))
-	esc := escapes(cmd)
-	for i, sp := range r.spans {
-		k, v := text[sp.start:sp.colon], text[sp.colon+1:sp.end]
-		if esc {
-			var kok, vok bool
-			k, kok = unescape(k)
-			v, vok = unescape(v)
-			if !kok || !vok {
-				return nil, 0, perr(TextInvalidEscape)
-			}
-		}
-		headers[i] = Header{k, v}
-	}
-	return headers, size, nil
 }
 
 // parseLength parses a content-length, refusing anything but plain decimal digits, and stops as

@@ -476,3 +476,31 @@ func TestReaderLongLineEOF(t *testing.T) {
 		}
 	}
 }
+
+// Frames with up to inlineHeaders headers keep them in the frame's own allocation, longer ones
+// in a list of their own; both read the same, escapes included.
+func TestReadHeadersInlineAndNot(t *testing.T) {
+	for _, n := range []int{0, 1, inlineHeaders, inlineHeaders + 1, 3 * inlineHeaders} {
+		var b strings.Builder
+		b.WriteString("SEND\n")
+		for i := range n {
+			fmt.Fprintf(&b, "k%d:v\\c%d\n", i, i)
+		}
+		b.WriteString("\nbody\x00")
+		f, err := NewReader(strings.NewReader(b.String()), Limits{}).Read()
+		if err != nil {
+			t.Fatalf("%d headers: %v", n, err)
+		}
+		if len(f.Headers) != n || (n == 0) != (f.Headers == nil) {
+			t.Fatalf("%d headers: got %d (%v)", n, len(f.Headers), f.Headers)
+		}
+		for i, h := range f.Headers {
+			if h.Key != fmt.Sprint("k", i) || h.Value != fmt.Sprint("v:", i) {
+				t.Fatalf("%d headers: header %d is %q", n, i, h)
+			}
+		}
+		if string(f.Body) != "body" {
+			t.Fatalf("%d headers: body %q", n, f.Body)
+		}
+	}
+}

@@ -55,6 +55,13 @@ func TestSession(t *testing.T) {
 		{"accept-version empty", []step{
 			{frame(CmdStomp, "accept-version", ""), errorOutcome(TextVersionUnsupported)},
 		}, nil},
+		{"repeated SEND headers: the first of each counts", []step{
+			{frame(CmdSend, "receipt", "r1", "destination", RequestQueue, "reply-to", "a", "ovirtCorrelationId", "f1",
+				"destination", "elsewhere", "reply-to", "b", "ovirtCorrelationId", "f2", "receipt", "r2"),
+				Outcome{Request: true, Destination: RequestQueue, ReplyTo: "a", FlowID: "f1",
+					Replies: []*Frame{ReceiptFrame("r1")}}},
+			{frame(CmdSend, "destination", "", "destination", RequestQueue), errorOutcome(TextSendWithoutDestination)},
+		}, nil},
 		{"repeated accept-version: the first counts", []step{
 			{frame(CmdConnect, "accept-version", "1.0", "accept-version", "1.2"), errorOutcome(TextVersionUnsupported)},
 		}, nil},
