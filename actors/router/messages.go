@@ -55,7 +55,7 @@ func (r *Request) Answered(rp *reply.Reply) {
 type job struct {
 	req    *Request
 	call   verbs.Call
-	worker *actor.PID // the worker that has it; written under the Pool's lock only
+	worker *member // the worker that has it; written under the Pool's lock only
 }
 
 func (j *job) Answer() *reply.Reply { return j.req.Reply }
