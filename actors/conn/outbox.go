@@ -42,10 +42,10 @@ type outbox struct {
 	spare    []byte
 	inFlight int
 	msgID    uint64
-	subs     []boxSub  // the session's subscriptions, in subscription order
-	closing  bool      // write what is queued, then end
-	over     bool      // dropped: nothing more is queued or written
-	sentAt   time.Time // last output taken by the writer
+	subs     []boxSub      // the session's subscriptions, in subscription order
+	closing  bool          // write what is queued, then end
+	over     bool          // dropped: nothing more is queued or written
+	sentAt   time.Duration // mono() when the writer last took output
 }
 
 // boxSub is a subscription with the head of the MESSAGEs it gets, escaped once when it is made.
@@ -54,8 +54,15 @@ type boxSub struct {
 	head []byte
 }
 
+// epoch is when the process started; mono reads the time since. The writer notes the time of
+// every take, and time.Since on a time.Now reading reads only the monotonic clock, about half
+// the cost of time.Now itself, which reads the wall clock too.
+var epoch = time.Now()
+
+func mono() time.Duration { return time.Since(epoch) }
+
 func newOutbox(max int, failed func()) *outbox {
-	return &outbox{max: max, wake: make(chan struct{}, 1), failed: failed, sentAt: time.Now()}
+	return &outbox{max: max, wake: make(chan struct{}, 1), failed: failed, sentAt: mono()}
 }
 
 // commit makes buf, which is pending with frames appended, the outbox, or drops the connection
@@ -153,7 +160,7 @@ func (o *outbox) forward(dest string, headers []stomp.Header, body []byte) {
 // heartbeat queues a heart-beat if nothing has gone out for half of every and nothing waits.
 func (o *outbox) heartbeat(every time.Duration) {
 	o.mu.Lock()
-	if !o.open() || len(o.pending) > 0 || o.inFlight > 0 || time.Since(o.sentAt) < every/2 {
+	if !o.open() || len(o.pending) > 0 || o.inFlight > 0 || mono()-o.sentAt < every/2 {
 		o.mu.Unlock()
 		return
 	}
@@ -211,7 +218,7 @@ func (o *outbox) take() (buf []byte, closed, dropped bool) {
 	buf = o.pending
 	o.pending, o.spare = o.spare[:0], nil
 	o.inFlight = len(buf)
-	o.sentAt = time.Now()
+	o.sentAt = mono()
 	return buf, false, false
 }
 

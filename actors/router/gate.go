@@ -61,8 +61,8 @@ func (g *Gate) Submit(req *Request) {
 	}
 	req.metric = mm
 	req.deadline = g.deadlineOf(req.Method)
-	req.admitted = time.Now()
-	if !g.admission.admit(req, req.admitted.Add(req.deadline)) {
+	req.admitted = mono()
+	if !g.admission.admit(req, req.admitted+req.deadline) {
 		if g.admission.Draining() {
 			req.Reply.Error(vdsm.CodeInternal, vdsm.Internal("the agent is shutting down").Message)
 			mm.Answered(vdsm.CodeInternal, 0)

@@ -95,7 +95,7 @@ func (r *Router) Receive(c actor.Context) { r.guard.receive(c) }
 func (r *Router) receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *tick:
-		r.expire(c, time.Now())
+		r.expire(c, mono())
 	case *actor.Terminated:
 		if !r.stopping {
 			r.terminated(c, m.Who)
@@ -151,7 +151,7 @@ func (r *Router) tickEvery() time.Duration {
 // expire answers the admitted requests whose deadline passed. A worker that has one is stuck in
 // its call: it is abandoned (stopped once the call returns, its late answer dropped by the
 // Reply) and replaced at once, so the pool keeps its size.
-func (r *Router) expire(c actor.Context, now time.Time) {
+func (r *Router) expire(c actor.Context, now time.Duration) {
 	r.due = r.cfg.Admission.overdue(now, r.due[:0])
 	for i, req := range r.due {
 		r.due[i] = nil
