@@ -46,6 +46,11 @@ type outbox struct {
 	closing  bool          // write what is queued, then end
 	over     bool          // dropped: nothing more is queued or written
 	sentAt   time.Duration // mono() when the writer last took output
+	appends  int           // appends to pending since the writer last took it
+
+	// burst is the writer's own, written by take and read by the writer alone: whether the
+	// output it last took came from more than one append (answers arriving together).
+	burst bool
 }
 
 // boxSub is a subscription with the head of the MESSAGEs it gets, escaped once when it is made.
@@ -76,6 +81,9 @@ func (o *outbox) commit(buf []byte) (wake, fail bool) {
 		return false, true
 	}
 	wake = len(o.pending) == 0 && o.inFlight == 0 && len(buf) > 0
+	if len(buf) > len(o.pending) {
+		o.appends++
+	}
 	o.pending = buf
 	return wake, false
 }
@@ -219,6 +227,7 @@ func (o *outbox) take() (buf []byte, closed, dropped bool) {
 	o.pending, o.spare = o.spare[:0], nil
 	o.inFlight = len(buf)
 	o.sentAt = mono()
+	o.burst, o.appends = o.appends > 1, 0
 	return buf, false, false
 }
 
