@@ -28,7 +28,6 @@ type Request struct {
 	job      job
 	adm      *Admission
 	slot     int32
-	deadline time.Duration
 	admitted time.Duration // mono()
 	metric   *metrics.Method
 }
