@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/hostagent/hostagent/engine/domxml"
+	"github.com/hostagent/hostagent/hostnet"
 	"github.com/hostagent/hostagent/protocol/vdsm"
 	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/virt"
@@ -41,6 +41,9 @@ func (r *Registry) engineCreate(m *Create, xml string) (*engineParams, bool) {
 	}
 	return p, true
 }
+
+// systemURI is the host's own libvirt, the only one on whose behalf the agent changes host links.
+const systemURI = "qemu:///system"
 
 // defineEngine resolves the domain XML against the host as VDSM does before it defines a
 // domain (domxml.Resolve), provides what the XML asks of the host, and defines the result.
@@ -86,10 +89,17 @@ func (a *vmActor) defineEngine() (string, error) {
 			return "", fmt.Errorf("display network: %w", err)
 		}
 	}
-	if res.DummyBridge && !strings.HasPrefix(a.lv.URI(), "test:") && !isBridge(domxml.DummyBridge) {
-		// VDSM makes this bridge when it is configured (vdsm-tool); without it libvirt refuses
-		// to start the NIC, and says so.
-		a.log.Warn().Msg("engine XML: a NIC is on " + domxml.DummyBridge + ", which this host does not have")
+	if res.DummyBridge && a.lv.URI() == systemURI {
+		// VDSM makes this bridge when the host is configured (vdsm-tool dummybr); the agent has no
+		// such step, so it makes it when a VM first needs it, and only on the host's own system
+		// libvirt: a session or test connection is no licence to change the machine's links.
+		created, err := hostnet.EnsureBridge(domxml.DummyBridge)
+		if err != nil {
+			return "", fmt.Errorf("dummy bridge: %w", err)
+		}
+		if created {
+			a.log.Info().Msg("engine XML: created the bridge " + domxml.DummyBridge + " for NICs with no network")
+		}
 	}
 	return a.lv.Define(res.XML)
 }
@@ -102,11 +112,6 @@ func linuxBridges() []string {
 		out = append(out, filepath.Base(filepath.Dir(m)))
 	}
 	return out
-}
-
-func isBridge(name string) bool {
-	_, err := os.Stat(filepath.Join("/sys/class/net", name, "bridge"))
-	return err == nil
 }
 
 // SetTicket sets a console password: VM.setTicket (the first graphics device) or VM.updateDevice
