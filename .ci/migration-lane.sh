@@ -6,9 +6,12 @@
 #   2. brings up two hosts, A and B (.ci/twohosts.sh: network, mount, UTS and cgroup namespaces,
 #      a libvirtd in each, listening on TCP without authentication: tests only);
 #   3. starts one agent inside each host (plain TCP on the host's address, qemu:///system of that
-#      host, destination libvirtd URI qemu+tcp://%s/system);
+#      host, destination libvirtd URI qemu+tcp://%s/system, managing the host's networks with its
+#      state under the lane's directory);
 #   4. runs cmd/agent/migration_test.go (TestMigrationLane) inside host A, driving both agents over
 #      STOMP as the engine would: create on A, migrate A→B, back B→A, a cancelled slow migration;
+#      and cmd/agent/migration_net_test.go (TestMigrationLaneNetworks): the VM network vmnet made
+#      on both hosts with Host.setupNetworks, a guest on it migrated A→B and still answering;
 #   5. whatever happens, stops both agents by PID and takes both hosts down (twohosts.sh down:
 #      domains, QEMU, daemons, namespaces, cgroups), and fails if anything is left.
 #
@@ -115,6 +118,7 @@ start_agent() {
   # Not through th: $! must be the agent itself (twohosts.sh exec execs nsenter, which execs it).
   bash .ci/twohosts.sh exec "$hosts" "$1" "$state/agent" serve --tls=false --listen "$(addr_of "$1"):54321" --libvirt-uri qemu:///system \
     --migration-uri 'qemu+tcp://%s/system' --migration-monitor-interval 1s --log-format json --log-level debug \
+    --manage-networks --net-state-dir "$state/net-$1" \
     </dev/null >>"$state/agent-$1.log" 2>&1 &
   echo $! >"$state/pid-$1"
 }
@@ -174,6 +178,7 @@ if ! th exec "$hosts" A env -C "$PWD/cmd/agent" \
   HOSTAGENT_TEST_MIGRATION_A="$TH_A_IP:54321" HOSTAGENT_TEST_MIGRATION_B="$TH_B_IP:54321" \
   HOSTAGENT_TEST_MIGRATION_XML="$state/guest.xml" HOSTAGENT_TEST_MIGRATION_CTL="$state/ctl" \
   HOSTAGENT_TEST_MIGRATION_LOG_A="$TH_A_LOGDIR/qemu" HOSTAGENT_TEST_MIGRATION_LOG_B="$TH_B_LOGDIR/qemu" \
+  HOSTAGENT_TEST_MIGRATION_NETNS_A="$TH_A_NETNS" HOSTAGENT_TEST_MIGRATION_NETNS_B="$TH_B_NETNS" \
   "$state/agent.test" -test.count=1 -test.v -test.run '^TestMigrationLane' -test.timeout 5m >"$out" 2>&1; then
   cat "$out" >&2
   fail "migration tests failed"

@@ -12,7 +12,9 @@
 #
 # Each host has:
 #   * its own network namespace; a veth pair joins them (A 10.99.0.1/24, B 10.99.0.2/24;
-#     TH_NET=10.99.0 picks the /24), and nothing else: no route leaves the pair;
+#     TH_NET=10.99.0 picks the /24), and nothing else: no route leaves the pair; a second pair,
+#     up and without addresses (TH_VMIF, veth_1 on both), is a NIC for a VM network an agent
+#     makes on both hosts (both pairs are reported as NICs: VDSM's fake_nics match veth_*);
 #   * its own mount and UTS namespace (hostname hosta / hostb, both in a private /etc/hosts),
 #     with private copies of /etc/libvirt, /run/libvirt (= /var/run/libvirt), /var/lib/libvirt,
 #     /var/log/libvirt and /var/cache/libvirt bind-mounted from DIR/A/... or DIR/B/...;
@@ -38,6 +40,8 @@ self=$(readlink -f "$0")
 HOSTS="A B"
 # The link's name on both hosts; VDSM reports veth devices matching veth_* (its fake_nics) as NICs.
 TH_IF=${TH_IF:-veth_0}
+# The second link's name on both hosts: a VM network's NIC, so a migrated guest finds its bridge.
+TH_VMIF=${TH_VMIF:-veth_1}
 READY_SECONDS=90
 
 say() { echo "twohosts: $*" >&2; }
@@ -370,10 +374,12 @@ cmd_up() {
   ip netns add "$(ns_of A)"
   ip netns add "$(ns_of B)"
   ip link add "$TH_IF" netns "$(ns_of A)" type veth peer name "$TH_IF" netns "$(ns_of B)"
+  ip link add "$TH_VMIF" netns "$(ns_of A)" type veth peer name "$TH_VMIF" netns "$(ns_of B)"
   for X in $HOSTS; do
     ip -n "$(ns_of "$X")" link set lo up
     ip -n "$(ns_of "$X")" addr add "$(ip_of "$X")/24" dev "$TH_IF"
     ip -n "$(ns_of "$X")" link set "$TH_IF" up
+    ip -n "$(ns_of "$X")" link set "$TH_VMIF" up
   done
   for X in $HOSTS; do start_host "$X"; done
   for X in $HOSTS; do wait_libvirtd "$X"; done
