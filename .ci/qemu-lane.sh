@@ -119,6 +119,10 @@ for br in ovirtmgmt ';vdsmdummy;'; do
   ip link add "$br" type bridge || fail "ip link add $br type bridge"
   bridges+=("$br")
 done
+# No IPv6 link-local address: the bridge sends nothing of its own.
+if [ -e /proc/sys/net/ipv6/conf/ovirtmgmt/disable_ipv6 ]; then
+  echo 1 >/proc/sys/net/ipv6/conf/ovirtmgmt/disable_ipv6
+fi
 ip addr add 127.0.0.2/32 dev ovirtmgmt || fail "ip addr add 127.0.0.2/32 dev ovirtmgmt"
 ip link set ovirtmgmt up || fail "ip link set ovirtmgmt up"
 say "made the bridges ovirtmgmt (127.0.0.2/32) and ;vdsmdummy; for the engine's VM (removed at the end)"
