@@ -70,6 +70,13 @@ func TestQEMUEngineVM(t *testing.T) {
 			t.Errorf("Host.dumpxmls has no %s", want)
 		}
 	}
+	// Each bridge has the guest's tap for its NIC, and nothing else: the lane made them empty.
+	for _, br := range []string{"ovirtmgmt", domxml.DummyBridge} {
+		ports, err := os.ReadDir(filepath.Join("/sys/class/net", br, "brif"))
+		if err != nil || len(ports) != 1 || !strings.HasPrefix(ports[0].Name(), "vnet") {
+			t.Errorf("ports of the bridge %s: %v %v; want the guest's tap", br, ports, err)
+		}
+	}
 	m := vncListen.FindStringSubmatch(x)
 	if m == nil {
 		t.Fatalf("no VNC display on vdsm-ovirtmgmt in Host.dumpxmls:\n%s", x)
