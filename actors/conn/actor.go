@@ -164,9 +164,13 @@ func writer(nc net.Conn, box *outbox, root *actor.RootContext, self *actor.PID, 
 			return
 		case buf == nil:
 			<-box.wake
-			// Woken by the first answer of a burst: let the goroutines that are about to add
-			// theirs run first, so one write carries the burst rather than its first answer.
-			runtime.Gosched()
+			// Woken by the first answer of a burst (the last write carried several): let the
+			// goroutines that are about to add theirs run first, so one write carries the burst
+			// rather than its first answer. A lone answer (the last write carried one) is written
+			// at once: waiting a scheduler turn gathers nothing for it and costs its latency.
+			if box.burst {
+				runtime.Gosched()
+			}
 			continue
 		}
 		nc.SetWriteDeadline(time.Now().Add(timeout))

@@ -42,10 +42,15 @@ type outbox struct {
 	spare    []byte
 	inFlight int
 	msgID    uint64
-	subs     []boxSub  // the session's subscriptions, in subscription order
-	closing  bool      // write what is queued, then end
-	over     bool      // dropped: nothing more is queued or written
-	sentAt   time.Time // last output taken by the writer
+	subs     []boxSub      // the session's subscriptions, in subscription order
+	closing  bool          // write what is queued, then end
+	over     bool          // dropped: nothing more is queued or written
+	sentAt   time.Duration // mono() when the writer last took output
+	appends  int           // appends to pending since the writer last took it
+
+	// burst is the writer's own, written by take and read by the writer alone: whether the
+	// output it last took came from more than one append (answers arriving together).
+	burst bool
 }
 
 // boxSub is a subscription with the head of the MESSAGEs it gets, escaped once when it is made.
@@ -54,8 +59,15 @@ type boxSub struct {
 	head []byte
 }
 
+// epoch is when the process started; mono reads the time since. The writer notes the time of
+// every take, and time.Since on a time.Now reading reads only the monotonic clock, about half
+// the cost of time.Now itself, which reads the wall clock too.
+var epoch = time.Now()
+
+func mono() time.Duration { return time.Since(epoch) }
+
 func newOutbox(max int, failed func()) *outbox {
-	return &outbox{max: max, wake: make(chan struct{}, 1), failed: failed, sentAt: time.Now()}
+	return &outbox{max: max, wake: make(chan struct{}, 1), failed: failed, sentAt: mono()}
 }
 
 // commit makes buf, which is pending with frames appended, the outbox, or drops the connection
@@ -69,6 +81,9 @@ func (o *outbox) commit(buf []byte) (wake, fail bool) {
 		return false, true
 	}
 	wake = len(o.pending) == 0 && o.inFlight == 0 && len(buf) > 0
+	if len(buf) > len(o.pending) {
+		o.appends++
+	}
 	o.pending = buf
 	return wake, false
 }
@@ -153,7 +168,7 @@ func (o *outbox) forward(dest string, headers []stomp.Header, body []byte) {
 // heartbeat queues a heart-beat if nothing has gone out for half of every and nothing waits.
 func (o *outbox) heartbeat(every time.Duration) {
 	o.mu.Lock()
-	if !o.open() || len(o.pending) > 0 || o.inFlight > 0 || time.Since(o.sentAt) < every/2 {
+	if !o.open() || len(o.pending) > 0 || o.inFlight > 0 || mono()-o.sentAt < every/2 {
 		o.mu.Unlock()
 		return
 	}
@@ -211,7 +226,8 @@ func (o *outbox) take() (buf []byte, closed, dropped bool) {
 	buf = o.pending
 	o.pending, o.spare = o.spare[:0], nil
 	o.inFlight = len(buf)
-	o.sentAt = time.Now()
+	o.sentAt = mono()
+	o.burst, o.appends = o.appends > 1, 0
 	return buf, false, false
 }
 

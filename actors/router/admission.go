@@ -27,8 +27,8 @@ type Admission struct {
 
 type slot struct {
 	reply *reply.Reply
-	req   *Request  // nil when admitted through Admit
-	due   time.Time // zero: no deadline, or its expiry is already under way
+	req   *Request      // nil when admitted through Admit
+	due   time.Duration // mono(); zero: no deadline, or its expiry is already under way
 }
 
 // NewAdmission admits at most limit requests at a time.
@@ -41,7 +41,7 @@ func NewAdmission(limit int) *Admission {
 }
 
 // admit takes a slot for req, due at the given time; req's hook releases it.
-func (a *Admission) admit(req *Request, due time.Time) bool {
+func (a *Admission) admit(req *Request, due time.Duration) bool {
 	i, ok := a.take(req.Reply, req, due)
 	if ok {
 		req.adm, req.slot = a, i
@@ -50,7 +50,7 @@ func (a *Admission) admit(req *Request, due time.Time) bool {
 	return ok
 }
 
-func (a *Admission) take(r *reply.Reply, req *Request, due time.Time) (int32, bool) {
+func (a *Admission) take(r *reply.Reply, req *Request, due time.Duration) (int32, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	n := len(a.free)
@@ -79,13 +79,13 @@ func (a *Admission) release(i int32) {
 
 // overdue appends to dst the admitted requests whose deadline is before now, and marks them so
 // the next look does not report them again: the caller answers them.
-func (a *Admission) overdue(now time.Time, dst []*Request) []*Request {
+func (a *Admission) overdue(now time.Duration, dst []*Request) []*Request {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i := range a.slots {
 		s := &a.slots[i]
-		if s.req != nil && !s.due.IsZero() && now.After(s.due) {
-			s.due = time.Time{}
+		if s.req != nil && s.due != 0 && now > s.due {
+			s.due = 0
 			dst = append(dst, s.req)
 		}
 	}

@@ -13,7 +13,6 @@ package router
 
 import (
 	"sync/atomic"
-	"time"
 
 	"github.com/hostagent/hostagent/metrics"
 	"github.com/hostagent/hostagent/protocol/vdsm"
@@ -27,8 +26,7 @@ type Gate struct {
 	admission *Admission
 	ready     *atomic.Bool
 	queue     int
-	deadline  time.Duration
-	deadlines map[string]time.Duration
+	deadlines deadlines
 	metrics   *metrics.Metrics
 	label     func(string) string
 	methods   map[string]*metrics.Method // the served methods' counters; read-only once made
@@ -41,7 +39,7 @@ func NewGate(s reply.Sender, cfg Config) *Gate {
 	cfg.defaults()
 	g := &Gate{
 		send: s, pool: cfg.Pool, admission: cfg.Admission, ready: cfg.Ready, queue: cfg.Queue,
-		deadline: cfg.Deadline, deadlines: cfg.Deadlines, metrics: cfg.Metrics, label: cfg.Table.Label,
+		deadlines: cfg.deadlines(), metrics: cfg.Metrics, label: cfg.Table.Label,
 		methods: map[string]*metrics.Method{}, other: cfg.Metrics.Method("other"),
 	}
 	for _, n := range cfg.Table.Names() {
@@ -60,9 +58,8 @@ func (g *Gate) Submit(req *Request) {
 		return
 	}
 	req.metric = mm
-	req.deadline = g.deadlineOf(req.Method)
-	req.admitted = time.Now()
-	if !g.admission.admit(req, req.admitted.Add(req.deadline)) {
+	req.admitted = mono()
+	if !g.admission.admit(req, req.admitted+g.deadlines.of(req.Method)) {
 		if g.admission.Draining() {
 			req.Reply.Error(vdsm.CodeInternal, vdsm.Internal("the agent is shutting down").Message)
 			mm.Answered(vdsm.CodeInternal, 0)
@@ -91,11 +88,4 @@ func (g *Gate) metric(method string) *metrics.Method {
 		return g.other
 	}
 	return g.metrics.Method(method) // a VDSM verb this agent does not serve: rare, and cached there
-}
-
-func (g *Gate) deadlineOf(method string) time.Duration {
-	if d, ok := g.deadlines[method]; ok {
-		return d
-	}
-	return g.deadline
 }

@@ -11,12 +11,16 @@ import (
 // short lock. Handing a job over through it costs a lock, where a message to the router and one
 // back cost two mailbox hops; it holds nothing else.
 //
+// Each worker it knows has a member: whether it is idle, the job it has, whether it is retired.
+// A job points back at its member, so handing a job over and back touches no map: the members
+// are few (the pool's size plus retired workers still in a call) and found by a short scan.
+//
 // Invariants (checked by TestPoolInvariants), true whenever the lock is free:
 //   - A worker is in at most one of idle and busy; a retired worker is in neither.
 //   - While a job waits in the queue no worker is idle: whoever frees a worker takes the queue's
 //     head first, and Put hands a job to an idle worker before it queues it.
 //   - A job is in at most one place: the queue, or busy under the worker that has it (in its
-//     mailbox or in its hands). Its worker field names that worker while it is busy.
+//     mailbox or in its hands). Its worker field names that worker's member while it is busy.
 //   - The queue keeps arrival order, and holds no more jobs than admission lets in: a job
 //     answered by its deadline while it waits is removed (Abandon), not left behind.
 //
@@ -25,17 +29,22 @@ import (
 // next Ready tells it to stop) or Leave (its supervisor stopped it).
 type Pool struct {
 	mu      sync.Mutex
-	idle    []*actor.PID
-	busy    map[string]*job // worker id → its job
+	members []*member // every worker the pool knows, retired ones included
+	idle    []*member
 	queue   []*job
-	head    int             // queue[head:] waits; the slice is compacted when it empties
-	retired map[string]bool // abandoned workers not yet back from their call
+	head    int // queue[head:] waits; the slice is compacted when it empties
+}
+
+// member is one worker as the pool sees it. Its fields are written under the Pool's lock only.
+type member struct {
+	pid     *actor.PID
+	job     *job // the job it has (busy), or nil
+	idle    bool
+	retired bool // abandoned, not yet back from its call
 }
 
 // NewPool makes an empty pool.
-func NewPool() *Pool {
-	return &Pool{busy: map[string]*job{}, retired: map[string]bool{}}
-}
+func NewPool() *Pool { return &Pool{} }
 
 // Put hands j to an idle worker, which the caller must then send j to, or queues it (nil).
 func (p *Pool) Put(j *job) *actor.PID {
@@ -47,11 +56,12 @@ func (p *Pool) Put(j *job) *actor.PID {
 		return nil
 	}
 	if n := len(p.idle); n > 0 {
-		w := p.idle[n-1]
+		m := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
-		p.assign(w, j)
-		return w
+		m.idle = false
+		p.assign(m, j)
+		return m.pid
 	}
 	if p.head > 0 && len(p.queue) == cap(p.queue) {
 		// Full, with taken jobs at the front: slide the waiting ones down rather than grow.
@@ -68,24 +78,26 @@ func (p *Pool) Put(j *job) *actor.PID {
 func (p *Pool) Ready(w *actor.PID) (next *job, stop bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.retired[w.Id] {
-		delete(p.retired, w.Id)
+	m := p.find(w)
+	if m == nil {
+		m = &member{pid: w}
+		p.members = append(p.members, m)
+	}
+	if m.retired {
+		p.forget(m)
 		return nil, true
 	}
-	if j := p.busy[w.Id]; j != nil {
-		j.worker = nil
-		delete(p.busy, w.Id)
+	if j := m.job; j != nil {
+		j.worker, m.job = nil, nil
 	}
 	if j := p.dequeue(); j != nil {
-		p.assign(w, j)
+		p.assign(m, j)
 		return j, false
 	}
-	for _, v := range p.idle {
-		if v.Id == w.Id {
-			return nil, false
-		}
+	if !m.idle {
+		m.idle = true
+		p.idle = append(p.idle, m)
 	}
-	p.idle = append(p.idle, w)
 	return nil, false
 }
 
@@ -94,11 +106,10 @@ func (p *Pool) Ready(w *actor.PID) (next *job, stop bool) {
 func (p *Pool) Abandon(j *job) *actor.PID {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if w := j.worker; w != nil && p.busy[w.Id] == j {
-		j.worker = nil
-		delete(p.busy, w.Id)
-		p.retired[w.Id] = true
-		return w
+	if m := j.worker; m != nil && m.job == j {
+		j.worker, m.job = nil, nil
+		m.retired = true
+		return m.pid
 	}
 	for i := p.head; i < len(p.queue); i++ {
 		if p.queue[i] == j {
@@ -117,17 +128,22 @@ func (p *Pool) Abandon(j *job) *actor.PID {
 func (p *Pool) Leave(w *actor.PID) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	delete(p.retired, w.Id)
-	if j := p.busy[w.Id]; j != nil {
-		j.worker = nil
-		delete(p.busy, w.Id)
+	m := p.find(w)
+	if m == nil {
+		return
 	}
-	for i, v := range p.idle {
-		if v.Id == w.Id {
-			p.idle = append(p.idle[:i], p.idle[i+1:]...)
-			return
+	if j := m.job; j != nil {
+		j.worker, m.job = nil, nil
+	}
+	if m.idle {
+		for i, v := range p.idle {
+			if v == m {
+				p.idle = append(p.idle[:i], p.idle[i+1:]...)
+				break
+			}
 		}
 	}
+	p.forget(m)
 }
 
 // PoolCounts is a snapshot of the pool.
@@ -137,12 +153,50 @@ type PoolCounts struct{ Idle, Busy, Queued, Retired int }
 func (p *Pool) Counts() PoolCounts {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return PoolCounts{Idle: len(p.idle), Busy: len(p.busy), Queued: len(p.queue) - p.head, Retired: len(p.retired)}
+	c := PoolCounts{Idle: len(p.idle), Queued: len(p.queue) - p.head}
+	for _, m := range p.members {
+		switch {
+		case m.retired:
+			c.Retired++
+		case m.job != nil:
+			c.Busy++
+		}
+	}
+	return c
 }
 
-func (p *Pool) assign(w *actor.PID, j *job) {
-	j.worker = w
-	p.busy[w.Id] = j
+// find is w's member, or nil. A worker always reports with the same PID (its context's own), so
+// the pointer matches; the id is the fallback for a PID that came another way (Terminated).
+func (p *Pool) find(w *actor.PID) *member {
+	for _, m := range p.members {
+		if m.pid == w {
+			return m
+		}
+	}
+	for _, m := range p.members {
+		if m.pid.Id == w.Id {
+			return m
+		}
+	}
+	return nil
+}
+
+// forget drops m, which is neither idle nor busy, from the members.
+func (p *Pool) forget(m *member) {
+	for i, v := range p.members {
+		if v == m {
+			last := len(p.members) - 1
+			p.members[i] = p.members[last]
+			p.members[last] = nil
+			p.members = p.members[:last]
+			return
+		}
+	}
+}
+
+func (p *Pool) assign(m *member, j *job) {
+	j.worker = m
+	m.job = j
 }
 
 // dequeue is the oldest waiting job, or nil.

@@ -6,5 +6,9 @@ import "github.com/asynkron/protoactor-go/actor"
 func (p *Pool) idleWorkers() []*actor.PID {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]*actor.PID(nil), p.idle...)
+	ws := make([]*actor.PID, 0, len(p.idle))
+	for _, m := range p.idle {
+		ws = append(ws, m.pid)
+	}
+	return ws
 }

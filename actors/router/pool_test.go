@@ -17,12 +17,13 @@ func (p *Pool) check() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	idle := map[string]bool{}
-	for _, w := range p.idle {
+	for _, m := range p.idle {
+		w := m.pid
 		if idle[w.Id] {
 			return fmt.Errorf("%s idle twice", w.Id)
 		}
 		idle[w.Id] = true
-		if p.busy[w.Id] != nil || p.retired[w.Id] {
+		if !m.idle || m.job != nil || m.retired {
 			return fmt.Errorf("%s idle and busy or retired", w.Id)
 		}
 	}
@@ -30,14 +31,35 @@ func (p *Pool) check() error {
 		return fmt.Errorf("%d jobs wait while %d workers are idle", len(p.queue)-p.head, len(p.idle))
 	}
 	seen := map[*job]bool{}
-	for id, j := range p.busy {
-		if p.retired[id] {
+	ids := map[string]bool{}
+	for _, m := range p.members {
+		id := m.pid.Id
+		if ids[id] {
+			return fmt.Errorf("%s a member twice", id)
+		}
+		ids[id] = true
+		if m.idle != idle[id] {
+			return fmt.Errorf("%s idle flag %v, in the idle list %v", id, m.idle, idle[id])
+		}
+		j := m.job
+		if j == nil {
+			continue
+		}
+		if m.retired {
 			return fmt.Errorf("%s busy and retired", id)
 		}
-		if j.worker == nil || j.worker.Id != id {
-			return fmt.Errorf("job under %s names worker %v", id, j.worker)
+		if j.worker != m {
+			return fmt.Errorf("job under %s names another worker", id)
+		}
+		if seen[j] {
+			return fmt.Errorf("a job is with two workers")
 		}
 		seen[j] = true
+	}
+	for id := range idle {
+		if !ids[id] {
+			return fmt.Errorf("%s idle but not a member", id)
+		}
 	}
 	for i, j := range p.queue {
 		if i < p.head {

@@ -43,6 +43,23 @@ type Config struct {
 	Log       zerolog.Logger
 }
 
+// deadlines are the verbs' deadlines. A request does not keep its own: the gate and the
+// router's expiry each look it up (the expiry rarely), which keeps a request, allocated for
+// each one, within a smaller size class (384 bytes, not 416).
+type deadlines struct {
+	def time.Duration
+	per map[string]time.Duration
+}
+
+func (cfg *Config) deadlines() deadlines { return deadlines{cfg.Deadline, cfg.Deadlines} }
+
+func (d deadlines) of(method string) time.Duration {
+	if v, ok := d.per[method]; ok {
+		return v
+	}
+	return d.def
+}
+
 func (cfg *Config) defaults() {
 	if cfg.Pool == nil || cfg.Admission == nil {
 		panic("router: Config needs the Pool and Admission its router and gate share")
@@ -95,7 +112,7 @@ func (r *Router) Receive(c actor.Context) { r.guard.receive(c) }
 func (r *Router) receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *tick:
-		r.expire(c, time.Now())
+		r.expire(c, mono())
 	case *actor.Terminated:
 		if !r.stopping {
 			r.terminated(c, m.Who)
@@ -151,11 +168,11 @@ func (r *Router) tickEvery() time.Duration {
 // expire answers the admitted requests whose deadline passed. A worker that has one is stuck in
 // its call: it is abandoned (stopped once the call returns, its late answer dropped by the
 // Reply) and replaced at once, so the pool keeps its size.
-func (r *Router) expire(c actor.Context, now time.Time) {
+func (r *Router) expire(c actor.Context, now time.Duration) {
 	r.due = r.cfg.Admission.overdue(now, r.due[:0])
 	for i, req := range r.due {
 		r.due[i] = nil
-		msg := vdsm.Internal(fmt.Sprintf("%s did not finish within %s", req.Method, req.deadline)).Message
+		msg := vdsm.Internal(fmt.Sprintf("%s did not finish within %s", req.Method, r.cfg.deadlines().of(req.Method))).Message
 		if !req.Reply.Error(vdsm.CodeInternal, msg) {
 			continue
 		}
