@@ -1,10 +1,20 @@
 package main
 
-// A VM as the engine builds it, in the QEMU lane (see qemu_test.go): testdata/engine/qemu-lane.xml
-// through create, console ticket, NIC hotplug, Up, shutdown and destroy. The lane makes the
-// ovirtmgmt bridge (127.0.0.2/32 on it, so that the vdsm-ovirtmgmt display network has an address
-// to listen on that stays on this machine) and the ;vdsmdummy; bridge, and removes both and the
-// vdsm-ovirtmgmt network when it ends: a real host has them from vdsm-tool and the networks verbs.
+// A VM as the engine builds it: testdata/engine/qemu-lane.xml through create, console ticket, NIC
+// hotplug, Up, shutdown and destroy on real QEMU. Run by the migration lane
+// (`go tool task test:migration`, .ci/migration-lane.sh) inside host A of .ci/twohosts.sh, whose
+// network namespace is the only place the lane may make a host's bridges: there it makes ovirtmgmt
+// (127.0.0.2/32 on it, so that the vdsm-ovirtmgmt display network has an address to listen on that
+// stays in the namespace) and ;vdsmdummy;, as vdsm-tool and the networks verbs make them on a real
+// host, stops host A's own agent (it would adopt this test's domain), and sets:
+//
+//	HOSTAGENT_TEST_ENGINE_VM     set: the bridges are made, and qemu:///system is host A's libvirtd
+//	HOSTAGENT_TEST_QEMU_GUEST    the guest of .ci/qemu-guest.sh (see qemu_test.go)
+//	HOSTAGENT_TEST_QEMU_TYPE     the domain type (qemu: twohosts' guests run under TCG)
+//
+// Without HOSTAGENT_TEST_ENGINE_VM it skips, also under CI=true: the QEMU lane runs on the
+// machine's own network, where it makes no bridge, and does not run it (its name does not match
+// ^TestQEMU); the migration lane, which sets it, fails on a skip.
 
 import (
 	"net"
@@ -21,11 +31,14 @@ import (
 // vncListen is the VNC display's port and the address libvirt resolved its display network to.
 var vncListen = regexp.MustCompile(`(?s)<graphics type='vnc' port='(\d+)'.*?<listen type='network' address='([^']+)' network='vdsm-ovirtmgmt'`)
 
-func TestQEMUEngineVM(t *testing.T) {
+func TestEngineVM(t *testing.T) {
+	if os.Getenv("HOSTAGENT_TEST_ENGINE_VM") == "" {
+		t.Skip("needs a namespace host with the ovirtmgmt and ;vdsmdummy; bridges: HOSTAGENT_TEST_ENGINE_VM is unset (go tool task test:migration runs this test, as root)")
+	}
 	q := qemuEnv(t)
 	for _, br := range []string{"ovirtmgmt", domxml.DummyBridge} {
 		if _, err := os.Stat(filepath.Join("/sys/class/net", br, "bridge")); err != nil {
-			t.Fatalf("the lane makes the bridge %s before the tests: %v", br, err)
+			t.Fatalf("the lane makes the bridge %s before the test: %v", br, err)
 		}
 	}
 	ta := q.agent(t)
