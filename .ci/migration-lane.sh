@@ -197,6 +197,7 @@ engine_vm_test() {
   # Host A's agent would adopt the test's domain (a resync adopts unknown domains): the
   # controller stops it, by PID, and forgets its PID file.
   if [ -e "$state/pid-A" ]; then
+    say "stopping host A's agent for the engine's VM (SIGKILL through the controller: bash reports it Killed)"
     echo "kill A" >"$state/ctl"
     read -r ack <"$state/ctl.ack"
     [ "$ack" = ok ] || fail "stopping host A's agent: $ack"
