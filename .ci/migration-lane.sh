@@ -12,6 +12,9 @@
 #      STOMP as the engine would: create on A, migrate A→B, back B→A, a cancelled slow migration;
 #      and cmd/agent/migration_net_test.go (TestMigrationLaneNetworks): the VM network vmnet made
 #      on both hosts with Host.setupNetworks, a guest on it migrated A→B and still answering;
+#   4b. then the engine's VM (engine_vm_test below): A's agent stopped, the bridges ovirtmgmt and
+#      ;vdsmdummy; made inside host A's network namespace (never on the machine's own), and
+#      cmd/agent/qemu_engine_test.go (TestEngineVM) run inside host A with an agent of its own;
 #   5. whatever happens, stops both agents by PID and takes both hosts down (twohosts.sh down:
 #      domains, QEMU, daemons, namespaces, cgroups), and fails if anything is left.
 #
@@ -189,3 +192,49 @@ if grep -q -- '--- SKIP' "$out"; then
   fail "tests were skipped"
 fi
 grep -q -- '--- PASS' "$out" || fail "no test ran"
+
+# engine_vm_test: TestEngineVM (cmd/agent/qemu_engine_test.go), the engine's VM on host A with the
+# bridges a VDSM host has. They are made in host A's network namespace only: twohosts.sh down
+# deletes that namespace, and them with it, whatever happens; on success they are removed here by
+# name, with the vdsm-ovirtmgmt libvirt network the test's agent made.
+engine_vm_test() {
+  local br ack eout=$state/engine.out
+  # Host A's agent would adopt the test's domain (a resync adopts unknown domains): the
+  # controller stops it, by PID, and forgets its PID file.
+  if [ -e "$state/pid-A" ]; then
+    say "stopping host A's agent for the engine's VM (SIGKILL through the controller: bash reports it Killed)"
+    echo "kill A" >"$state/ctl"
+    read -r ack <"$state/ctl.ack"
+    [ "$ack" = ok ] || fail "stopping host A's agent: $ack"
+  fi
+  for br in ovirtmgmt ';vdsmdummy;'; do
+    th exec "$hosts" A ip link add "$br" type bridge || fail "ip link add $br type bridge (host A)"
+  done
+  # No IPv6 link-local address: the bridge sends nothing of its own.
+  th exec "$hosts" A sh -c 'f=/proc/sys/net/ipv6/conf/ovirtmgmt/disable_ipv6; [ ! -e $f ] || echo 1 >$f' ||
+    fail "disable IPv6 on ovirtmgmt (host A)"
+  th exec "$hosts" A ip addr add 127.0.0.2/32 dev ovirtmgmt || fail "ip addr add 127.0.0.2/32 dev ovirtmgmt (host A)"
+  th exec "$hosts" A ip link set ovirtmgmt up || fail "ip link set ovirtmgmt up (host A)"
+  say "go test -count=1 -v -run '^TestEngineVM$' ./cmd/agent/ (inside host A, its bridges ovirtmgmt 127.0.0.2/32 and ;vdsmdummy;)"
+  if ! th exec "$hosts" A env -C "$PWD/cmd/agent" HOSTAGENT_TEST_ENGINE_VM=1 \
+    HOSTAGENT_TEST_QEMU_GUEST="$guest" HOSTAGENT_TEST_QEMU_TYPE=qemu \
+    "$state/agent.test" -test.count=1 -test.v -test.run '^TestEngineVM$' -test.timeout 5m >"$eout" 2>&1; then
+    cat "$eout" >&2
+    fail "the engine's VM test failed"
+  fi
+  grep -E -- '^(--- |PASS|FAIL)|qemu_engine_test.go' "$eout" >&2 || true
+  if grep -q -- '--- SKIP' "$eout"; then
+    cat "$eout" >&2
+    fail "the engine's VM test was skipped"
+  fi
+  grep -q -- '--- PASS: TestEngineVM' "$eout" || fail "TestEngineVM did not run"
+  if th exec "$hosts" A virsh -q -c qemu:///system net-info vdsm-ovirtmgmt >/dev/null 2>&1; then
+    th exec "$hosts" A virsh -q -c qemu:///system net-destroy vdsm-ovirtmgmt >/dev/null 2>&1
+    th exec "$hosts" A virsh -q -c qemu:///system net-undefine vdsm-ovirtmgmt >/dev/null ||
+      fail "virsh net-undefine vdsm-ovirtmgmt (host A)"
+  fi
+  for br in ovirtmgmt ';vdsmdummy;'; do
+    th exec "$hosts" A ip link del "$br" type bridge || fail "ip link del $br (host A)"
+  done
+}
+engine_vm_test
