@@ -34,23 +34,7 @@ if [ "$(uname -m)" != x86_64 ]; then
   cannot "the guest is x86_64 ($(uname -m) here)"
 fi
 
-missing=()
-for c in libvirtd virtlogd virsh qemu-system-x86_64 tini cpio ip nsenter unshare; do
-  command -v "$c" >/dev/null || missing+=("$c")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "missing ${missing[*]}: installing libvirt-daemon-system libvirt-clients qemu-system-x86 tini cpio iproute2"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || cannot "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends libvirt-daemon-system libvirt-clients qemu-system-x86 tini cpio iproute2 >/dev/null ||
-    cannot "apt-get install failed"
-fi
-if ! apt-cache policy linux-image-cloud-amd64 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-  say "apt knows no linux-image-cloud-amd64 (empty package lists): apt-get update"
-  apt-get update -qq || cannot "apt-get update failed"
-fi
-say "building the guest"
-guest=$(bash .ci/qemu-guest.sh) || fail "could not build the guest"
+qemu_guest ip iproute2 nsenter util-linux unshare util-linux
 
 state=$(mktemp -d /run/hostagent-migration-lane.XXXXXX)
 chmod 755 "$state"
