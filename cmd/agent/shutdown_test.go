@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/hostagent/hostagent/actors/agent"
+	"github.com/hostagent/hostagent/client"
+	"github.com/hostagent/hostagent/supervisor"
+)
+
+// hungShutdownBound is what Shutdown may take past its grace, with actors that never come back:
+// agent.SettleTime for the answers to reach their sockets and the rest of the actors to stop, and
+// a scheduling margin for a loaded machine. The holds below never end before Shutdown returns,
+// so a shutdown that waits on a held actor at all takes protoactor's 10 s stop time-out per
+// actor: three of them, far past this bound.
+const hungShutdownBound = agent.SettleTime + 3*time.Second
+
+// A shutdown with actors stuck in their turn, as in a libvirt call that never returns (a VM
+// actor, the host actor, a worker), returns within its grace plus a fixed bound: each stuck
+// request is answered with the shutdown error, and nothing waits for the stuck actors.
+func TestShutdownWithHungActors(t *testing.T) {
+	faults := supervisor.NewInjector(uint64(time.Now().UnixNano()))
+	a, err := agent.Start(agent.Config{Listen: "127.0.0.1:0", Workers: 2, Queue: 4, Deadline: time.Hour,
+		SampleInterval: time.Hour, Faults: faults, Log: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-a.Ready()
+	ta := &testAgent{Agent: a, faults: faults, addr: a.Addr().String()}
+	release := make(chan struct{})
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			close(release)
+		}
+		a.Shutdown(time.Second)
+	})
+	c := ta.dial(t)
+	id := "5d5d5d5d-0000-4000-8000-000000000001"
+	createVM(t, c, "shutdown-hung", id)
+
+	fired := make(chan string, 3)
+	held := func(kind, msg string) supervisor.Rule {
+		return supervisor.Rule{Kind: kind, Message: msg, Action: supervisor.Delay, Delay: time.Hour, Until: release, Fired: fired, Times: 1}
+	}
+	// One at a time, so each request is held by the actor meant to hold it: the worker rule
+	// would otherwise catch the others' jobs on their way.
+	var pending []<-chan *client.Response
+	for _, h := range []struct {
+		rule   supervisor.Rule
+		method string
+		params any
+	}{
+		{held("vm", "*vm.Pause"), "VM.pause", map[string]any{"vmID": id}},
+		{held("host", "*host.GetCapabilities"), "Host.getCapabilities", nil},
+		{held("worker", jobMsg), "Host.ping2", nil},
+	} {
+		faults.Set(h.rule)
+		ch, err := c.Send(json.RawMessage(`"`+h.method+`"`), h.method, h.params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := <-fired; got != h.rule.Message {
+			t.Fatalf("%s: held %s, want %s", h.method, got, h.rule.Message)
+		}
+		pending = append(pending, ch)
+	}
+
+	const grace = time.Second
+	start := time.Now()
+	err = a.Shutdown(grace)
+	took := time.Since(start)
+	if !errors.Is(err, agent.ErrGraceExpired) {
+		t.Fatalf("shutdown with held requests: %v, want ErrGraceExpired", err)
+	}
+	if took > grace+hungShutdownBound {
+		t.Fatalf("shutdown took %s with a %s grace: it waited for actors stuck in their turn", took, grace)
+	}
+	for i, ch := range pending {
+		_, err := c.Wait(ch)
+		var e *client.Error
+		if !errors.As(err, &e) || e.Code != -32603 {
+			t.Fatalf("held request %d: %v, want the shutdown's -32603", i, err)
+		}
+	}
+	close(release)
+	released = true
+}
