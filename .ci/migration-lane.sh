@@ -49,6 +49,9 @@ guest=$(bash .ci/qemu-guest.sh) || fail "could not build the guest"
 state=$(mktemp -d /run/hostagent-migration-lane.XXXXXX)
 chmod 755 "$state"
 hosts=$state/hosts
+# The agents' --shutdown-grace, in seconds: short, so the lane's end waits little for a request
+# left in flight by a failed test.
+AGENT_GRACE=5
 th() { bash .ci/twohosts.sh "$@"; }
 hosts_up=
 ctl_pid=
@@ -65,10 +68,12 @@ cleanup() {
   for p in $(agent_pids); do
     if kill -0 "$p" 2>/dev/null; then
       kill -TERM "$p"
-      for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+      # The agent exits within its grace plus 5 s (agent.SettleTime) whatever it is doing;
+      # past that and a margin it is wedged.
+      for _ in $(seq $(((AGENT_GRACE + 5 + 5) * 10))); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
       if kill -0 "$p" 2>/dev/null; then
         # SIGQUIT makes Go print every goroutine's stack into the agent's log: what it hangs on.
-        say "agent $p ignored SIGTERM for 10 s: SIGQUIT (stacks in its log)"
+        say "agent $p ignored SIGTERM for $((AGENT_GRACE + 10)) s: SIGQUIT (stacks in its log)"
         kill -QUIT "$p"
         for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -0 "$p" 2>/dev/null && kill -KILL "$p"
@@ -114,7 +119,7 @@ addr_of() { if [ "$1" = A ]; then echo "$TH_A_IP"; else echo "$TH_B_IP"; fi; }
 start_agent() {
   # Not through th: $! must be the agent itself (twohosts.sh exec execs nsenter, which execs it).
   bash .ci/twohosts.sh exec "$hosts" "$1" "$state/agent" serve --tls=false --listen "$(addr_of "$1"):54321" --libvirt-uri qemu:///system \
-    --migration-uri 'qemu+tcp://%s/system' --migration-monitor-interval 1s --log-format json --log-level debug \
+    --migration-uri 'qemu+tcp://%s/system' --migration-monitor-interval 1s --shutdown-grace "${AGENT_GRACE}s" --log-format json --log-level debug \
     </dev/null >>"$state/agent-$1.log" 2>&1 &
   echo $! >"$state/pid-$1"
 }
