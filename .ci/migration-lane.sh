@@ -68,6 +68,7 @@ cleanup() {
   for p in $(agent_pids); do
     if kill -0 "$p" 2>/dev/null; then
       kill -TERM "$p"
+      t0=$(date +%s%N)
       # The agent exits within its grace plus 5 s (agent.SettleTime) whatever it is doing;
       # past that and a margin it is wedged.
       for _ in $(seq $(((AGENT_GRACE + 5 + 5) * 10))); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -78,6 +79,8 @@ cleanup() {
         for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -0 "$p" 2>/dev/null && kill -KILL "$p"
         rc=1
+      else
+        say "agent $p exited $((($(date +%s%N) - t0) / 1000000)) ms after SIGTERM"
       fi
     fi
   done

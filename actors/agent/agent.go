@@ -320,9 +320,9 @@ func (a *Agent) Pool() (*router.PoolStats, error) {
 var ErrGraceExpired = errors.New("grace period expired before every request finished")
 
 // SettleTime is what Shutdown takes at most past the moment every request is answered (or the
-// grace ends): the answers reach their sockets and the actors stop, each given what is left of
-// it. An actor that has not stopped by then is stuck in its turn (a libvirt call that does not
-// return) and is left to the process's exit: it has cost its own answer, and nothing else.
+// grace ends): the answers reach their sockets and the actors stop, all at once. An actor that
+// has not stopped by then is stuck in its turn (a libvirt call that does not return) and is left
+// to the process's exit: it has cost its own answer and this bound, nothing else.
 const SettleTime = 5 * time.Second
 
 // Shutdown stops accepting, lets every admitted request finish (up to grace; what is left is
