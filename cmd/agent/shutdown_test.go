@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/agent"
 	"github.com/hostagent/hostagent/client"
@@ -88,4 +93,44 @@ func TestShutdownWithHungActors(t *testing.T) {
 	}
 	close(release)
 	released = true
+}
+
+// lockedBuffer is a log sink the agent's goroutines write to while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// With nothing stuck, everything stops within SettleTime and the libvirt connection is closed:
+// the shutdown reports nothing left behind.
+func TestShutdownLeavesNothingBehind(t *testing.T) {
+	var logs lockedBuffer
+	a, err := agent.Start(agent.Config{Listen: "127.0.0.1:0", Workers: 2, Queue: 4, SampleInterval: time.Hour,
+		MetricsListen: "127.0.0.1:0", Log: zerolog.New(&logs).Level(zerolog.InfoLevel)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-a.Ready()
+	ta := &testAgent{Agent: a, addr: a.Addr().String()}
+	c := ta.dial(t)
+	createVM(t, c, "shutdown-clean", "5d5d5d5d-0000-4000-8000-000000000002")
+	events(t, ta)
+	if err := a.Shutdown(10 * time.Second); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if strings.Contains(logs.String(), "not stopped in time") {
+		t.Fatalf("a clean shutdown left something behind:\n%s", logs.String())
+	}
 }
