@@ -134,3 +134,45 @@ func TestShutdownLeavesNothingBehind(t *testing.T) {
 		t.Fatalf("a clean shutdown left something behind:\n%s", logs.String())
 	}
 }
+
+// A verb that reaches a VM actor after an earlier one removed its VM (two VM.destroy at once,
+// as the engine's and a migration source's can be) is answered noVM, as VDSM answers it. It was
+// lost with the stopping actor: a request in flight until its deadline, which a SIGTERM then
+// waited for (the migration lane's agent B "ignoring" SIGTERM).
+func TestVerbBehindRemovalIsAnswered(t *testing.T) {
+	// One worker: once a later request is answered, the second destroy has been handed to the
+	// VM actor.
+	ta := startAgent(t, func(c *agentConfig) { c.Workers = 1 })
+	c := ta.dial(t)
+	id := "5d5d5d5d-0000-4000-8000-000000000003"
+	createVM(t, c, "removed-twice", id)
+	release := make(chan struct{})
+	defer close(release)
+	fired := make(chan string, 1)
+	ta.faults.Set(supervisor.Rule{Kind: "vm", Message: "*vm.Destroy", Action: supervisor.Delay, Delay: time.Hour,
+		Until: release, Fired: fired, Times: 1})
+	first, err := c.Send(json.RawMessage(`"first"`), "VM.destroy", map[string]any{"vmID": id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-fired
+	second, err := c.Send(json.RawMessage(`"second"`), "VM.destroy", map[string]any{"vmID": id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.Call("Host.ping2", nil); err != nil || string(res) != "true" {
+		t.Fatalf("Host.ping2: %s %v", res, err)
+	}
+	release <- struct{}{}
+	if res, err := c.Wait(first); err != nil || string(res) != "true" {
+		t.Fatalf("first VM.destroy: %s %v", res, err)
+	}
+	_, err = c.Wait(second)
+	var e *client.Error
+	if !errors.As(err, &e) || e.Code != 1 {
+		t.Fatalf("second VM.destroy, behind the removal: %v, want noVM (1)", err)
+	}
+	if n := ta.InFlight(); n != 0 {
+		t.Fatalf("%d requests still in flight", n)
+	}
+}
