@@ -58,7 +58,7 @@ ctl_pid=
 # agent_pids: the agents running now, from their PID files (the controller restarts them).
 agent_pids() { cat "$state"/pid-A "$state"/pid-B 2>/dev/null; }
 cleanup() {
-  local rc=$? p
+  local rc=$? p termed
   set +e
   if [ -n "$ctl_pid" ]; then
     # KILL: it may be blocked opening its FIFO, where bash would hold a TERM back.
@@ -68,7 +68,7 @@ cleanup() {
   for p in $(agent_pids); do
     if kill -0 "$p" 2>/dev/null; then
       kill -TERM "$p"
-      t0=$(date +%s%N)
+      termed=$(date +%s%N)
       # The agent exits within its grace plus 5 s (agent.SettleTime) whatever it is doing;
       # past that and a margin it is wedged.
       for _ in $(seq $(((AGENT_GRACE + 5 + 5) * 10))); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -80,7 +80,7 @@ cleanup() {
         kill -0 "$p" 2>/dev/null && kill -KILL "$p"
         rc=1
       else
-        say "agent $p exited $((($(date +%s%N) - t0) / 1000000)) ms after SIGTERM"
+        say "agent $p exited $((($(date +%s%N) - termed) / 1000000)) ms after SIGTERM"
       fi
     fi
   done
