@@ -57,6 +57,9 @@ hosts_up=
 ctl_pid=
 # agent_pids: the agents running now, from their PID files (the controller restarts them).
 agent_pids() { cat "$state"/pid-A "$state"/pid-B 2>/dev/null; }
+# running P: P has not exited. An agent the controller restarted is an orphan once the controller
+# is killed, and this machine's init reaps orphans only every few seconds: a zombie has exited.
+running() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 cleanup() {
   local rc=$? p termed
   set +e
@@ -71,8 +74,8 @@ cleanup() {
       termed=$(date +%s%N)
       # The agent exits within its grace plus 5 s (agent.SettleTime) whatever it is doing;
       # past that and a margin it is wedged.
-      for _ in $(seq $(((AGENT_GRACE + 5 + 5) * 10))); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-      if kill -0 "$p" 2>/dev/null; then
+      for _ in $(seq $(((AGENT_GRACE + 5 + 5) * 10))); do running "$p" || break; sleep 0.1; done
+      if running "$p"; then
         # SIGQUIT makes Go print every goroutine's stack into the agent's log: what it hangs on.
         say "agent $p ignored SIGTERM for $((AGENT_GRACE + 10)) s: SIGQUIT (stacks in its log)"
         kill -QUIT "$p"
