@@ -39,13 +39,19 @@ qemu_guest ip iproute2 nsenter util-linux unshare util-linux
 state=$(mktemp -d /run/hostagent-migration-lane.XXXXXX)
 chmod 755 "$state"
 hosts=$state/hosts
+# The agents' --shutdown-grace, in seconds: short, so the lane's end waits little for a request
+# left in flight by a failed test.
+AGENT_GRACE=5
 th() { bash .ci/twohosts.sh "$@"; }
 hosts_up=
 ctl_pid=
 # agent_pids: the agents running now, from their PID files (the controller restarts them).
 agent_pids() { cat "$state"/pid-A "$state"/pid-B 2>/dev/null; }
+# running P: P has not exited. An agent the controller restarted is an orphan once the controller
+# is killed, and this machine's init reaps orphans only every few seconds: a zombie has exited.
+running() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 cleanup() {
-  local rc=$? p
+  local rc=$? p termed
   set +e
   if [ -n "$ctl_pid" ]; then
     # KILL: it may be blocked opening its FIFO, where bash would hold a TERM back.
@@ -55,14 +61,19 @@ cleanup() {
   for p in $(agent_pids); do
     if kill -0 "$p" 2>/dev/null; then
       kill -TERM "$p"
-      for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-      if kill -0 "$p" 2>/dev/null; then
+      termed=$(date +%s%N)
+      # The agent exits within its grace plus 5 s (agent.SettleTime) whatever it is doing;
+      # past that and a margin it is wedged.
+      for _ in $(seq $(((AGENT_GRACE + 5 + 5) * 10))); do running "$p" || break; sleep 0.1; done
+      if running "$p"; then
         # SIGQUIT makes Go print every goroutine's stack into the agent's log: what it hangs on.
-        say "agent $p ignored SIGTERM for 10 s: SIGQUIT (stacks in its log)"
+        say "agent $p ignored SIGTERM for $((AGENT_GRACE + 10)) s: SIGQUIT (stacks in its log)"
         kill -QUIT "$p"
         for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -0 "$p" 2>/dev/null && kill -KILL "$p"
         rc=1
+      else
+        say "agent $p exited $((($(date +%s%N) - termed) / 1000000)) ms after SIGTERM"
       fi
     fi
   done
@@ -104,7 +115,7 @@ addr_of() { if [ "$1" = A ]; then echo "$TH_A_IP"; else echo "$TH_B_IP"; fi; }
 start_agent() {
   # Not through th: $! must be the agent itself (twohosts.sh exec execs nsenter, which execs it).
   bash .ci/twohosts.sh exec "$hosts" "$1" "$state/agent" serve --tls=false --listen "$(addr_of "$1"):54321" --libvirt-uri qemu:///system \
-    --migration-uri 'qemu+tcp://%s/system' --migration-monitor-interval 1s --log-format json --log-level debug \
+    --migration-uri 'qemu+tcp://%s/system' --migration-monitor-interval 1s --shutdown-grace "${AGENT_GRACE}s" --log-format json --log-level debug \
     --manage-networks --net-state-dir "$state/net-$1" \
     </dev/null >>"$state/agent-$1.log" 2>&1 &
   echo $! >"$state/pid-$1"

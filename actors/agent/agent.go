@@ -5,7 +5,6 @@ package agent
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -29,7 +28,6 @@ import (
 	"github.com/hostagent/hostagent/actors/vm"
 	"github.com/hostagent/hostagent/metrics"
 	"github.com/hostagent/hostagent/protocol/stomp"
-	"github.com/hostagent/hostagent/protocol/vdsm"
 	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/supervisor"
 	"github.com/hostagent/hostagent/virt"
@@ -312,48 +310,6 @@ func (a *Agent) Pool() (*router.PoolStats, error) {
 		return nil, err
 	}
 	return res.(*router.PoolStats), nil
-}
-
-// ErrGraceExpired is Shutdown's report that some requests had to be answered with an error
-// because they did not finish within the grace period.
-var ErrGraceExpired = errors.New("grace period expired before every request finished")
-
-// Shutdown stops accepting, lets every admitted request finish (up to grace; what is left is
-// answered with an error, never dropped), lets the answers reach their sockets, then closes
-// everything.
-func (a *Agent) Shutdown(grace time.Duration) error {
-	a.stopOnce.Do(func() { a.stopErr = a.shutdown(grace) })
-	return a.stopErr
-}
-
-func (a *Agent) shutdown(grace time.Duration) error {
-	a.listener.Stop()
-	drained := a.admission.Drain()
-	var err error
-	select {
-	case <-drained:
-	case <-time.After(grace):
-		n := a.admission.AnswerAll(vdsm.CodeInternal, vdsm.Internal("the agent is shutting down").Message)
-		a.cfg.Log.Warn().Int("answered", n).Msg("grace period over; answered the rest with an error")
-		err = ErrGraceExpired
-	}
-	// Answers are on their way to the connection actors; poison each stage so the messages
-	// already queued are handled before it stops.
-	a.stopActor(a.router)
-	a.listener.CloseAll(5 * time.Second)
-	a.stopActor(a.sampler)
-	a.stopActor(a.registry)
-	if a.net != nil {
-		a.stopActor(a.net) // before the host actor it forwards capabilities to
-	}
-	a.stopActor(a.host)
-	a.stopActor(a.broker)
-	a.cleanup()
-	return err
-}
-
-func (a *Agent) stopActor(pid *actor.PID) {
-	_ = a.sys.Root.PoisonFuture(pid).Wait()
 }
 
 func (a *Agent) cleanup() {

@@ -150,6 +150,9 @@ func toVM(msg func(r *reply.Reply, c *Call) (any, error)) Handler {
 			return nil, err
 		}
 		if !h.Reserve() {
+			if h.Gone() {
+				return nil, vdsm.NoSuchVM(id)
+			}
 			return nil, vdsm.ContextError(vdsm.CodeResourceUnavail, "vmId", id,
 				"reason", fmt.Sprintf("%d operations already wait for this VM", vm.MaxPending))
 		}

@@ -70,9 +70,15 @@ type vmActor struct {
 	inTimer  *time.Timer // the destination's wait for its domain
 	migCfg   *MigrationConfig
 	mig      *outgoingMigration
+
+	// removed: the VM is gone (remove); the actor only answers the verbs still on their way.
+	removed bool
 }
 
 func (a *vmActor) Receive(c actor.Context) {
+	if a.removed && a.afterRemoval(c) {
+		return
+	}
 	switch m := c.Message().(type) {
 	case *actor.Started:
 		a.start(c)

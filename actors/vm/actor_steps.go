@@ -10,6 +10,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/virt"
 )
 
@@ -213,7 +214,33 @@ func (a *vmActor) remove(c actor.Context, emit []EmitStatus) {
 		a.log.Warn().Err(err).Msg("removing the VM's payload images")
 	}
 	c.Send(a.registry, &stateChanged{id: a.id, state: a.state, emit: emit, remove: true})
-	c.Stop(c.Self())
+	// Verbs already reserved (looked up before the registry dropped the VM) are still on their
+	// way: stopping now would lose them unanswered, a request in flight until its deadline.
+	a.removed = true
+	a.h.gone.Store(true)
+	a.stopOnceAnswered(c)
+}
+
+// afterRemoval handles what reaches the actor once its VM is removed: a verb is answered as
+// about a VM that does not exist (as VDSM answers one for a VM it just released), anything else
+// is dropped; the actor stops once no reserved verb is left on its way. false: a lifecycle
+// message, handled as usual.
+func (a *vmActor) afterRemoval(c actor.Context) bool {
+	switch m := c.Message().(type) {
+	case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
+		return false
+	case interface{ Answer() *reply.Reply }:
+		a.h.taken()
+		fail(m.Answer(), vdsm.NoSuchVM(a.id))
+	}
+	a.stopOnceAnswered(c)
+	return true
+}
+
+func (a *vmActor) stopOnceAnswered(c actor.Context) {
+	if a.h.pending.Load() <= 0 {
+		c.Stop(c.Self())
+	}
 }
 
 func (a *vmActor) report(c actor.Context, emit []EmitStatus, withInfo bool) {

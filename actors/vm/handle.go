@@ -19,6 +19,7 @@ type Handle struct {
 	busyOp    atomic.Pointer[string] // the turn's message, as turnLabel names it
 	pending   atomic.Int32           // verbs sent and not yet taken up
 	dead      atomic.Bool            // the actor was stopped after failing past its restart budget
+	gone      atomic.Bool            // the VM was removed: no verb is taken for it any more
 	// forced counts the VM's armed forced-shutdown timers: at most one, none once the VM is
 	// Down. Its actor keeps it; it shows, to tests and to anyone reading the handle, that a
 	// timer is not left running for a VM that no longer needs it.
@@ -113,14 +114,19 @@ func turnLabel(m any) *string {
 	return &s
 }
 
-// Reserve takes a place in the VM actor's queue; false when it is full.
+// Reserve takes a place in the VM actor's queue; false when it is full, or the VM is Gone.
 func (h *Handle) Reserve() bool {
-	if h.pending.Add(1) > MaxPending {
+	// pending is raised before gone is read, and the actor sets gone before it reads pending
+	// (remove): either the actor sees this verb coming and waits for it, or this sees gone.
+	if h.pending.Add(1) > MaxPending || h.gone.Load() {
 		h.pending.Add(-1)
 		return false
 	}
 	return true
 }
+
+// Gone reports a VM removed after the handle was looked up: it does not exist any more.
+func (h *Handle) Gone() bool { return h.gone.Load() }
 
 func (h *Handle) taken() { h.pending.Add(-1) }
 

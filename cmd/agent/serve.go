@@ -35,7 +35,7 @@ func serve(args []string) int {
 	fs.Var(verbDeadlines, "verb-deadline", "a verb's own deadline, VERB=DURATION (repeatable), e.g. Host.getCapabilities=120s")
 	stuck := fs.Duration("stuck-after", 15*time.Second, "a VM inside one libvirt call for longer is reported not responding and refuses verbs")
 	sample := fs.Duration("sample-interval", 15*time.Second, "host and VM stats sampling interval")
-	grace := fs.Duration("shutdown-grace", 30*time.Second, "how long SIGTERM waits for requests in flight")
+	grace := fs.Duration("shutdown-grace", 30*time.Second, "how long SIGTERM waits for requests in flight; the agent exits within it plus 5 s whatever it is doing")
 	metricsListen := fs.String("metrics-listen", "", "serve Prometheus metrics on HOST:PORT at /metrics (off unless set)")
 	payloadDir := fs.String("payload-dir", "/run/hostagent/payload", "where the images of VMs' cloud-init and sysprep payload disks are built")
 	level := fs.String("log-level", "info", "trace, debug, info, warn, error")
@@ -87,11 +87,12 @@ func serve(args []string) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
 	s := <-sigs
+	start := time.Now()
 	log.Info().Str("signal", s.String()).Dur("grace", *grace).Msg("shutting down")
 	if err := a.Shutdown(*grace); err != nil {
 		log.Warn().Err(err).Msg("shutdown")
 	}
-	log.Info().Msg("stopped")
+	log.Info().Dur("took", time.Since(start)).Msg("stopped")
 	return 0
 }
 
