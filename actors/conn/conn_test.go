@@ -14,7 +14,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/broker"
-	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/actors/verbs"
 	"github.com/hostagent/hostagent/reply"
@@ -60,32 +59,14 @@ type rig struct {
 
 func newRig(t *testing.T, tune func(*Config)) *rig {
 	t.Helper()
-	sys := system.New(zerolog.Nop())
-	g := &rig{t: t, accepted: make(chan *countingConn, 16), methods: make(chan string, 64), dir: broker.NewDirectory(), sys: sys}
-	methods := g.methods
+	methods := make(chan string, 64)
 	// A real gate and router over a table whose every verb answers true and reports its method.
 	var table []verbs.Verb
 	for _, name := range []string{"Host.ping2", "VM.pause", "Marker.now"} {
 		table = append(table, verbs.Verb{Name: name, Run: func(*verbs.Call) (any, error) { methods <- name; return true, nil }})
 	}
-	rcfg := router.Config{
-		Workers: 2, Queue: 16, Deadline: time.Minute, Table: verbs.NewTable(table...), Env: &verbs.Env{},
-		Admission: router.NewAdmission(18), Pool: router.NewPool(), Log: zerolog.Nop(),
-	}
-	routerPID := sys.Root.Spawn(router.New(rcfg))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{Router: router.NewGate(sys.Root, rcfg), Directory: g.dir, Log: zerolog.Nop()}
-	if tune != nil {
-		tune(&cfg)
-	}
-	g.l = Listen(sys, &countingListener{Listener: ln, accepted: g.accepted}, cfg)
-	t.Cleanup(func() {
-		g.l.CloseAll(10 * time.Second)
-		sys.Root.PoisonFuture(routerPID).Wait()
-	})
+	g, _ := newRigWith(t, table, 2, tune)
+	g.methods = methods
 	return g
 }
 
