@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/hostagent/hostagent/protocol/stomp"
+
+	"github.com/hostagent/hostagent/actors/system"
 )
 
 // DESIGN: outbox
@@ -45,7 +47,7 @@ type outbox struct {
 	subs     []boxSub      // the session's subscriptions, in subscription order
 	closing  bool          // write what is queued, then end
 	over     bool          // dropped: nothing more is queued or written
-	sentAt   time.Duration // mono() when the writer last took output
+	sentAt   time.Duration // system.Mono() when the writer last took output
 	appends  int           // appends to pending since the writer last took it
 
 	// burst is the writer's own, written by take and read by the writer alone: whether the
@@ -59,15 +61,8 @@ type boxSub struct {
 	head []byte
 }
 
-// epoch is when the process started; mono reads the time since. The writer notes the time of
-// every take, and time.Since on a time.Now reading reads only the monotonic clock, about half
-// the cost of time.Now itself, which reads the wall clock too.
-var epoch = time.Now()
-
-func mono() time.Duration { return time.Since(epoch) }
-
 func newOutbox(max int, failed func()) *outbox {
-	return &outbox{max: max, wake: make(chan struct{}, 1), failed: failed, sentAt: mono()}
+	return &outbox{max: max, wake: make(chan struct{}, 1), failed: failed, sentAt: system.Mono()}
 }
 
 // commit makes buf, which is pending with frames appended, the outbox, or drops the connection
@@ -168,7 +163,7 @@ func (o *outbox) forward(dest string, headers []stomp.Header, body []byte) {
 // heartbeat queues a heart-beat if nothing has gone out for half of every and nothing waits.
 func (o *outbox) heartbeat(every time.Duration) {
 	o.mu.Lock()
-	if !o.open() || len(o.pending) > 0 || o.inFlight > 0 || mono()-o.sentAt < every/2 {
+	if !o.open() || len(o.pending) > 0 || o.inFlight > 0 || system.Mono()-o.sentAt < every/2 {
 		o.mu.Unlock()
 		return
 	}
@@ -226,7 +221,7 @@ func (o *outbox) take() (buf []byte, closed, dropped bool) {
 	buf = o.pending
 	o.pending, o.spare = o.spare[:0], nil
 	o.inFlight = len(buf)
-	o.sentAt = mono()
+	o.sentAt = system.Mono()
 	o.burst, o.appends = o.appends > 1, 0
 	return buf, false, false
 }

@@ -28,7 +28,7 @@ type Admission struct {
 type slot struct {
 	reply *reply.Reply
 	req   *Request      // nil when admitted through Admit
-	due   time.Duration // mono(); zero: no deadline, or its expiry is already under way
+	due   time.Duration // system.Mono(); zero: no deadline, or its expiry is already under way
 }
 
 // NewAdmission admits at most limit requests at a time.

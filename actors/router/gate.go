@@ -17,6 +17,8 @@ import (
 	"github.com/hostagent/hostagent/metrics"
 	"github.com/hostagent/hostagent/protocol/vdsm"
 	"github.com/hostagent/hostagent/reply"
+
+	"github.com/hostagent/hostagent/actors/system"
 )
 
 // Gate admits requests and hands them to the workers.
@@ -58,7 +60,7 @@ func (g *Gate) Submit(req *Request) {
 		return
 	}
 	req.metric = mm
-	req.admitted = mono()
+	req.admitted = system.Mono()
 	if !g.admission.admit(req, req.admitted+g.deadlines.of(req.Method)) {
 		if g.admission.Draining() {
 			req.Reply.Error(vdsm.CodeInternal, vdsm.Internal("the agent is shutting down").Message)

@@ -28,7 +28,7 @@ type Request struct {
 	job      job
 	adm      *Admission
 	slot     int32
-	admitted time.Duration // mono()
+	admitted time.Duration // system.Mono()
 	metric   *metrics.Method
 }
 
@@ -47,16 +47,8 @@ func (r *Request) Answer() *reply.Reply { return r.Reply }
 // gives every request it admits.
 func (r *Request) Answered(rp *reply.Reply) {
 	r.adm.release(r.slot)
-	r.metric.Answered(rp.Code(), mono()-r.admitted)
+	r.metric.Answered(rp.Code(), system.Mono()-r.admitted)
 }
-
-// epoch is when the process started; mono reads the time since. A time taken by time.Now has a
-// monotonic reading, and time.Since on it reads only the monotonic clock: about half the cost of
-// time.Now, which reads the wall clock too. Admission and answer each read the time once per
-// request, and neither wants the wall clock. mono is never 0.
-var epoch = time.Now().Add(-time.Nanosecond)
-
-func mono() time.Duration { return time.Since(epoch) }
 
 // job is an admitted request on its way to or inside a worker.
 type job struct {

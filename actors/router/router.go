@@ -112,7 +112,7 @@ func (r *Router) Receive(c actor.Context) { r.guard.receive(c) }
 func (r *Router) receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *tick:
-		r.expire(c, mono())
+		r.expire(c, system.Mono())
 	case *actor.Terminated:
 		if !r.stopping {
 			r.terminated(c, m.Who)
