@@ -5,9 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hostagent/hostagent/protocol/stomp"
-
 	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/protocol/stomp"
 )
 
 // DESIGN: outbox

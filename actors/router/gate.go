@@ -14,11 +14,10 @@ package router
 import (
 	"sync/atomic"
 
+	"github.com/hostagent/hostagent/actors/system"
 	"github.com/hostagent/hostagent/metrics"
 	"github.com/hostagent/hostagent/protocol/vdsm"
 	"github.com/hostagent/hostagent/reply"
-
-	"github.com/hostagent/hostagent/actors/system"
 )
 
 // Gate admits requests and hands them to the workers.
