@@ -9,12 +9,7 @@ package vm
 // answers it on the event, or with VDSM's time-out error when the guest never lets go.
 
 import (
-	"bytes"
-	"encoding/xml"
 	"errors"
-	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -103,13 +98,13 @@ func (a *vmActor) hotplug(c actor.Context, msg any) {
 }
 
 func (a *vmActor) hotplugNic(c actor.Context, m *HotplugNic) {
-	nic, err := firstDevice(m.XML, "hotplug")
+	nic, err := domxml.FirstDevice(m.XML, "hotplug")
 	if err != nil {
 		m.Reply.Error(codeHotplugNicFailed, err.Error())
 		return
 	}
-	a.log.Info().Str("mac", nic.mac).Str("alias", nic.alias).Msg("hotplug NIC")
-	if err := a.call(func(id string) error { return a.lv.AttachDevice(id, nic.raw) }); err != nil {
+	a.log.Info().Str("mac", nic.MAC).Str("alias", nic.Alias).Msg("hotplug NIC")
+	if err := a.call(func(id string) error { return a.lv.AttachDevice(id, nic.Raw) }); err != nil {
 		if errors.Is(err, virt.ErrNoDomain) {
 			fail(m.Reply, vdsm.NoSuchVM(a.id))
 			return
@@ -119,15 +114,15 @@ func (a *vmActor) hotplugNic(c actor.Context, m *HotplugNic) {
 	}
 	a.refreshXML(c)
 	// VDSM answers the NIC as libvirt named it, and the domain's XML after the plug.
-	dev := map[string]any{"macAddr": nic.mac, "alias": nic.alias}
-	if live, err := findNic(a.xmlNow(), "", nic.mac); err == nil && live.alias != "" {
-		dev["alias"] = live.alias
+	dev := map[string]any{"macAddr": nic.MAC, "alias": nic.Alias}
+	if live, err := domxml.FindNic(a.xmlNow(), "", nic.MAC); err == nil && live.Alias != "" {
+		dev["alias"] = live.Alias
 	}
 	m.Reply.Result(map[string]any{"devices": []any{dev}, "xml": a.xmlNow()})
 }
 
 func (a *vmActor) hotunplugNic(c actor.Context, m *HotunplugNic) {
-	req, err := firstDevice(m.XML, "hotplug")
+	req, err := domxml.FirstDevice(m.XML, "hotplug")
 	if err != nil {
 		m.Reply.Error(codeHotunplugNicFailed, err.Error())
 		return
@@ -137,13 +132,13 @@ func (a *vmActor) hotunplugNic(c actor.Context, m *HotunplugNic) {
 		failLibvirt(m.Reply, a.id, err)
 		return
 	}
-	nic, err := findNic(live, req.alias, req.mac)
+	nic, err := domxml.FindNic(live, req.Alias, req.MAC)
 	if err != nil {
 		// As VDSM: the device as the request describes it, for libvirt to refuse in its words.
 		nic = req
 	}
-	a.log.Info().Str("mac", nic.mac).Str("alias", nic.alias).Msg("hotunplug NIC")
-	if err := a.call(func(id string) error { return a.lv.DetachDevice(id, nic.raw) }); err != nil {
+	a.log.Info().Str("mac", nic.MAC).Str("alias", nic.Alias).Msg("hotunplug NIC")
+	if err := a.call(func(id string) error { return a.lv.DetachDevice(id, nic.Raw) }); err != nil {
 		if errors.Is(err, virt.ErrNoDomain) {
 			fail(m.Reply, vdsm.NoSuchVM(a.id))
 			return
@@ -152,7 +147,7 @@ func (a *vmActor) hotunplugNic(c actor.Context, m *HotunplugNic) {
 		return
 	}
 	if live, err := a.liveXML(); err == nil {
-		if _, err := findNic(live, nic.alias, nic.mac); errors.Is(err, errNoNic) {
+		if _, err := domxml.FindNic(live, nic.Alias, nic.MAC); errors.Is(err, domxml.ErrNoNic) {
 			// Gone already (libvirt waits a little for the guest itself): its event, still on
 			// its way, finds nothing pending.
 			a.refreshXML(c)
@@ -163,12 +158,12 @@ func (a *vmActor) hotunplugNic(c actor.Context, m *HotunplugNic) {
 	if a.unplug.byAlias == nil {
 		a.unplug.byAlias = map[string]*pendingUnplug{}
 	}
-	if old := a.unplug.byAlias[nic.alias]; old != nil {
+	if old := a.unplug.byAlias[nic.Alias]; old != nil {
 		old.timer.Stop()
-		old.reply.Error(codeHotunplugNicFailed, "Timeout detaching device "+nic.alias)
+		old.reply.Error(codeHotunplugNicFailed, "Timeout detaching device "+nic.Alias)
 	}
 	a.unplug.gen++
-	gen, alias, self, root := a.unplug.gen, nic.alias, c.Self(), c.ActorSystem().Root
+	gen, alias, self, root := a.unplug.gen, nic.Alias, c.Self(), c.ActorSystem().Root
 	a.unplug.byAlias[alias] = &pendingUnplug{reply: m.Reply, gen: gen,
 		timer: time.AfterFunc(HotunplugTimeout, func() { root.Send(self, &unplugTimedOut{alias: alias, gen: gen}) })}
 }
@@ -204,13 +199,13 @@ func (a *vmActor) updateNic(c actor.Context, m *UpdateNic) {
 		failLibvirt(m.Reply, a.id, err)
 		return
 	}
-	nic, err := findNic(live, m.Alias, "")
+	nic, err := domxml.FindNic(live, m.Alias, "")
 	if err != nil {
 		a.log.Warn().Str("alias", m.Alias).Msg("updateDevice: no NIC with this alias")
 		fail(m.Reply, vdsm.NewError(vdsm.CodeUpdateDeviceFailed))
 		return
 	}
-	link := nic.link != "down"
+	link := nic.Link != "down"
 	if m.LinkActive != nil {
 		link = *m.LinkActive
 	}
@@ -225,7 +220,7 @@ func (a *vmActor) updateNic(c actor.Context, m *UpdateNic) {
 	if link {
 		state = "up"
 	}
-	dev, err := setNic(nic.raw, state, bridge)
+	dev, err := domxml.SetNic(nic.Raw, state, bridge)
 	if err == nil {
 		err = a.call(func(id string) error { return a.lv.UpdateDevice(id, dev) })
 	}
@@ -253,156 +248,4 @@ func (a *vmActor) liveXML() (string, error) {
 func (a *vmActor) xmlNow() string {
 	x, _ := a.liveXML()
 	return x
-}
-
-// nicElem is one device element cut out of an XML document.
-type nicElem struct {
-	raw, mac, alias, link string
-}
-
-var errNoNic = errors.New("no such NIC")
-
-// firstDevice is the first element under <devices> of a document whose root is root: the
-// device the engine's hotplug XML carries (VDSM takes the same one).
-func firstDevice(doc, root string) (nicElem, error) {
-	els, err := devices(doc, root, "")
-	if err != nil {
-		return nicElem{}, err
-	}
-	if len(els) == 0 {
-		return nicElem{}, fmt.Errorf("no device in the %s XML", root)
-	}
-	return els[0], nil
-}
-
-// findNic is the domain's interface with the alias, else with the MAC.
-func findNic(domainXML, alias, mac string) (nicElem, error) {
-	nics, err := devices(domainXML, "domain", "interface")
-	if err != nil {
-		return nicElem{}, err
-	}
-	for _, n := range nics {
-		if alias != "" && n.alias == alias {
-			return n, nil
-		}
-	}
-	for _, n := range nics {
-		if mac != "" && strings.EqualFold(n.mac, mac) {
-			return n, nil
-		}
-	}
-	return nicElem{}, errNoNic
-}
-
-// devices cuts the elements under root/devices (of tag, "" for any) out of doc, with the MAC,
-// alias and link state they carry.
-func devices(doc, root, tag string) ([]nicElem, error) {
-	d := xml.NewDecoder(strings.NewReader(doc))
-	var path []string
-	var out []nicElem
-	var cur *nicElem
-	var start int64
-	for {
-		before := d.InputOffset()
-		tok, err := d.RawToken()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("device XML: %w", err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			path = append(path, t.Name.Local)
-			switch {
-			case len(path) == 3 && path[0] == root && path[1] == "devices" && (tag == "" || t.Name.Local == tag):
-				cur, start = &nicElem{}, before
-			case cur != nil && len(path) == 4:
-				switch t.Name.Local {
-				case "mac":
-					cur.mac = attr(t, "address")
-				case "alias":
-					cur.alias = attr(t, "name")
-				case "link":
-					cur.link = attr(t, "state")
-				}
-			}
-		case xml.EndElement:
-			if len(path) == 0 {
-				return nil, fmt.Errorf("device XML: unbalanced </%s>", t.Name.Local)
-			}
-			if cur != nil && len(path) == 3 {
-				cur.raw = doc[start:d.InputOffset()]
-				out = append(out, *cur)
-				cur = nil
-			}
-			path = path[:len(path)-1]
-		}
-	}
-}
-
-func attr(t xml.StartElement, name string) string {
-	for _, a := range t.Attr {
-		if a.Name.Local == name && a.Name.Space == "" {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-// setNic is an interface element with <link state> set (added when missing) and, when bridge
-// is not "", its <source bridge> set.
-func setNic(el, state, bridge string) (string, error) {
-	d := xml.NewDecoder(strings.NewReader(el))
-	var b bytes.Buffer
-	e := xml.NewEncoder(&b)
-	depth, linked := 0, false
-	for {
-		tok, err := d.RawToken()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return "", fmt.Errorf("NIC XML: %w", err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			if depth == 2 && t.Name.Local == "link" {
-				t.Attr, linked = setAttr(t.Attr, "state", state), true
-			}
-			if depth == 2 && t.Name.Local == "source" && bridge != "" {
-				t.Attr = setAttr(t.Attr, "bridge", bridge)
-			}
-			tok = t
-		case xml.EndElement:
-			if depth == 1 && !linked {
-				link := xml.StartElement{Name: xml.Name{Local: "link"}, Attr: []xml.Attr{{Name: xml.Name{Local: "state"}, Value: state}}}
-				if err := e.EncodeToken(link); err != nil {
-					return "", err
-				}
-				if err := e.EncodeToken(link.End()); err != nil {
-					return "", err
-				}
-			}
-			depth--
-		}
-		if err := e.EncodeToken(tok); err != nil {
-			return "", fmt.Errorf("NIC XML: %w", err)
-		}
-	}
-	if err := e.Flush(); err != nil {
-		return "", err
-	}
-	return b.String(), nil
-}
-
-func setAttr(as []xml.Attr, name, value string) []xml.Attr {
-	for i, a := range as {
-		if a.Name.Local == name && a.Name.Space == "" {
-			as[i].Value = value
-			return as
-		}
-	}
-	return append(as, xml.Attr{Name: xml.Name{Local: name}, Value: value})
 }

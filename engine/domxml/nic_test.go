@@ -1,4 +1,4 @@
-package vm
+package domxml
 
 import (
 	"strings"
@@ -18,47 +18,47 @@ func TestFindNic(t *testing.T) {
 		{"ua-gone", "52:54:00:00:00:01", "52:54:00:00:00:01"}, // the alias first, then the MAC
 		{"", "52:54:00:00:00:0A", ""},
 	} {
-		n, err := findNic(hotplugDomain, tc.alias, tc.mac)
+		n, err := FindNic(hotplugDomain, tc.alias, tc.mac)
 		if tc.want == "" {
-			if err != errNoNic {
-				t.Errorf("findNic(%q, %q) = %+v, %v; want errNoNic", tc.alias, tc.mac, n, err)
+			if err != ErrNoNic {
+				t.Errorf("FindNic(%q, %q) = %+v, %v; want ErrNoNic", tc.alias, tc.mac, n, err)
 			}
 			continue
 		}
-		if err != nil || n.mac != tc.want || !strings.HasPrefix(n.raw, "<interface ") || !strings.HasSuffix(n.raw, "</interface>") {
-			t.Errorf("findNic(%q, %q) = %+v, %v", tc.alias, tc.mac, n, err)
+		if err != nil || n.MAC != tc.want || !strings.HasPrefix(n.Raw, "<interface ") || !strings.HasSuffix(n.Raw, "</interface>") {
+			t.Errorf("FindNic(%q, %q) = %+v, %v", tc.alias, tc.mac, n, err)
 		}
 	}
-	n, _ := findNic(hotplugDomain, "ua-2", "")
-	if n.link != "down" || n.alias != "ua-2" {
-		t.Errorf("findNic: %+v", n)
+	n, _ := FindNic(hotplugDomain, "ua-2", "")
+	if n.Link != "down" || n.Alias != "ua-2" {
+		t.Errorf("FindNic: %+v", n)
 	}
 }
 
 func TestFirstDevice(t *testing.T) {
 	x := `<?xml version="1.0" encoding="UTF-8"?><hotplug><devices><interface type="bridge"><alias name="ua-1"/><mac address="52:54:00:00:00:09"/></interface></devices><metadata xmlns:ovirt-vm="http://ovirt.org/vm/1.0"><ovirt-vm:vm><ovirt-vm:device mac_address="52:54:00:00:00:09"/></ovirt-vm:vm></metadata></hotplug>`
-	n, err := firstDevice(x, "hotplug")
-	if err != nil || n.alias != "ua-1" || n.mac != "52:54:00:00:00:09" || strings.Contains(n.raw, "metadata") {
-		t.Fatalf("firstDevice: %+v, %v", n, err)
+	n, err := FirstDevice(x, "hotplug")
+	if err != nil || n.Alias != "ua-1" || n.MAC != "52:54:00:00:00:09" || strings.Contains(n.Raw, "metadata") {
+		t.Fatalf("FirstDevice: %+v, %v", n, err)
 	}
-	if _, err := firstDevice(`<hotplug><devices/></hotplug>`, "hotplug"); err == nil {
-		t.Fatal("firstDevice of no device: no error")
+	if _, err := FirstDevice(`<hotplug><devices/></hotplug>`, "hotplug"); err == nil {
+		t.Fatal("FirstDevice of no device: no error")
 	}
-	if _, err := firstDevice(`<hotplug><devices>`, "hotplug"); err == nil {
-		t.Fatal("firstDevice of broken XML: no error")
+	if _, err := FirstDevice(`<hotplug><devices>`, "hotplug"); err == nil {
+		t.Fatal("FirstDevice of broken XML: no error")
 	}
 }
 
 func TestSetNic(t *testing.T) {
-	n1, _ := findNic(hotplugDomain, "net0", "")
-	got, err := setNic(n1.raw, "down", "")
+	n1, _ := FindNic(hotplugDomain, "net0", "")
+	got, err := SetNic(n1.Raw, "down", "")
 	if err != nil || !strings.Contains(got, `<link state="down"></link></interface>`) || strings.Contains(got, "<source") {
-		t.Errorf("setNic without a link: %s %v", got, err)
+		t.Errorf("SetNic without a link: %s %v", got, err)
 	}
-	n2, _ := findNic(hotplugDomain, "ua-2", "")
-	got, err = setNic(n2.raw, "up", ";vdsmdummy;")
+	n2, _ := FindNic(hotplugDomain, "ua-2", "")
+	got, err = SetNic(n2.Raw, "up", ";vdsmdummy;")
 	if err != nil || strings.Count(got, "<link") != 1 || !strings.Contains(got, `<link state="up">`) ||
 		!strings.Contains(got, `<source bridge=";vdsmdummy;">`) {
-		t.Errorf("setNic with a link and a bridge: %s %v", got, err)
+		t.Errorf("SetNic with a link and a bridge: %s %v", got, err)
 	}
 }

@@ -1,0 +1,158 @@
+package domxml
+
+// Interface devices cut out of and edited in a domain XML, for NIC hotplug and device updates
+// (VDSM's hotplugNic, hotunplugNic, _updateInterfaceDevice).
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Element is one device element cut out of a domain (or the engine's hotplug) XML, with the MAC,
+// alias and link state it carries.
+type Element struct {
+	Raw, MAC, Alias, Link string
+}
+
+// ErrNoNic: the domain has no interface with the alias or MAC asked for.
+var ErrNoNic = errors.New("no such NIC")
+
+// FirstDevice is the first element under <devices> of a document whose root is root: the
+// device the engine's hotplug XML carries (VDSM takes the same one).
+func FirstDevice(doc, root string) (Element, error) {
+	els, err := devices(doc, root, "")
+	if err != nil {
+		return Element{}, err
+	}
+	if len(els) == 0 {
+		return Element{}, fmt.Errorf("no device in the %s XML", root)
+	}
+	return els[0], nil
+}
+
+// FindNic is the domain's interface with the alias, else with the MAC.
+func FindNic(domainXML, alias, mac string) (Element, error) {
+	nics, err := devices(domainXML, "domain", "interface")
+	if err != nil {
+		return Element{}, err
+	}
+	for _, n := range nics {
+		if alias != "" && n.Alias == alias {
+			return n, nil
+		}
+	}
+	for _, n := range nics {
+		if mac != "" && strings.EqualFold(n.MAC, mac) {
+			return n, nil
+		}
+	}
+	return Element{}, ErrNoNic
+}
+
+// devices cuts the elements under root/devices (of tag, "" for any) out of doc, with the MAC,
+// alias and link state they carry.
+func devices(doc, root, tag string) ([]Element, error) {
+	d := xml.NewDecoder(strings.NewReader(doc))
+	var path []string
+	var out []Element
+	var cur *Element
+	var start int64
+	for {
+		before := d.InputOffset()
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("device XML: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			path = append(path, t.Name.Local)
+			switch {
+			case len(path) == 3 && path[0] == root && path[1] == "devices" && (tag == "" || t.Name.Local == tag):
+				cur, start = &Element{}, before
+			case cur != nil && len(path) == 4:
+				switch t.Name.Local {
+				case "mac":
+					cur.MAC = attr(t, "address")
+				case "alias":
+					cur.Alias = attr(t, "name")
+				case "link":
+					cur.Link = attr(t, "state")
+				}
+			}
+		case xml.EndElement:
+			if len(path) == 0 {
+				return nil, fmt.Errorf("device XML: unbalanced </%s>", t.Name.Local)
+			}
+			if cur != nil && len(path) == 3 {
+				cur.Raw = doc[start:d.InputOffset()]
+				out = append(out, *cur)
+				cur = nil
+			}
+			path = path[:len(path)-1]
+		}
+	}
+}
+
+// SetNic is an interface element with <link state> set (added when missing) and, when bridge
+// is not "", its <source bridge> set.
+func SetNic(el, state, bridge string) (string, error) {
+	d := xml.NewDecoder(strings.NewReader(el))
+	var b bytes.Buffer
+	e := xml.NewEncoder(&b)
+	depth, linked := 0, false
+	for {
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("NIC XML: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth == 2 && t.Name.Local == "link" {
+				t.Attr, linked = setAttr(t.Attr, "state", state), true
+			}
+			if depth == 2 && t.Name.Local == "source" && bridge != "" {
+				t.Attr = setAttr(t.Attr, "bridge", bridge)
+			}
+			tok = t
+		case xml.EndElement:
+			if depth == 1 && !linked {
+				link := xml.StartElement{Name: xml.Name{Local: "link"}, Attr: []xml.Attr{{Name: xml.Name{Local: "state"}, Value: state}}}
+				if err := e.EncodeToken(link); err != nil {
+					return "", err
+				}
+				if err := e.EncodeToken(link.End()); err != nil {
+					return "", err
+				}
+			}
+			depth--
+		}
+		if err := e.EncodeToken(tok); err != nil {
+			return "", fmt.Errorf("NIC XML: %w", err)
+		}
+	}
+	if err := e.Flush(); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+func setAttr(as []xml.Attr, name, value string) []xml.Attr {
+	for i, a := range as {
+		if a.Name.Local == name && a.Name.Space == "" {
+			as[i].Value = value
+			return as
+		}
+	}
+	return append(as, xml.Attr{Name: xml.Name{Local: name}, Value: value})
+}
