@@ -25,10 +25,8 @@ type windowSender struct{ window chan struct{} }
 
 func (s windowSender) Send(*actor.PID, interface{}) { <-s.window }
 
-// BenchmarkRouter is one request through the gate's admission, a worker, the verb table and the
-// reply's encoding, with no socket and no connection actor: what the actor hops cost, with 1 or
-// more requests in flight.
-func BenchmarkRouter(b *testing.B) {
+// benchGate is a gate and router with 8 workers over a table of Host.ping2 alone.
+func benchGate(b *testing.B) *router.Gate {
 	sys := system.New(zerolog.Nop())
 	table := verbs.NewTable(verbs.Verb{Name: "Host.ping2", Run: func(*verbs.Call) (any, error) { return true, nil }})
 	const workers, queue = 8, 1024
@@ -39,6 +37,14 @@ func BenchmarkRouter(b *testing.B) {
 	pid := sys.Root.Spawn(router.New(cfg))
 	gate := router.NewGate(sys.Root, cfg)
 	b.Cleanup(func() { sys.Root.PoisonFuture(pid).Wait() })
+	return gate
+}
+
+// BenchmarkRouter is one request through the gate's admission, a worker, the verb table and the
+// reply's encoding, with no socket and no connection actor: what the actor hops cost, with 1 or
+// more requests in flight.
+func BenchmarkRouter(b *testing.B) {
+	gate := benchGate(b)
 	ids := make([]json.RawMessage, 1024)
 	for i := range ids {
 		ids[i] = json.RawMessage(strconv.Itoa(i))
@@ -64,16 +70,7 @@ func BenchmarkRouter(b *testing.B) {
 // BenchmarkRouterReaders is BenchmarkRouter with eight submitters at once, as eight connections'
 // readers are, each with 16 requests in flight: what contention on the shared path costs.
 func BenchmarkRouterReaders(b *testing.B) {
-	sys := system.New(zerolog.Nop())
-	table := verbs.NewTable(verbs.Verb{Name: "Host.ping2", Run: func(*verbs.Call) (any, error) { return true, nil }})
-	const workers, queue = 8, 1024
-	cfg := router.Config{
-		Workers: workers, Queue: queue, Deadline: time.Minute, Table: table, Env: &verbs.Env{},
-		Admission: router.NewAdmission(workers + queue), Pool: router.NewPool(), Log: zerolog.Nop(),
-	}
-	pid := sys.Root.Spawn(router.New(cfg))
-	gate := router.NewGate(sys.Root, cfg)
-	b.Cleanup(func() { sys.Root.PoisonFuture(pid).Wait() })
+	gate := benchGate(b)
 	b.ReportAllocs()
 	b.SetParallelism(8 / min(8, runtime.GOMAXPROCS(0)))
 	b.RunParallel(func(pb *testing.PB) {
