@@ -21,15 +21,21 @@ type Config struct {
 	SampleInterval time.Duration
 	FakeNICs       []string // device name patterns reported as NICs; nil: VDSM's default
 	Log            zerolog.Logger
+	// EnsureBridge makes a Linux bridge unless it exists, reporting whether it made it; nil:
+	// hostnet.EnsureBridge. Tests put a recorder here.
+	EnsureBridge func(name string) (created bool, err error)
 }
 
 // Actor owns the host-wide view: capabilities, the /proc sampler, the MOM policy. It is the only
 // actor that makes host-wide libvirt calls.
 //
 // Owns: the capabilities (read once), the last two /proc samples, the VM counts the registry
-// reports, the MOM policy.
+// reports, the MOM policy, the host's libvirt networks (what VM actors define domains on, and
+// the vdsm-<net> networks of configured networks) and the dummy bridge.
 // Takes: *sampleTick (its coalesced timer), *GetCapabilities, *GetNetworkCapabilities,
-// *GetStats, *GetHardwareInfo, *SetMOMPolicy (each answered through its Reply), *VMCountsUpdate.
+// *GetStats, *GetHardwareInfo, *SetMOMPolicy (each answered through its Reply), *VMCountsUpdate,
+// *NetworksChanged, *DomainNetworks and *ProvideDomainNetworks (answered with Respond:
+// domainnets.go).
 // Sends: nothing but answers.
 type Actor struct {
 	cfg     Config
@@ -101,6 +107,10 @@ func (a *Actor) Receive(c actor.Context) {
 	case *NetworksChanged:
 		a.netDirty = m.Dirty
 		a.syncLibvirtNetworks(m.VMNetworks)
+	case *DomainNetworks:
+		c.Respond(a.domainNetworks())
+	case *ProvideDomainNetworks:
+		c.Respond(a.provideDomainNetworks(m))
 	}
 }
 

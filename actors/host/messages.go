@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/hostagent/hostagent/actors/system"
+	"github.com/hostagent/hostagent/engine/domxml"
 	"github.com/hostagent/hostagent/reply"
 )
 
@@ -46,3 +47,33 @@ func (m *GetStats) Answer() *reply.Reply               { return m.Reply }
 func (m *GetNetworkCapabilities) Answer() *reply.Reply { return m.Reply }
 func (m *GetHardwareInfo) Answer() *reply.Reply        { return m.Reply }
 func (m *SetMOMPolicy) Answer() *reply.Reply           { return m.Reply }
+
+// DomainNetworks asks, for a domain about to be defined, what of the host's networking its XML
+// may name (domxml.Host's Networks and Bridges). Sent with RequestFuture; answered with a
+// *DomainNetworksFound through Respond.
+type DomainNetworks struct{}
+
+// DomainNetworksFound is the answer to DomainNetworks: the libvirt networks and the bridges a
+// display network can be made on. Err says libvirt's networks could not be listed; the bridges
+// outside libvirt are still there.
+type DomainNetworksFound struct {
+	Networks []string
+	Bridges  []string
+	Err      error
+}
+
+// ProvideDomainNetworks asks the host actor to make what a resolved domain XML needs of the
+// host before it is defined: its display networks (domxml.Resolve's DisplayNetworks) and the
+// dummy bridge. Sent with RequestFuture; answered with a *DomainNetworksProvided.
+type ProvideDomainNetworks struct {
+	Display     []domxml.DisplayNetwork
+	DummyBridge bool
+}
+
+// DomainNetworksProvided is the answer to ProvideDomainNetworks: Err is the first failure, in
+// the words VM.create's start failure reports; Created names what this request made (a
+// display network or bridge that was there already is not in it).
+type DomainNetworksProvided struct {
+	Created []string
+	Err     error
+}

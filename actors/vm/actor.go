@@ -11,7 +11,8 @@ package vm
 // shutdownTimedOut (its own timer).
 //
 // Sends: stateChanged to the registry after every step (the read model follows it and publishes
-// the status events it carries); answers on the verbs' replies; shutdownTimedOut to itself.
+// the status events it carries); answers on the verbs' replies; shutdownTimedOut to itself;
+// DomainNetworks and ProvideDomainNetworks to the host actor before it defines (engine.go).
 
 import (
 	"sync/atomic"
@@ -45,6 +46,10 @@ type vmActor struct {
 	ran      *atomic.Bool
 	// payloadDir is where the VM's payload images are built, and removed from with the VM.
 	payloadDir string
+	// hostActor owns the host's networks a domain names; hostWait bounds a wait for its answer
+	// (engine.go).
+	hostActor *actor.PID
+	hostWait  time.Duration
 
 	state   State
 	info    DomainInfo
@@ -193,7 +198,7 @@ func (a *vmActor) start(c actor.Context) {
 	// Once defined, libvirt holds the domain XML (the registry keeps libvirt's copy): an
 	// engine-sized XML kept here too would cost every VM several KiB for nothing.
 	defer func() { a.xml = "" }()
-	if _, err := a.lvDefine(); err != nil {
+	if _, err := a.defineEngine(c); err != nil {
 		a.step(c, StartFailed{Reason: vdsm.ExitReasonGenericError, Message: err.Error()})
 		return
 	}
@@ -231,8 +236,6 @@ func (a *vmActor) fromLibvirt() *Recovered {
 	}
 	return &Recovered{State: state, Reason: reason, Meta: a.info.Meta}
 }
-
-func (a *vmActor) lvDefine() (string, error) { return a.defineEngine() }
 
 // call runs one libvirt call on this VM's domain. The whole turn it runs in is marked busy on
 // the handle (see busy), so a hung call shows to everyone who would queue behind it.

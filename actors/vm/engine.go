@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/hostagent/hostagent/actors/host"
 	"github.com/hostagent/hostagent/engine/domxml"
-	"github.com/hostagent/hostagent/hostnet"
 	"github.com/hostagent/hostagent/protocol/vdsm"
 	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/virt"
@@ -17,7 +17,7 @@ import (
 
 // engineParams is what VM.create brings besides the XML that the VM actor needs to resolve it.
 type engineParams struct {
-	host   domxml.Host // the host's fixed facts; its networks are read when the VM is defined
+	host   domxml.Host // the host's fixed facts; its networks are asked for when the VM is defined
 	serial string      // vmParams.serial: the SMBIOS serial instead of the host's UUID
 }
 
@@ -42,32 +42,29 @@ func (r *Registry) engineCreate(m *Create, xml string) (*engineParams, bool) {
 	return p, true
 }
 
-// systemURI is the host's own libvirt, the only one on whose behalf the agent changes host links.
-const systemURI = "qemu:///system"
+// errNoHost: a VM actor spawned without a host actor (tests of the VM actors alone) can ask no
+// one for the host's networks.
+var errNoHost = errors.New("no host actor")
 
 // defineEngine resolves the domain XML against the host as VDSM does before it defines a
-// domain (domxml.Resolve), provides what the XML asks of the host, and defines the result.
-func (a *vmActor) defineEngine() (string, error) {
+// domain (domxml.Resolve), has the host actor provide what the XML asks of the host, and defines
+// the result. The host's networks and links are the host actor's (actors/host/domainnets.go):
+// this actor only asks, and waits for the answer within hostWait.
+func (a *vmActor) defineEngine(c actor.Context) (string, error) {
 	var p engineParams
 	if a.engine != nil {
 		p = *a.engine
 	}
 	h := p.host
-	nets, err := a.lv.Networks()
+	found, err := askHost[*host.DomainNetworksFound](a, c, &host.DomainNetworks{})
+	if err == nil {
+		h.Networks, h.Bridges = append(h.Networks, found.Networks...), append(h.Bridges, found.Bridges...)
+		err = found.Err
+	}
 	if err != nil {
 		// Without the list every display network falls back to listening on all addresses,
 		// which still starts the VM the engine asked for.
 		a.log.Warn().Err(err).Msg("listing libvirt networks for the display network")
-	}
-	for _, n := range nets {
-		h.Networks = append(h.Networks, n.Name)
-		if n.Bridge != "" {
-			h.Bridges = append(h.Bridges, n.Bridge)
-		}
-	}
-	if !strings.HasPrefix(a.lv.URI(), "test:") {
-		// The test driver's host is a file: the machine's own bridges are not on it.
-		h.Bridges = append(h.Bridges, linuxBridges()...)
 	}
 	res, err := domxml.Resolve(a.xml, h, domxml.Request{Serial: p.serial, PayloadDir: a.payloadDir})
 	if err != nil {
@@ -84,34 +81,40 @@ func (a *vmActor) defineEngine() (string, error) {
 	for _, ch := range res.Changes {
 		a.log.Info().Msg("engine XML: " + ch)
 	}
-	for _, n := range res.DisplayNetworks {
-		if err := a.lv.EnsureBridgeNetwork(n.Name, n.Bridge); err != nil {
-			return "", fmt.Errorf("display network: %w", err)
+	if len(res.DisplayNetworks) > 0 || res.DummyBridge {
+		made, err := askHost[*host.DomainNetworksProvided](a, c, &host.ProvideDomainNetworks{Display: res.DisplayNetworks, DummyBridge: res.DummyBridge})
+		if err == nil {
+			err = made.Err
+		} else {
+			err = fmt.Errorf("host networks: %w", err)
 		}
-	}
-	if res.DummyBridge && a.lv.URI() == systemURI {
-		// VDSM makes this bridge when the host is configured (vdsm-tool dummybr); the agent has no
-		// such step, so it makes it when a VM first needs it, and only on the host's own system
-		// libvirt: a session or test connection is no licence to change the machine's links.
-		created, err := hostnet.EnsureBridge(domxml.DummyBridge)
 		if err != nil {
-			return "", fmt.Errorf("dummy bridge: %w", err)
+			return "", err
 		}
-		if created {
-			a.log.Info().Msg("engine XML: created the bridge " + domxml.DummyBridge + " for NICs with no network")
+		for _, name := range made.Created {
+			a.log.Info().Msg("engine XML: the host actor created " + name)
 		}
 	}
 	return a.lv.Define(res.XML)
 }
 
-// linuxBridges lists the host's bridges, the devices a display network can be made on.
-func linuxBridges() []string {
-	ms, _ := filepath.Glob("/sys/class/net/*/bridge")
-	out := make([]string, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, filepath.Base(filepath.Dir(m)))
+// askHost asks the host actor and waits for its answer, in this actor's turn: the domain cannot
+// be defined before the host has what it names. The wait is bounded, so a host actor held up
+// costs this VM a start failure, not its actor for ever.
+func askHost[T any](a *vmActor, c actor.Context, m any) (T, error) {
+	var zero T
+	if a.hostActor == nil {
+		return zero, errNoHost
 	}
-	return out
+	res, err := c.RequestFuture(a.hostActor, m, a.hostWait).Result()
+	if err != nil {
+		return zero, fmt.Errorf("the host actor did not answer within %s: %w", a.hostWait, err)
+	}
+	ans, ok := res.(T)
+	if !ok {
+		return zero, fmt.Errorf("the host actor answered %T", res)
+	}
+	return ans, nil
 }
 
 // SetTicket sets a console password: VM.setTicket (the first graphics device) or VM.updateDevice

@@ -45,7 +45,7 @@ type Config struct {
 	Libvirt    *virt.Conn
 	Index      *Index
 	Broker     *actor.PID // events go to its subscribers of jms.queue.events
-	Host       *actor.PID // told the VM counters for Host.getStats
+	Host       *actor.PID // told the VM counters for Host.getStats; asked for the networks a domain names
 	Ready      *atomic.Bool
 	OnReady    func() // called once recovery is done
 	Clock      Clock
@@ -58,7 +58,9 @@ type Config struct {
 	// PayloadDir is where payload disk images are built ("": payload sources are left as the
 	// engine wrote them).
 	PayloadDir string
-	Log        zerolog.Logger
+	// HostWait bounds a VM actor's wait for the host actor's answer (0: a minute).
+	HostWait time.Duration
+	Log      zerolog.Logger
 }
 
 // Registry owns the set of VMs: it admits VM.create, spawns and recovers VM actors, routes
@@ -84,6 +86,9 @@ type Registry struct {
 // failure: its read model must survive.
 func NewRegistry(cfg Config) *actor.Props {
 	cfg.Migration = cfg.Migration.withDefaults()
+	if cfg.HostWait <= 0 {
+		cfg.HostWait = time.Minute
+	}
 	count := func(kind string) func() {
 		return func() {
 			if cfg.Metrics != nil {
@@ -162,6 +167,7 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 	a.ran = new(atomic.Bool)
 	a.migCfg = &r.cfg.Migration
 	a.payloadDir = r.cfg.PayloadDir
+	a.hostActor, a.hostWait = r.cfg.Host, r.cfg.HostWait
 	created := *a
 	producer := func() actor.Actor {
 		fresh := created
