@@ -109,8 +109,8 @@ func (a *Actor) ensureBridge(name string) (bool, error) {
 // linuxBridges lists the machine's bridges, the devices a display network can be made on.
 func linuxBridges(r fsRoot) []string {
 	var out []string
-	for _, name := range r.names("/sys/class/net") {
-		if r.exists("/sys/class/net/" + name + "/bridge") {
+	for _, name := range r.names(netDir) {
+		if r.exists(netDir + "/" + name + "/bridge") {
 			out = append(out, name)
 		}
 	}

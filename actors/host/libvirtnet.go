@@ -47,7 +47,8 @@ func (a *Actor) syncLibvirtNetworks(vmNets map[string]string) {
 		}
 		if _, ours := a.vmNets[logical]; !want && !ours {
 			// Not a network this agent configured (a host taken over from VDSM, a display
-			// network a VM made for itself): running VMs may use it, so it stays.
+			// network made for a VM's display: domainnets.go): running VMs may use it, so it
+			// stays.
 			continue
 		}
 		if err := lv.RemoveNetwork(n.Name); err != nil {
