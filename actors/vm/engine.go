@@ -83,13 +83,11 @@ func (a *vmActor) defineEngine(c actor.Context) (string, error) {
 	}
 	if len(res.DisplayNetworks) > 0 || res.DummyBridge {
 		made, err := askHost[*host.DomainNetworksProvided](a, c, &host.ProvideDomainNetworks{Display: res.DisplayNetworks, DummyBridge: res.DummyBridge})
-		if err == nil {
-			err = made.Err
-		} else {
-			err = fmt.Errorf("host networks: %w", err)
-		}
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("host networks: %w", err)
+		}
+		if made.Err != nil {
+			return "", made.Err
 		}
 		for _, name := range made.Created {
 			a.log.Info().Msg("engine XML: the host actor created " + name)
