@@ -2,6 +2,7 @@ package router
 
 import (
 	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -9,6 +10,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/hostagent/hostagent/reply"
+	"github.com/hostagent/hostagent/supervisor"
 )
 
 // heldHandOver is the gate's sender with the hand-over of jobs held: a job the pool gave to a
@@ -77,6 +79,80 @@ func TestRouterJobExpiredBeforeItsTurnCostsNoWorker(t *testing.T) {
 	}
 	if s := g.stats(); s.Stuck != 0 || s.Replaced != 0 || s.Workers != 1 {
 		t.Fatalf("at the end: %+v", s)
+	}
+	g.noMoreResponses()
+}
+
+// hookFunc is a plain function told when a reply is answered, on the answerer's goroutine.
+type hookFunc func()
+
+func (f hookFunc) Answered(*reply.Reply) { f() }
+
+// A job its deadline answered while it waited in the queue, taken by a worker before the router
+// took it out of the pool (the deadline's answer and Abandon are two steps of the router's turn),
+// never runs and costs no worker either: the worker's turn skips it.
+func TestRouterJobTakenAfterItsDeadlineCostsNoWorker(t *testing.T) {
+	const deadline = 20 * time.Millisecond
+	faults := supervisor.NewInjector(1)
+	g := newRig(t, 1, 1, func(c *Config) {
+		c.Faults = faults
+		c.Deadlines = map[string]time.Duration{"Test.echo": deadline}
+	})
+	w := g.workersStarted(1)[0]
+	g.send("Test.hold", 1, "1") // holds the only worker: the next job waits in the queue
+	g.block.awaitEntered(t, "1")
+
+	// The router's turn stops inside the deadline's answer of job 2, before Abandon, until the
+	// worker has taken job 2 and its turn on it is held.
+	answered, proceed := make(chan struct{}), make(chan struct{})
+	held, release := make(chan string, 1), make(chan struct{})
+	letRouterGo := sync.OnceFunc(func() { close(proceed) })
+	letWorkerGo := sync.OnceFunc(func() { close(release) })
+	// Before the rig's stop (cleanups run last first): a failure leaves nothing held.
+	t.Cleanup(func() { letRouterGo(); letWorkerGo() })
+	r := reply.New(g.sys.Root, codec, g.conn, "replies", json.RawMessage("2"))
+	r.AddHook(hookFunc(func() {
+		close(answered)
+		<-proceed
+	}))
+	g.gate.Submit(&Request{Reply: r, Method: "Test.echo", Params: json.RawMessage(`{"n":2}`), Flow: "flow"})
+	select {
+	case <-answered:
+	case <-time.After(wait):
+		t.Fatal("job 2's deadline never answered it")
+	}
+	faults.Set(supervisor.Rule{Kind: "worker", Message: "*router.job", Action: supervisor.Delay, Delay: time.Hour, Until: release, Fired: held, Times: 1})
+	g.block.release("1")
+	select {
+	case <-held:
+	case <-time.After(wait):
+		t.Fatal("the worker never took job 2")
+	}
+	if c := g.cfg.Pool.Counts(); c != (PoolCounts{Busy: 1}) {
+		t.Fatalf("with job 2 taken: %+v", c)
+	}
+	letRouterGo() // on to Abandon, with the worker's turn on job 2 still held
+	for id, a := range g.collect(1, 2) {
+		if id == "1" {
+			wantCode(t, a, 0, "")
+			continue
+		}
+		wantCode(t, a, -32603, "Internal JSON-RPC error: {'reason': 'Test.echo did not finish within 20ms'}")
+	}
+	if s := g.stats(); s.Stuck != 0 || s.Replaced != 0 || s.Abandoned != 0 || s.Workers != 1 {
+		t.Fatalf("a worker was abandoned for a job it took after its deadline: %+v", s)
+	}
+	letWorkerGo()
+	g.awaitStats("the worker idle again", func(s *PoolStats) bool { return s.Idle == 1 && s.InFlight == 0 })
+	if n := g.calls.Load(); n != 1 {
+		t.Fatalf("%d handlers ran, want 1 (job 2 must not run)", n)
+	}
+	if idle := g.cfg.Pool.idleWorkers(); len(idle) != 1 || idle[0].Id != w.Id {
+		t.Fatalf("idle workers %v, want the original %s", idle, w.Id)
+	}
+	g.send("Test.echo", 3, "3")
+	if a := g.next(); a.ID != "3" || a.Code != 0 {
+		t.Fatalf("after the expired job: %s", a.Body)
 	}
 	g.noMoreResponses()
 }
