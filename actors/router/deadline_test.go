@@ -157,6 +157,38 @@ func TestRouterJobTakenAfterItsDeadlineCostsNoWorker(t *testing.T) {
 	g.noMoreResponses()
 }
 
+// A job lost inside its worker's turn (a fault drops it before the verb is called) leaves the
+// worker waiting for nothing: it never reports ready again. Its turn had begun, so at the
+// deadline the worker is abandoned and replaced, as one stuck in the call is, and the pool
+// keeps its size.
+func TestRouterDroppedJobsWorkerReplaced(t *testing.T) {
+	faults := supervisor.NewInjector(1)
+	g := newRig(t, 1, 1, func(c *Config) {
+		c.Faults = faults
+		c.Deadlines = map[string]time.Duration{"Test.echo": 20 * time.Millisecond}
+	})
+	w := g.workersStarted(1)[0]
+	dropped := make(chan string, 1)
+	faults.Set(supervisor.Rule{Kind: "worker", Message: "*router.job", Action: supervisor.Drop, Fired: dropped, Times: 1})
+	g.send("Test.echo", 1, "1")
+	wantCode(t, g.next(), -32603, "Internal JSON-RPC error: {'reason': 'Test.echo did not finish within 20ms'}")
+	if len(dropped) != 1 {
+		t.Fatal("the job was answered by its deadline, but no fault dropped it")
+	}
+	if s := g.stats(); s.Stuck != 1 || s.Replaced != 1 || s.Workers != 1 {
+		t.Fatalf("after the dropped job's deadline: %+v", s)
+	}
+	g.send("Test.echo", 2, "2")
+	if a := g.next(); a.ID != "2" || a.Code != 0 {
+		t.Fatalf("after the dropped job: %s", a.Body)
+	}
+	g.awaitStats("the replacement idle", func(s *PoolStats) bool { return s.Workers == 1 && s.Idle == 1 && s.Abandoned == 0 })
+	if idle := g.cfg.Pool.idleWorkers(); len(idle) != 1 || idle[0].Id == w.Id {
+		t.Fatalf("idle workers %v: the dropped job's worker %s was not replaced", idle, w.Id)
+	}
+	g.noMoreResponses()
+}
+
 // The job's turn lives in the padding after the admission slot: a request, allocated once per
 // request, stays within its 384-byte size class.
 func TestRequestSize(t *testing.T) {
