@@ -6,8 +6,9 @@ package router
 // a call, the stuck/replaced counters, and the deadline ticker. It is not on the request path:
 // requests go from the Gate to a worker, and a worker takes the next waiting job from the Pool.
 // Takes: *tick (its own coalesced timer: answer every request past its deadline, abandon and
-// replace the workers whose turn on one began); *actor.Terminated (a worker stopped: an abandoned one is
-// forgotten, one its supervisor gave up on is replaced); *Stats; lifecycle messages.
+// replace the workers whose turn on one began); *actor.Terminated (a worker stopped: an
+// abandoned one is forgotten, one its supervisor gave up on is replaced); *Stats; lifecycle
+// messages.
 // Sends: Stop to abandoned workers (they stop after their call returns); spawns workers. It
 // answers expired requests through their Reply.
 
