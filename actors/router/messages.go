@@ -3,6 +3,7 @@ package router
 import (
 	"encoding/json"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -28,6 +29,7 @@ type Request struct {
 	job      job
 	adm      *Admission
 	slot     int32
+	turn     atomic.Int32  // its job's turn: turnWaiting, turnBegun or turnExpired (in slot's padding)
 	admitted time.Duration // system.Mono()
 	metric   *metrics.Method
 }
@@ -49,6 +51,25 @@ func (r *Request) Answered(rp *reply.Reply) {
 	r.adm.release(r.slot)
 	r.metric.Answered(rp.Code(), system.Mono()-r.admitted)
 }
+
+// A job's turn is claimed once, by whichever comes first: the worker whose turn on it begins
+// (it runs it), or its deadline (it never runs). Only a worker whose turn began can be stuck in
+// the call; one that has the job on its way to its mailbox is not, and skips it when it comes.
+const (
+	turnWaiting int32 = iota
+	turnBegun
+	turnExpired
+)
+
+// begin claims the request's job for the worker whose turn on it begins; false: its deadline
+// came first.
+func (r *Request) begin() bool { return r.turn.CompareAndSwap(turnWaiting, turnBegun) }
+
+// expire claims the request's job for its deadline, before the answer: no worker's turn on it
+// will run it. False: a worker's turn on it began first.
+func (r *Request) expire() bool { return r.turn.CompareAndSwap(turnWaiting, turnExpired) }
+
+func (r *Request) begun() bool { return r.turn.Load() == turnBegun }
 
 // job is an admitted request on its way to or inside a worker.
 type job struct {

@@ -23,6 +23,8 @@ import (
 //     mailbox or in its hands). Its worker field names that worker's member while it is busy.
 //   - The queue keeps arrival order, and holds no more jobs than admission lets in: a job
 //     answered by its deadline while it waits is removed (Abandon), not left behind.
+//   - A worker is retired only for a job its turn began on (Request.turn): one that has the job
+//     on its way to its mailbox keeps it, and skips it when it comes.
 //
 // Membership (which workers exist, spawning, stopping) is the router's; the pool only learns of
 // a worker when the worker reports ready, and forgets it on Abandon (the worker is retired: its
@@ -101,12 +103,17 @@ func (p *Pool) Ready(w *actor.PID) (next *job, stop bool) {
 	return nil, false
 }
 
-// Abandon takes j out of the pool once its deadline has answered it. If a worker has it, that
-// worker is retired and returned (the caller replaces it); if it waits, it leaves the queue.
+// Abandon takes j out of the pool once its deadline has claimed and answered it. If a worker's
+// turn on it began, that worker is stuck in the call: it is retired and returned (the caller
+// replaces it). A worker that has it on its way to its mailbox keeps it: its turn skips it and
+// reports ready as after any job. If it waits, it leaves the queue.
 func (p *Pool) Abandon(j *job) *actor.PID {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if m := j.worker; m != nil && m.job == j {
+		if !j.req.begun() {
+			return nil
+		}
 		j.worker, m.job = nil, nil
 		m.retired = true
 		return m.pid

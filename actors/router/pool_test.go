@@ -77,18 +77,21 @@ func (p *Pool) check() error {
 }
 
 type poolModel struct {
-	state map[string]string // worker id → "new", "idle", "busy", "retired", "gone"
-	has   map[string]*job
-	queue []*job
+	state   map[string]string // worker id → "new", "idle", "busy", "retired", "gone"
+	has     map[string]*job
+	begun   map[string]bool // a busy worker's turn on its job began
+	expired map[*job]bool   // claimed and answered by its deadline
+	queue   []*job
 }
 
 // Random sequences of the calls the gate, the workers and the router make, checked against a
-// model after each: who gets which job, in which order, and the invariants.
+// model after each: who gets which job, in which order, which worker a deadline abandons, and the
+// invariants.
 func TestPoolInvariants(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
 		rng := rand.New(rand.NewPCG(seed, seed))
 		p := NewPool()
-		m := poolModel{state: map[string]string{}, has: map[string]*job{}}
+		m := poolModel{state: map[string]string{}, has: map[string]*job{}, begun: map[string]bool{}, expired: map[*job]bool{}}
 		var workers []*actor.PID
 		for i := 0; i < 4; i++ {
 			w := actor.NewPID("local", fmt.Sprintf("w%d", i))
@@ -98,15 +101,15 @@ func TestPoolInvariants(t *testing.T) {
 		outstanding := func() []*job {
 			var js []*job
 			for _, w := range workers {
-				if m.state[w.Id] == "busy" {
-					js = append(js, m.has[w.Id])
+				if j := m.has[w.Id]; m.state[w.Id] == "busy" && !m.expired[j] {
+					js = append(js, j)
 				}
 			}
 			return append(js, m.queue...)
 		}
 		for step := 0; step < 2000; step++ {
 			w := workers[rng.IntN(len(workers))]
-			op := rng.IntN(10)
+			op := rng.IntN(11)
 			switch {
 			case op < 4: // the gate admits a job
 				j := &job{req: &Request{Method: fmt.Sprint(step), Reply: &reply.Reply{}}}
@@ -129,6 +132,9 @@ func TestPoolInvariants(t *testing.T) {
 				if st == "idle" || st == "gone" {
 					continue
 				}
+				if st == "busy" {
+					m.has[w.Id].req.begin() // its turn on the job (skipped if expired) came before
+				}
 				next, stop := p.Ready(w)
 				if st == "retired" {
 					if !stop || next != nil {
@@ -145,32 +151,49 @@ func TestPoolInvariants(t *testing.T) {
 						t.Fatalf("seed %d step %d: %s took %v, want the oldest waiting job", seed, step, w.Id, next)
 					}
 					m.queue = m.queue[1:]
-					m.state[w.Id], m.has[w.Id] = "busy", next
+					m.state[w.Id], m.has[w.Id], m.begun[w.Id] = "busy", next, false
 				} else {
 					if next != nil {
 						t.Fatalf("seed %d step %d: %s took a job from an empty queue", seed, step, w.Id)
 					}
-					m.state[w.Id], m.has[w.Id] = "idle", nil
+					m.state[w.Id], m.has[w.Id], m.begun[w.Id] = "idle", nil, false
 				}
-			case op < 9: // a deadline answers an outstanding job
+			case op < 9: // a busy worker's turn on its job begins (and goes on)
+				if j := m.has[w.Id]; m.state[w.Id] == "busy" && !m.begun[w.Id] {
+					if m.begun[w.Id] = j.req.begin(); m.begun[w.Id] == m.expired[j] {
+						t.Fatalf("seed %d step %d: %s began its turn: %v, its job expired: %v", seed, step, w.Id, m.begun[w.Id], m.expired[j])
+					}
+				}
+			case op < 10: // a deadline claims and answers an outstanding job
 				js := outstanding()
 				if len(js) == 0 {
 					continue
 				}
 				j := js[rng.IntN(len(js))]
-				got := p.Abandon(j)
 				var holder *actor.PID
 				for _, v := range workers {
 					if m.state[v.Id] == "busy" && m.has[v.Id] == j {
 						holder = v
 					}
 				}
-				if got != holder {
-					t.Fatalf("seed %d step %d: Abandon returned %v, want %v", seed, step, got, holder)
+				stuck := holder != nil && m.begun[holder.Id]
+				if j.req.expire() == stuck {
+					t.Fatalf("seed %d step %d: the deadline's claim on a job whose turn began: %v", seed, step, stuck)
 				}
-				if holder != nil {
-					m.state[holder.Id], m.has[holder.Id] = "retired", nil
-				} else {
+				m.expired[j] = true
+				var want *actor.PID // only a worker whose turn began is stuck in the call
+				if stuck {
+					want = holder
+				}
+				if got := p.Abandon(j); got != want {
+					t.Fatalf("seed %d step %d: Abandon returned %v, want %v", seed, step, got, want)
+				}
+				switch {
+				case stuck:
+					m.state[holder.Id], m.has[holder.Id], m.begun[holder.Id] = "retired", nil, false
+				case holder != nil:
+					// Not begun: the worker keeps it, and its turn skips it.
+				default:
 					for i, q := range m.queue {
 						if q == j {
 							m.queue = append(m.queue[:i:i], m.queue[i+1:]...)
@@ -183,7 +206,7 @@ func TestPoolInvariants(t *testing.T) {
 					continue
 				}
 				p.Leave(w)
-				m.state[w.Id], m.has[w.Id] = "gone", nil
+				m.state[w.Id], m.has[w.Id], m.begun[w.Id] = "gone", nil, false
 			}
 			// A gone worker's place is taken by a new one, as the router does.
 			for i, v := range workers {

@@ -6,8 +6,9 @@ package router
 // a call, the stuck/replaced counters, and the deadline ticker. It is not on the request path:
 // requests go from the Gate to a worker, and a worker takes the next waiting job from the Pool.
 // Takes: *tick (its own coalesced timer: answer every request past its deadline, abandon and
-// replace the workers that hold them); *actor.Terminated (a worker stopped: an abandoned one is
-// forgotten, one its supervisor gave up on is replaced); *Stats; lifecycle messages.
+// replace the workers whose turn on one began); *actor.Terminated (a worker stopped: an
+// abandoned one is forgotten, one its supervisor gave up on is replaced); *Stats; lifecycle
+// messages.
 // Sends: Stop to abandoned workers (they stop after their call returns); spawns workers. It
 // answers expired requests through their Reply.
 
@@ -165,13 +166,17 @@ func (r *Router) tickEvery() time.Duration {
 	return min(max(d/16, time.Millisecond), 100*time.Millisecond)
 }
 
-// expire answers the admitted requests whose deadline passed. A worker that has one is stuck in
-// its call: it is abandoned (stopped once the call returns, its late answer dropped by the
-// Reply) and replaced at once, so the pool keeps its size.
+// expire answers the admitted requests whose deadline passed. A worker whose turn on one began is
+// stuck in its call: it is abandoned (stopped once the call returns, its late answer dropped by
+// the Reply) and replaced at once, so the pool keeps its size. A job still waiting, in the queue
+// or on its way to a worker, never runs.
 func (r *Router) expire(c actor.Context, now time.Duration) {
 	r.due = r.cfg.Admission.overdue(now, r.due[:0])
 	for i, req := range r.due {
 		r.due[i] = nil
+		// Claimed before the answer goes out: a worker whose turn on the job has not begun will
+		// skip it, so only one already in the call is stuck.
+		req.expire()
 		msg := vdsm.Internal(fmt.Sprintf("%s did not finish within %s", req.Method, r.cfg.deadlines().of(req.Method))).Message
 		if !req.Reply.Error(vdsm.CodeInternal, msg) {
 			continue

@@ -5,7 +5,8 @@ package router
 // Owns: nothing but its turn. A worker runs one verb at a time from the api table; the job it
 // runs belongs to the Pool until it is handed over, and its answer to the request's Reply.
 // Takes: *job (from the Gate, or from itself: the next waiting job, taken from the Pool at the
-// end of a turn); *actor.Started (new, or restarted after a panic).
+// end of a turn), run unless its deadline claimed it before the turn began; *actor.Started (new,
+// or restarted after a panic).
 // Sends: the job to itself when one waits; nothing to the router. It answers through the Reply
 // (to the connection actor). A worker the Pool has retired stops itself.
 
@@ -20,14 +21,23 @@ type worker struct {
 	table *verbs.Table
 	env   *verbs.Env
 	guard *guard
+	run   bool // this turn's job is the worker's to run: its deadline had not claimed it first
 }
 
-func (w *worker) Receive(c actor.Context) { w.guard.receive(c) }
+func (w *worker) Receive(c actor.Context) {
+	if j, ok := c.Message().(*job); ok {
+		// The turn on a job begins here, outside the middleware: a job that a fault then holds
+		// or drops counts as begun, so its worker is abandoned at the deadline as one stuck in a
+		// call is (a worker whose job was dropped would otherwise never report ready again).
+		w.run = j.req.begin()
+	}
+	w.guard.receive(c)
+}
 
 func (w *worker) receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *job:
-		if req := m.req; !req.Reply.Done() {
+		if req := m.req; w.run && !req.Reply.Done() {
 			m.call = verbs.Call{Method: req.Method, Reply: req.Reply, Flow: req.Flow, Local: req.Local, Env: w.env}
 			w.table.Dispatch(&m.call, req.Params)
 		}
