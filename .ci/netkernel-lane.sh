@@ -26,7 +26,8 @@ missing=()
 for c in qemu-system-x86_64:qemu-system-x86 cpio:cpio ip:iproute2; do
   command -v "${c%%:*}" >/dev/null || missing+=("${c#*:}")
 done
-if ! apt-cache policy linux-image-cloud-amd64 2>/dev/null | grep -q 'Candidate: [0-9]' || [ ${#missing[@]} -gt 0 ]; then
+kpolicy=$(apt-cache policy linux-image-cloud-amd64 2>/dev/null || true)
+if ! grep -q 'Candidate: [0-9]' <<<"$kpolicy" || [ ${#missing[@]} -gt 0 ]; then
   command -v apt-get >/dev/null || cannot "no apt-get to fetch the guest's kernel and ${missing[*]}"
   say "apt-get update"
   apt-get update -qq || cannot "apt-get update failed"
