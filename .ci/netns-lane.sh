@@ -8,7 +8,7 @@
 # namespaces are removed by name.
 #
 # This kernel has no dummy, bonding or 8021q drivers, so the bond and VLAN steps of the install
-# flow are left out here (hostnet's golden plans cover them).
+# flow run in a QEMU guest on a kernel that has them: .ci/netkernel-lane.sh (test:netkernel).
 #
 # Needs root and iproute2: without them it fails under CI=true and skips loudly elsewhere.
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `go tool task test`: every test lane in order (or the lanes named as arguments: unit race
-# libvirtd qemu netns migration), each through its own task (`go tool task test:LANE`). A failing lane does not
+# libvirtd qemu netns netkernel migration), each through its own task (`go tool task test:LANE`). A failing lane does not
 # stop the lanes after it; the run ends with a summary of every lane (passed, failed or skipped,
 # with its time) and fails if one failed. Ctrl-C stops the run: the lanes not run yet are listed
 # as such.
@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 lanes=("$@")
-[ ${#lanes[@]} -gt 0 ] || lanes=(unit race libvirtd qemu netns migration)
+[ ${#lanes[@]} -gt 0 ] || lanes=(unit race libvirtd qemu netns netkernel migration)
 
 now() { echo "${EPOCHREALTIME/./}"; }
 secs() { printf '%d.%d s' $(($1 / 1000000)) $(($1 / 100000 % 10)); }

@@ -17,18 +17,23 @@ func (p *planner) apply(s Step) {
 	case OpCreateBond:
 		p.links[s.Link] = &Link{Name: s.Link, Kind: KindBond, MTU: DefaultMTU}
 	case OpDeleteLink:
+		gone := p.links[s.Link]
 		delete(p.links, s.Link)
 		for _, o := range p.links {
 			if o.Master == s.Link {
 				o.Master = ""
+				o.Up = o.Up && gone.Kind != KindBond
 			}
 		}
 		if p.route != nil && p.route.Dev == s.Link {
 			p.route = nil
 		}
+	// The bonding driver opens a slave it enslaves and closes one it releases.
 	case OpSetMaster:
 		l.Master = s.Master
+		l.Up = l.Up || p.links[s.Master].Kind == KindBond
 	case OpSetNoMaster:
+		l.Up = l.Up && p.links[l.Master].Kind != KindBond
 		l.Master = ""
 	case OpSetMTU:
 		l.MTU = s.MTU

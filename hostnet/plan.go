@@ -191,8 +191,21 @@ func (p *planner) setNoMaster(name string) {
 	if l == nil || l.Master == "" {
 		return
 	}
-	p.emit(Step{Op: OpSetNoMaster, Link: name}, Step{Op: OpSetMaster, Link: name, Master: l.Master})
+	// The bonding driver closes a slave it releases and opens one it enslaves (a bridge does
+	// neither): a released NIC is brought up again as it was, and put back down by the undo if
+	// it was down.
+	m := p.links[l.Master]
+	bonded := m != nil && m.Kind == KindBond
+	undo := []Step{{Op: OpSetMaster, Link: name, Master: l.Master}}
+	if bonded && !l.Up {
+		undo = append(undo, Step{Op: OpLinkDown, Link: name})
+	}
+	p.emit(Step{Op: OpSetNoMaster, Link: name}, undo...)
 	l.Master = ""
+	if bonded && l.Up {
+		l.Up = false
+		p.setUp(name, true)
+	}
 }
 
 func (p *planner) setMTU(name string, mtu int) {

@@ -12,7 +12,8 @@ package main
 // The client reaches the agent only over the veth. Nothing touches the machine's own namespace;
 // both namespaces are removed by name when the test ends (and by the lane's trap if it dies).
 // This kernel has no dummy, bonding or 8021q drivers, so the issue's "VLAN network on a bond of
-// two dummy NICs" step is not run here; hostnet's golden plans cover bonds and VLANs.
+// two dummy NICs" step is TestNetnsLaneBonds (netns_bond_test.go), which .ci/netkernel-lane.sh
+// runs in a QEMU guest on a kernel that has them.
 
 import (
 	"bufio"

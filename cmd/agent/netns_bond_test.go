@@ -1,0 +1,193 @@
+package main
+
+// TestNetnsLaneBonds is the install flow's "VLAN network on a bond of two dummy NICs", against a
+// real agent process in namespaces of its own as TestNetnsLane sets them up (netns_test.go). It
+// needs the bonding, 8021q and dummy drivers, which the machines the lanes run on lack, so
+// .ci/netkernel-lane.sh (go tool task test:netkernel) runs it in a QEMU guest booted on a kernel
+// that has them, with HOSTAGENT_NETKERNEL_LANE=1; `go test ./...` skips it. In the agent's
+// namespace, beside TestNetnsLane's veths, are dummy_1 and dummy_2, NICs by the default fake_nics.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/hostagent/hostagent/client"
+	"github.com/hostagent/hostagent/hostnet"
+)
+
+const bondOpts = "mode=1 miimon=100"
+
+func TestNetnsLaneBonds(t *testing.T) {
+	if os.Getenv("HOSTAGENT_NETKERNEL_LANE") != "1" {
+		t.Skip("run by .ci/netkernel-lane.sh (go tool task test:netkernel) in a QEMU guest whose kernel has the bonding, 8021q and dummy drivers")
+	}
+	if os.Geteuid() != 0 {
+		t.Fatal("the netkernel lane needs root")
+	}
+	prefix := fmt.Sprintf("hab%d", os.Getpid())
+	l := &netLane{t: t, bin: os.Getenv("HOSTAGENT_AGENT_BIN"), agentNS: prefix + "-agent", engineNS: prefix + "-engine",
+		stateDir: t.TempDir(), pidDir: t.TempDir()}
+	if l.bin == "" {
+		l.bin = filepath.Join(t.TempDir(), "agent")
+		if out, err := exec.Command("go", "build", "-o", l.bin, ".").CombinedOutput(); err != nil {
+			t.Fatalf("build: %v\n%s", err, out)
+		}
+	}
+	l.namespaces()
+	for _, nic := range []string{"dummy_1", "dummy_2"} {
+		l.ip("-n", l.agentNS, "link", "add", nic, "type", "dummy") // "Unknown device type": no dummy driver
+		l.ip("-n", l.agentNS, "link", "set", nic, "up")
+	}
+	l.start()
+	c := l.dial()
+	caps := l.bondCaps(c)
+	if caps.NICs["dummy_1"] == nil || caps.NICs["dummy_2"] == nil || len(caps.Bondings) != 0 || len(caps.VLANs) != 0 || len(caps.Networks) != 0 {
+		t.Fatalf("caps before the bond: %+v", caps)
+	}
+	start := l.kernelLines()
+
+	// Refused before anything is changed, with VDSM's codes: a slave that is no NIC here, and
+	// options the bonding driver cannot parse.
+	for _, bad := range []struct {
+		bond map[string]any
+		code int
+		text string
+	}{
+		{map[string]any{"nics": []string{"dummy_1", "dummy_9"}, "options": bondOpts}, 23, "Nic dummy_9 does not exist"},
+		{map[string]any{"nics": []string{"dummy_1", "dummy_2"}, "options": "mode=9 miimon=100"}, 25, "Error parsing bonding options: 'mode=9 miimon=100'"},
+	} {
+		_, err := c.Call("Host.setupNetworks", map[string]any{"networks": map[string]any{},
+			"bondings": map[string]any{"bond0": bad.bond}, "options": map[string]any{"connectivityCheck": "false"}})
+		var ce *client.Error
+		if !errors.As(err, &ce) || ce.Code != bad.code || ce.Message != bad.text {
+			t.Fatalf("setupNetworks with bond %v: %v, want code %d %q", bad.bond, err, bad.code, bad.text)
+		}
+		if got := l.kernelLines(); got != start {
+			t.Fatalf("a refused request changed the kernel:\n%s\nbefore:\n%s", got, start)
+		}
+	}
+
+	// The engine's request: bond0 of both NICs, and vlan100 bridged on its VLAN 100 with an
+	// address, under a connectivity check confirmed once the address is up (as in TestNetnsLane:
+	// the network actor takes one message at a time, so the confirmation cannot overtake it).
+	onBridge := l.watchAddr("vlan100", "10.79.0.2")
+	pending := l.send(c, "Host.setupNetworks", map[string]any{
+		"networks": map[string]any{"vlan100": map[string]any{"bonding": "bond0", "vlan": "100", "bridged": "true", "STP": "no",
+			"mtu": 1500, "ipaddr": "10.79.0.2", "netmask": "255.255.255.0"}},
+		"bondings": map[string]any{"bond0": map[string]any{"nics": []string{"dummy_1", "dummy_2"}, "options": bondOpts}},
+		"options":  map[string]any{"connectivityCheck": "true", "connectivityTimeout": 120},
+	})
+	l.wait(onBridge, "10.79.0.2 on vlan100")
+	confirm := l.dial()
+	if res, err := confirm.Call("Host.confirmConnectivity", nil); err != nil || string(res) != "true" {
+		t.Fatalf("confirmConnectivity: %s %v", res, err)
+	}
+	if res, err := c.Wait(pending); err != nil || !strings.Contains(string(res), `"code":0`) {
+		t.Fatalf("setupNetworks: %s %v; the agent's log:\n%s", res, err, l.log())
+	}
+	caps = l.bondCaps(c)
+	bond, vlan, net, br := caps.Bondings["bond0"], caps.VLANs["bond0.100"], caps.Networks["vlan100"], caps.Bridges["vlan100"]
+	if strings.Join(bond.Slaves, ",") != "dummy_1,dummy_2" || bond.Opts["mode"] != "1" || bond.Opts["miimon"] != "100" ||
+		vlan.Iface != "bond0" || vlan.VLANID != 100 ||
+		!net.Bridged || net.Iface != "vlan100" || strings.Join(net.Ports, ",") != "bond0.100" || net.Addr != "10.79.0.2" ||
+		br == nil || caps.NICs["dummy_1"] == nil || caps.NICs["dummy_2"] == nil {
+		t.Fatalf("caps with the bond: %+v", caps)
+	}
+	links := l.links()
+	if links["bond0"].Kind != hostnet.KindBond || links["dummy_1"].Master != "bond0" || links["dummy_2"].Master != "bond0" ||
+		links["bond0.100"].Parent != "bond0" || links["bond0.100"].VLANID != 100 || links["bond0.100"].Master != "vlan100" ||
+		!slices.Contains(links["vlan100"].Addrs, "10.79.0.2/24") {
+		t.Fatalf("the kernel with the bond: %+v", links)
+	}
+	confirm.Close()
+
+	// A changed bond: dummy_2 leaves it, the network on it stays.
+	l.call(c, "Host.setupNetworks", map[string]any{"networks": map[string]any{},
+		"bondings": map[string]any{"bond0": map[string]any{"nics": []string{"dummy_1"}, "options": bondOpts}},
+		"options":  map[string]any{"connectivityCheck": "false"}})
+	caps = l.bondCaps(c)
+	if strings.Join(caps.Bondings["bond0"].Slaves, ",") != "dummy_1" || caps.Networks["vlan100"].Addr != "10.79.0.2" {
+		t.Fatalf("caps with dummy_2 out of the bond: %+v", caps)
+	}
+	if links := l.links(); links["dummy_2"].Master != "" || links["dummy_1"].Master != "bond0" || links["bond0.100"].Master != "vlan100" {
+		t.Fatalf("the kernel with dummy_2 out of the bond: %+v", links)
+	}
+
+	// The network and the bond removed: the kernel is as the test made it.
+	l.call(c, "Host.setupNetworks", map[string]any{"networks": map[string]any{"vlan100": map[string]any{"remove": "true"}},
+		"bondings": map[string]any{"bond0": map[string]any{"remove": "true"}},
+		"options":  map[string]any{"connectivityCheck": "false"}})
+	caps = l.bondCaps(c)
+	if len(caps.Bondings) != 0 || len(caps.VLANs) != 0 || len(caps.Networks) != 0 || caps.Bridges["vlan100"] != nil {
+		t.Fatalf("caps after the removal: %+v", caps)
+	}
+	if got := l.kernelLines(); got != start {
+		t.Fatalf("the kernel after the removal:\n%s\nat the start:\n%s", got, start)
+	}
+	c.Close()
+	l.stop(syscall.SIGTERM)
+}
+
+type bondLaneCaps struct {
+	Bondings map[string]struct {
+		Slaves []string          `json:"slaves"`
+		Opts   map[string]string `json:"opts"`
+	} `json:"bondings"`
+	VLANs map[string]struct {
+		Iface  string `json:"iface"`
+		VLANID int    `json:"vlanid"`
+	} `json:"vlans"`
+	Networks map[string]struct {
+		Bridged bool     `json:"bridged"`
+		Iface   string   `json:"iface"`
+		Ports   []string `json:"ports"`
+		Addr    string   `json:"addr"`
+	} `json:"networks"`
+	Bridges map[string]any `json:"bridges"`
+	NICs    map[string]any `json:"nics"`
+}
+
+func (l *netLane) bondCaps(c *client.Client) bondLaneCaps {
+	l.t.Helper()
+	var caps bondLaneCaps
+	if err := json.Unmarshal(l.call(c, "Host.getCapabilities", nil), &caps); err != nil {
+		l.t.Fatal(err)
+	}
+	return caps
+}
+
+// links is the agent namespace's links as the agent's own netlink adapter reads them.
+func (l *netLane) links() map[string]hostnet.Link {
+	l.t.Helper()
+	h, err := hostnet.OpenNamespace(l.agentNS, hostnet.DefaultFakeNICs)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer h.Close()
+	cur, err := h.Read()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	out := map[string]hostnet.Link{}
+	for _, link := range cur.Links {
+		out[link.Name] = link
+	}
+	return out
+}
+
+// kernelLines is kernel() in sorted lines: a link that went down and up again lists its IPv6
+// route after the others', which is no difference in the state.
+func (l *netLane) kernelLines() string {
+	l.t.Helper()
+	lines := strings.Split(l.kernel(), "\n")
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
