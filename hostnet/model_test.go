@@ -23,8 +23,10 @@ func (p *planner) apply(s Step) {
 				o.Master = ""
 			}
 		}
-		if p.route != nil && p.route.Dev == s.Link {
-			p.route = nil
+		for f, r := range p.routes {
+			if r != nil && r.Dev == s.Link {
+				p.routes[f] = nil
+			}
 		}
 	case OpSetMaster:
 		l.Master = s.Master
@@ -41,9 +43,9 @@ func (p *planner) apply(s Step) {
 	case OpDelAddr:
 		l.Addrs = slices.DeleteFunc(l.Addrs, func(a string) bool { return a == s.Addr })
 	case OpAddRoute:
-		p.route = &Route{Gateway: s.Gateway, Dev: s.Link}
+		p.routes[family(s.Gateway)] = &Route{Gateway: s.Gateway, Dev: s.Link}
 	case OpDelRoute:
-		p.route = nil
+		p.routes[family(s.Gateway)] = nil
 	}
 }
 
@@ -61,8 +63,8 @@ func (p *planner) snapshot() string {
 	}
 	sort.Slice(links, func(i, j int) bool { return links[i].Name < links[j].Name })
 	b, _ := json.Marshal(struct {
-		Links []Link
-		Route *Route
-	}{links, p.route})
+		Links  []Link
+		Routes [2]*Route
+	}{links, p.routes})
 	return string(b)
 }

@@ -70,7 +70,7 @@ func (h *Handle) Close() {
 }
 
 // Read is the namespace's links, their addresses (link-local ones left out: the kernel makes
-// them) and the IPv4 default route of the main table.
+// them) and the IPv4 and IPv6 default routes of the main table.
 func (h *Handle) Read() (Current, error) {
 	links, err := h.nl.LinkList()
 	if err != nil {
@@ -105,17 +105,28 @@ func (h *Handle) Read() (Current, error) {
 		cur.Links = append(cur.Links, link)
 	}
 	sort.Slice(cur.Links, func(i, j int) bool { return cur.Links[i].Name < cur.Links[j].Name })
-	routes, err := h.nl.RouteList(nil, netlink.FAMILY_V4)
+	if cur.DefaultRoute, err = h.defaultRoute(netlink.FAMILY_V4, names); err != nil {
+		return Current{}, err
+	}
+	if cur.DefaultRoute6, err = h.defaultRoute(netlink.FAMILY_V6, names); err != nil {
+		return Current{}, err
+	}
+	return cur, nil
+}
+
+// defaultRoute is the main table's first default route through a gateway in family, the one
+// the kernel uses.
+func (h *Handle) defaultRoute(family int, names map[int]string) (*Route, error) {
+	routes, err := h.nl.RouteList(nil, family)
 	if err != nil {
-		return Current{}, fmt.Errorf("list routes: %w", err)
+		return nil, fmt.Errorf("list routes: %w", err)
 	}
 	for _, r := range routes {
 		if isDefault(r) && r.Gw != nil {
-			cur.DefaultRoute = &Route{Gateway: r.Gw.String(), Dev: names[r.LinkIndex]}
-			break
+			return &Route{Gateway: r.Gw.String(), Dev: names[r.LinkIndex]}, nil
 		}
 	}
-	return cur, nil
+	return nil, nil
 }
 
 func isDefault(r netlink.Route) bool {

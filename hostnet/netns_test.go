@@ -80,9 +80,9 @@ func read(t *testing.T, h *Handle) Current {
 // kernelState renders what the kernel has, for comparing before and after.
 func kernelState(c Current) string {
 	b, _ := json.MarshalIndent(struct {
-		Links []Link
-		Route *Route
-	}{c.Links, c.DefaultRoute}, "", " ")
+		Links         []Link
+		Route, Route6 *Route
+	}{c.Links, c.DefaultRoute, c.DefaultRoute6}, "", " ")
 	return string(b)
 }
 
@@ -140,6 +140,47 @@ func TestApplyAndRollBackInNamespace(t *testing.T) {
 		t.Errorf("default route = %+v, want via 10.9.0.1 on ovirtmgmt", r)
 	}
 
+	if err := h.Rollback(p); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kernelState(read(t, h)), kernelState(before); got != want {
+		t.Errorf("after rollback:\n%s\nbefore:\n%s", got, want)
+	}
+}
+
+// TestIPv6MovesToBridgeInNamespace: a NIC with an IPv4 and an IPv6 address and a default route
+// of each family gives all four to the management bridge, and the rollback gives them back.
+func TestIPv6MovesToBridgeInNamespace(t *testing.T) {
+	h := testNamespace(t)
+	if err := h.Apply(Step{Op: OpAddAddr, Link: "veth_nic0", Addr: "fd00:9::2/64"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Apply(Step{Op: OpAddRoute, Link: "veth_nic0", Gateway: "fd00:9::1"}); err != nil {
+		t.Fatal(err)
+	}
+	before := read(t, h)
+	if r := before.DefaultRoute6; r == nil || *r != (Route{Gateway: "fd00:9::1", Dev: "veth_nic0"}) {
+		t.Fatalf("IPv6 default route read as %+v", r)
+	}
+	p := plan(t, before, `{"ovirtmgmt": {"nic": "veth_nic0", "bridged": "true", "ipaddr": "10.9.0.2",
+		"netmask": "255.255.255.0", "gateway": "10.9.0.1", "ipv6addr": "fd00:9::2/64", "ipv6gateway": "fd00:9::1",
+		"defaultRoute": true}}`)
+	if err := h.Execute(p); err != nil {
+		t.Fatal(err)
+	}
+	after := read(t, h)
+	if br := linkOf(t, after, "ovirtmgmt"); strings.Join(br.Addrs, ",") != "10.9.0.2/24,fd00:9::2/64" {
+		t.Errorf("bridge addresses = %v, want both of the host's", br.Addrs)
+	}
+	if nic := linkOf(t, after, "veth_nic0"); len(nic.Addrs) != 0 {
+		t.Errorf("nic addresses = %v, want none", nic.Addrs)
+	}
+	if r := after.DefaultRoute6; r == nil || *r != (Route{Gateway: "fd00:9::1", Dev: "ovirtmgmt"}) {
+		t.Errorf("IPv6 default route = %+v, want via fd00:9::1 on ovirtmgmt", r)
+	}
+	if r := after.DefaultRoute; r == nil || *r != (Route{Gateway: "10.9.0.1", Dev: "ovirtmgmt"}) {
+		t.Errorf("IPv4 default route = %+v, want via 10.9.0.1 on ovirtmgmt", r)
+	}
 	if err := h.Rollback(p); err != nil {
 		t.Fatal(err)
 	}

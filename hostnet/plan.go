@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Op is what one step does to the kernel.
@@ -11,19 +12,19 @@ type Op string
 
 // The steps a plan is made of; each is one netlink call in the adapter.
 const (
-	OpCreateBridge = Op("create-bridge") // Link, MTU, STP
-	OpCreateVLAN   = Op("create-vlan")   // Link, Parent, VLAN, MTU
-	OpCreateBond   = Op("create-bond")   // Link, Options
-	OpDeleteLink   = Op("delete-link")   // Link
-	OpSetMaster    = Op("set-master")    // Link, Master
-	OpSetNoMaster  = Op("set-nomaster")  // Link
-	OpSetMTU       = Op("set-mtu")       // Link, MTU
-	OpLinkUp       = Op("link-up")       // Link
-	OpLinkDown     = Op("link-down")     // Link
-	OpAddAddr      = Op("add-addr")      // Link, Addr
-	OpDelAddr      = Op("del-addr")      // Link, Addr
-	OpAddRoute     = Op("add-default-route")
-	OpDelRoute     = Op("del-default-route")
+	OpCreateBridge = Op("create-bridge")     // Link, MTU, STP
+	OpCreateVLAN   = Op("create-vlan")       // Link, Parent, VLAN, MTU
+	OpCreateBond   = Op("create-bond")       // Link, Options
+	OpDeleteLink   = Op("delete-link")       // Link
+	OpSetMaster    = Op("set-master")        // Link, Master
+	OpSetNoMaster  = Op("set-nomaster")      // Link
+	OpSetMTU       = Op("set-mtu")           // Link, MTU
+	OpLinkUp       = Op("link-up")           // Link
+	OpLinkDown     = Op("link-down")         // Link
+	OpAddAddr      = Op("add-addr")          // Link, Addr
+	OpDelAddr      = Op("del-addr")          // Link, Addr
+	OpAddRoute     = Op("add-default-route") // Link, Gateway (IPv4 or IPv6)
+	OpDelRoute     = Op("del-default-route") // Link, Gateway
 )
 
 // Step is one kernel change.
@@ -121,8 +122,21 @@ func southboundMTU(c Config, dev string) int {
 // each inverse sees the state left by the steps before it.
 type planner struct {
 	links   map[string]*Link
-	route   *Route
+	routes  [2]*Route // the default routes, by family (ipv4, ipv6)
 	changes []Change
+}
+
+const (
+	ipv4 = 0
+	ipv6 = 1
+)
+
+// family is the index in planner.routes of a route through gateway.
+func family(gateway string) int {
+	if strings.Contains(gateway, ":") {
+		return ipv6
+	}
+	return ipv4
 }
 
 func newPlanner(cur Current) *planner {
@@ -131,9 +145,11 @@ func newPlanner(cur Current) *planner {
 		l.Addrs = slices.Clone(l.Addrs)
 		p.links[l.Name] = &l
 	}
-	if cur.DefaultRoute != nil {
-		r := *cur.DefaultRoute
-		p.route = &r
+	for f, r := range []*Route{cur.DefaultRoute, cur.DefaultRoute6} {
+		if r != nil {
+			c := *r
+			p.routes[f] = &c
+		}
 	}
 	return p
 }
@@ -226,17 +242,20 @@ func (p *planner) addAddr(name, addr string) {
 	l.Addrs = append(l.Addrs, addr)
 }
 
-// flushAddrs removes a device's addresses but those in keep, and first the default route
-// through it, which the kernel would otherwise drop silently with the address, so its inverse
-// could not restore it. A route equal to keepRoute stays.
-func (p *planner) flushAddrs(name string, keep []string, keepRoute *Route) {
+// flushAddrs removes a device's addresses but those in keep, and first the default routes
+// through it: the kernel drops an IPv4 one silently with the address, so its inverse could not
+// restore it, and an IPv6 one would outlive the address and compete with the route the network
+// sets on its bridge. A route in keepRoutes stays while an address stays.
+func (p *planner) flushAddrs(name string, keep []string, keepRoutes []Route) {
 	l := p.links[name]
 	if l == nil {
 		return
 	}
 	kept := slices.ContainsFunc(l.Addrs, func(a string) bool { return slices.Contains(keep, a) })
-	if p.route != nil && p.route.Dev == name && !(kept && keepRoute != nil && *p.route == *keepRoute) {
-		p.delRoute()
+	for f, r := range p.routes {
+		if r != nil && r.Dev == name && !(kept && slices.Contains(keepRoutes, *r)) {
+			p.delRoute(f)
+		}
 	}
 	var left []string
 	for _, a := range l.Addrs {
@@ -249,21 +268,23 @@ func (p *planner) flushAddrs(name string, keep []string, keepRoute *Route) {
 	l.Addrs = left
 }
 
-func (p *planner) delRoute() {
-	r := *p.route
+func (p *planner) delRoute(f int) {
+	r := *p.routes[f]
 	p.emit(Step{Op: OpDelRoute, Link: r.Dev, Gateway: r.Gateway}, Step{Op: OpAddRoute, Link: r.Dev, Gateway: r.Gateway})
-	p.route = nil
+	p.routes[f] = nil
 }
 
-func (p *planner) setRoute(dev, gateway string) {
-	if p.route != nil && *p.route == (Route{Gateway: gateway, Dev: dev}) {
+// setRoute makes r the default route of its family, in place of the one there was.
+func (p *planner) setRoute(r Route) {
+	f := family(r.Gateway)
+	if p.routes[f] != nil && *p.routes[f] == r {
 		return
 	}
-	if p.route != nil {
-		p.delRoute()
+	if p.routes[f] != nil {
+		p.delRoute(f)
 	}
-	p.emit(Step{Op: OpAddRoute, Link: dev, Gateway: gateway}, Step{Op: OpDelRoute, Link: dev, Gateway: gateway})
-	p.route = &Route{Gateway: gateway, Dev: dev}
+	p.emit(Step{Op: OpAddRoute, Link: r.Dev, Gateway: r.Gateway}, Step{Op: OpDelRoute, Link: r.Dev, Gateway: r.Gateway})
+	p.routes[f] = &r
 }
 
 // ports are the links enslaved to master, in name order.
@@ -339,7 +360,7 @@ func (p *planner) addNetwork(n Network, sbMTU int) {
 	if n.Bridged {
 		p.flushAddrs(top, nil, nil)
 	} else {
-		p.flushAddrs(top, n.addrs(), n.route())
+		p.flushAddrs(top, n.addrs(), n.routes())
 	}
 	if n.Bridged {
 		if _, ok := p.links[n.Name]; !ok {
@@ -353,8 +374,8 @@ func (p *planner) addNetwork(n Network, sbMTU int) {
 	for _, a := range n.addrs() {
 		p.addAddr(l3, a)
 	}
-	if r := n.route(); r != nil {
-		p.setRoute(r.Dev, r.Gateway)
+	for _, r := range n.routes() {
+		p.setRoute(r)
 	}
 }
 
@@ -370,10 +391,18 @@ func (n Network) addrs() []string {
 	return out
 }
 
-// route is the default route the network sets, if any.
-func (n Network) route() *Route {
-	if !n.DefaultRoute || n.Gateway == "" {
+// routes are the default routes the network sets: through its IPv4 and its IPv6 gateway when
+// it is the default route network. Like VDSM's (nmstate's Routes), a gateway of a network without
+// defaultRoute sets no route.
+func (n Network) routes() []Route {
+	if !n.DefaultRoute {
 		return nil
 	}
-	return &Route{Gateway: n.Gateway, Dev: n.L3()}
+	var out []Route
+	for _, gw := range []string{n.Gateway, n.IPv6Gateway} {
+		if gw != "" {
+			out = append(out, Route{Gateway: gw, Dev: n.L3()})
+		}
+	}
+	return out
 }

@@ -25,19 +25,20 @@ type Link struct {
 	Parent string `json:"parent,omitempty"`
 }
 
-// Route is a default route.
+// Route is a default route, IPv4 or IPv6 as its gateway is.
 type Route struct {
 	Gateway string `json:"gateway"`
 	Dev     string `json:"dev"`
 }
 
-// Current is the host's network state before a change: the kernel's links and IPv4 default
-// route, and the running configuration (the networks and bonds this agent configured).
+// Current is the host's network state before a change: the kernel's links and default routes
+// (IPv4 and IPv6), and the running configuration (the networks and bonds this agent configured).
 type Current struct {
-	Links        []Link             `json:"links"`
-	DefaultRoute *Route             `json:"defaultRoute,omitempty"`
-	Networks     map[string]Network `json:"networks,omitempty"`
-	Bonds        map[string]Bond    `json:"bonds,omitempty"`
+	Links         []Link             `json:"links"`
+	DefaultRoute  *Route             `json:"defaultRoute,omitempty"`
+	DefaultRoute6 *Route             `json:"defaultRoute6,omitempty"`
+	Networks      map[string]Network `json:"networks,omitempty"`
+	Bonds         map[string]Bond    `json:"bonds,omitempty"`
 }
 
 // named fills in the names of the running networks and bonds, which their JSON keeps only as
