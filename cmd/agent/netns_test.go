@@ -52,7 +52,8 @@ type netLane struct {
 	logs     *os.File
 }
 
-func TestNetnsLane(t *testing.T) {
+// newNetLane makes the two namespaces; the caller starts the agent. It skips unless run by the lane.
+func newNetLane(t *testing.T) *netLane {
 	if os.Getenv("HOSTAGENT_NETNS_LANE") != "1" {
 		t.Skip("run by .ci/netns-lane.sh (go tool task test:netns): it needs root and makes network namespaces")
 	}
@@ -75,6 +76,11 @@ func TestNetnsLane(t *testing.T) {
 		l.pidDir = t.TempDir()
 	}
 	l.namespaces()
+	return l
+}
+
+func TestNetnsLane(t *testing.T) {
+	l := newNetLane(t)
 	l.start()
 
 	// The host as the engine first finds it: a NIC carrying the address, no networks.
@@ -189,7 +195,7 @@ func (l *netLane) start() {
 		t.Fatal(err)
 	}
 	l.logs = logs
-	cmd := exec.Command("ip", "netns", "exec", l.agentNS, l.bin, "serve", "--tls=false", "--listen", "0.0.0.0:"+lanePort,
+	cmd := exec.Command("ip", "netns", "exec", l.agentNS, l.bin, "serve", "--tls=false", "--listen", "[::]:"+lanePort,
 		"--manage-networks", "--net-state-dir", filepath.Join(l.stateDir, "net"), "--log-format", "json")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -246,10 +252,13 @@ func (l *netLane) log() string {
 	return string(b)
 }
 
-// dial connects from the engine namespace. The socket is made by a goroutine that enters the
-// namespace on a locked thread and ends without unlocking it, so the Go runtime discards that
-// thread rather than let another goroutine run in the wrong namespace.
-func (l *netLane) dial() *client.Client {
+// dial connects from the engine namespace to the agent's IPv4 address.
+func (l *netLane) dial() *client.Client { return l.dialTo(laneAgentAddr) }
+
+// dialTo connects from the engine namespace to host. The socket is made by a goroutine that
+// enters the namespace on a locked thread and ends without unlocking it, so the Go runtime
+// discards that thread rather than let another goroutine run in the wrong namespace.
+func (l *netLane) dialTo(host string) *client.Client {
 	l.t.Helper()
 	type dialed struct {
 		c   *client.Client
@@ -268,7 +277,7 @@ func (l *netLane) dial() *client.Client {
 			ch <- dialed{err: err}
 			return
 		}
-		c, err := client.Dial(client.Options{Addr: net.JoinHostPort(laneAgentAddr, lanePort), Timeout: answerWait})
+		c, err := client.Dial(client.Options{Addr: net.JoinHostPort(host, lanePort), Timeout: answerWait})
 		ch <- dialed{c, err}
 	}()
 	d := <-ch
