@@ -2,6 +2,7 @@ package hostnet
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"sort"
 )
@@ -42,6 +43,14 @@ func (p *planner) apply(s Step) {
 		l.Addrs = append(l.Addrs, s.Addr)
 	case OpDelAddr:
 		l.Addrs = slices.DeleteFunc(l.Addrs, func(a string) bool { return a == s.Addr })
+	case OpSetIPv6Conf:
+		if l.IPv6Conf == nil {
+			l.IPv6Conf = map[string]string{}
+		}
+		pairs, _ := parseConf(s.Conf)
+		for _, kv := range pairs {
+			l.IPv6Conf[kv[0]] = kv[1]
+		}
 	case OpAddRoute:
 		p.routes[family(s.Gateway)] = &Route{Gateway: s.Gateway, Dev: s.Link}
 	case OpDelRoute:
@@ -55,6 +64,7 @@ func (p *planner) snapshot() string {
 	for _, l := range p.links {
 		c := *l
 		c.Addrs = slices.Clone(c.Addrs)
+		c.IPv6Conf = maps.Clone(c.IPv6Conf)
 		sort.Strings(c.Addrs)
 		if len(c.Addrs) == 0 {
 			c.Addrs = nil

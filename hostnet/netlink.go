@@ -22,6 +22,7 @@ var DefaultFakeNICs = []string{"dummy_*", "veth_*"}
 // Handle changes and reads the links of one network namespace through netlink. It is the only
 // code in the agent that talks netlink; everything it does is one Step or one Read.
 type Handle struct {
+	ns       netns.NsHandle // for the /proc/sys/net settings netlink cannot change
 	nl       *netlink.Handle
 	raw      map[int]*nl.SocketHandle // for the bridge attributes the library does not carry
 	fakeNICs []string
@@ -33,7 +34,6 @@ func Open(fakeNICs []string) (*Handle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("current network namespace: %w", err)
 	}
-	defer ns.Close()
 	return openAt(ns, fakeNICs)
 }
 
@@ -44,25 +44,28 @@ func OpenNamespace(name string, fakeNICs []string) (*Handle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network namespace %s: %w", name, err)
 	}
-	defer ns.Close()
 	return openAt(ns, fakeNICs)
 }
 
+// openAt takes over ns: the handle closes it.
 func openAt(ns netns.NsHandle, fakeNICs []string) (*Handle, error) {
 	h, err := netlink.NewHandleAt(ns)
 	if err != nil {
+		ns.Close()
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
 	sock, err := nl.GetNetlinkSocketAt(ns, netns.None(), unix.NETLINK_ROUTE)
 	if err != nil {
 		h.Close()
+		ns.Close()
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
-	return &Handle{nl: h, raw: map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: {Socket: sock}}, fakeNICs: fakeNICs}, nil
+	return &Handle{ns: ns, nl: h, raw: map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: {Socket: sock}}, fakeNICs: fakeNICs}, nil
 }
 
-// Close releases the netlink sockets.
+// Close releases the netlink sockets and the namespace.
 func (h *Handle) Close() {
+	h.ns.Close()
 	h.nl.Close()
 	for _, s := range h.raw {
 		s.Socket.Close()
@@ -105,6 +108,9 @@ func (h *Handle) Read() (Current, error) {
 		cur.Links = append(cur.Links, link)
 	}
 	sort.Slice(cur.Links, func(i, j int) bool { return cur.Links[i].Name < cur.Links[j].Name })
+	if cur.IPv6, err = h.readIPv6Conf(cur.Links); err != nil {
+		return Current{}, fmt.Errorf("IPv6 settings: %w", err)
+	}
 	if cur.DefaultRoute, err = h.defaultRoute(netlink.FAMILY_V4, names); err != nil {
 		return Current{}, err
 	}
@@ -229,6 +235,8 @@ func (h *Handle) apply(s Step) error {
 			return h.nl.AddrAdd(l, a)
 		}
 		return h.nl.AddrDel(l, a)
+	case OpSetIPv6Conf:
+		return h.setIPv6Conf(s.Link, s.Conf)
 	case OpAddRoute, OpDelRoute:
 		gw := net.ParseIP(s.Gateway)
 		if gw == nil {

@@ -169,8 +169,15 @@ func TestIPv6MovesToBridgeInNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := read(t, h)
-	if br := linkOf(t, after, "ovirtmgmt"); strings.Join(br.Addrs, ",") != "10.9.0.2/24,fd00:9::2/64" {
+	if !after.IPv6 {
+		t.Fatal("the namespace reads as having no IPv6")
+	}
+	br := linkOf(t, after, "ovirtmgmt")
+	if strings.Join(br.Addrs, ",") != "10.9.0.2/24,fd00:9::2/64" {
 		t.Errorf("bridge addresses = %v, want both of the host's", br.Addrs)
+	}
+	if br.IPv6Conf["autoconf"] != "0" || br.IPv6Conf["accept_ra"] != "0" {
+		t.Errorf("bridge IPv6 settings = %v, want no autoconfiguration", br.IPv6Conf)
 	}
 	if nic := linkOf(t, after, "veth_nic0"); len(nic.Addrs) != 0 {
 		t.Errorf("nic addresses = %v, want none", nic.Addrs)
@@ -181,6 +188,24 @@ func TestIPv6MovesToBridgeInNamespace(t *testing.T) {
 	if r := after.DefaultRoute; r == nil || *r != (Route{Gateway: "10.9.0.1", Dev: "ovirtmgmt"}) {
 		t.Errorf("IPv4 default route = %+v, want via 10.9.0.1 on ovirtmgmt", r)
 	}
+
+	// Removing the network and rolling that back makes the bridge again, settings and all.
+	cur := after
+	cur.Networks = map[string]Network{"ovirtmgmt": p.Config.Networks["ovirtmgmt"]}
+	rm := plan(t, cur, `{"ovirtmgmt": {"remove": "true"}}`)
+	if err := h.Execute(rm); err != nil {
+		t.Fatal(err)
+	}
+	if r := read(t, h); r.DefaultRoute6 != nil || r.DefaultRoute != nil {
+		t.Errorf("default routes left after the removal: %+v %+v", r.DefaultRoute, r.DefaultRoute6)
+	}
+	if err := h.Rollback(rm); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kernelState(read(t, h)), kernelState(after); got != want {
+		t.Errorf("after the removal's rollback:\n%s\nbefore the removal:\n%s", got, want)
+	}
+
 	if err := h.Rollback(p); err != nil {
 		t.Fatal(err)
 	}

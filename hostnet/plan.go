@@ -1,6 +1,7 @@
 package hostnet
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -23,6 +24,7 @@ const (
 	OpLinkDown     = Op("link-down")         // Link
 	OpAddAddr      = Op("add-addr")          // Link, Addr
 	OpDelAddr      = Op("del-addr")          // Link, Addr
+	OpSetIPv6Conf  = Op("set-ipv6-conf")     // Link, Conf
 	OpAddRoute     = Op("add-default-route") // Link, Gateway (IPv4 or IPv6)
 	OpDelRoute     = Op("del-default-route") // Link, Gateway
 )
@@ -39,6 +41,9 @@ type Step struct {
 	Addr    string `json:"addr,omitempty"`
 	Gateway string `json:"gateway,omitempty"`
 	Options string `json:"options,omitempty"`
+	// Conf are IPv6 settings of the link (/proc/sys/net/ipv6/conf/<link>/<key>), as
+	// "key=value" pairs in key order.
+	Conf string `json:"conf,omitempty"`
 }
 
 // Change is a step and the steps that undo it, computed from the state the step found. The
@@ -123,6 +128,7 @@ func southboundMTU(c Config, dev string) int {
 type planner struct {
 	links   map[string]*Link
 	routes  [2]*Route // the default routes, by family (ipv4, ipv6)
+	ipv6    bool      // the kernel has IPv6 settings to change
 	changes []Change
 }
 
@@ -140,9 +146,10 @@ func family(gateway string) int {
 }
 
 func newPlanner(cur Current) *planner {
-	p := &planner{links: map[string]*Link{}, changes: []Change{}}
+	p := &planner{links: map[string]*Link{}, changes: []Change{}, ipv6: cur.IPv6}
 	for _, l := range cur.Links {
 		l.Addrs = slices.Clone(l.Addrs)
+		l.IPv6Conf = maps.Clone(l.IPv6Conf)
 		p.links[l.Name] = &l
 	}
 	for f, r := range []*Route{cur.DefaultRoute, cur.DefaultRoute6} {
@@ -181,6 +188,9 @@ func (p *planner) deleteLink(name string, bondOptions string) {
 		undo = append(undo, Step{Op: OpCreateVLAN, Link: name, Parent: l.Parent, VLAN: l.VLANID, MTU: l.MTU})
 	case KindBond:
 		undo = append(undo, Step{Op: OpCreateBond, Link: name, Options: bondOptions}, Step{Op: OpSetMTU, Link: name, MTU: l.MTU})
+	}
+	if len(l.IPv6Conf) > 0 {
+		undo = append(undo, Step{Op: OpSetIPv6Conf, Link: name, Conf: confString(l.IPv6Conf)})
 	}
 	if l.Up {
 		undo = append(undo, Step{Op: OpLinkUp, Link: name})
@@ -231,6 +241,38 @@ func (p *planner) setUp(name string, up bool) {
 		p.emit(Step{Op: OpLinkDown, Link: name}, Step{Op: OpLinkUp, Link: name})
 	}
 	l.Up = up
+}
+
+// setIPv6Conf gives a link the IPv6 settings in want. The undo puts back the values the link
+// had; a link the plan created has none known, and deleting it undoes everything.
+func (p *planner) setIPv6Conf(name string, want map[string]string) {
+	l := p.links[name]
+	if l == nil || !p.ipv6 {
+		return
+	}
+	do, undo := map[string]string{}, map[string]string{}
+	for k, v := range want {
+		old, known := l.IPv6Conf[k]
+		if known && old == v {
+			continue
+		}
+		do[k] = v
+		if known {
+			undo[k] = old
+		}
+	}
+	if len(do) == 0 {
+		return
+	}
+	var undos []Step
+	if len(undo) > 0 {
+		undos = append(undos, Step{Op: OpSetIPv6Conf, Link: name, Conf: confString(undo)})
+	}
+	p.emit(Step{Op: OpSetIPv6Conf, Link: name, Conf: confString(do)}, undos...)
+	if l.IPv6Conf == nil {
+		l.IPv6Conf = map[string]string{}
+	}
+	maps.Copy(l.IPv6Conf, do)
 }
 
 func (p *planner) addAddr(name, addr string) {
@@ -366,11 +408,14 @@ func (p *planner) addNetwork(n Network, sbMTU int) {
 		if _, ok := p.links[n.Name]; !ok {
 			p.createBridge(n.Name, n.MTU, n.STP)
 		}
+		// Before the bridge comes up and solicits routers, so no advertisement is taken.
+		p.setIPv6Conf(n.Name, staticIPv6)
 		p.setMaster(top, n.Name)
 		p.setMTU(n.Name, n.MTU)
 		p.setUp(n.Name, true)
 	}
 	l3 := n.L3()
+	p.setIPv6Conf(l3, staticIPv6)
 	for _, a := range n.addrs() {
 		p.addAddr(l3, a)
 	}

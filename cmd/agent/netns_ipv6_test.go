@@ -78,7 +78,7 @@ func TestNetnsLaneIPv6(t *testing.T) {
 	mgmt, nic := caps.Networks["ovirtmgmt"], caps.NICs["veth_0"]
 	if caps.LastClientIface != "ovirtmgmt" || !slices.Contains(mgmt.IPv6Addrs, laneAgentAddr6+"/64") ||
 		mgmt.IPv6Gateway != laneEngineAddr6 || !slices.Contains(mgmt.IPv4Addrs, laneAgentAddr+"/24") ||
-		mgmt.Gateway != "10.77.0.1" || !mgmt.IPv4DefaultRoute || mgmt.DHCPv6 {
+		mgmt.Gateway != "10.77.0.1" || !mgmt.IPv4DefaultRoute || mgmt.DHCPv6 || mgmt.IPv6Autoconf {
 		t.Fatalf("caps after install: %+v", caps)
 	}
 	if len(nic.IPv6Addrs) != 0 || nic.IPv6Gateway != "::" {

@@ -1,0 +1,113 @@
+package hostnet
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/vishvananda/netns"
+)
+
+// ipv6ConfKeys are the per-device IPv6 settings the agent manages, files of
+// /proc/sys/net/ipv6/conf/<device>/. The kernel has no netlink call that sets them.
+var ipv6ConfKeys = []string{"accept_ra", "autoconf"}
+
+// staticIPv6 is what a network's device gets: the agent runs no SLAAC or DHCPv6 (it refuses
+// ipv6autoconf and dhcpv6), so a router advertisement must not add addresses or routes the
+// network does not have, and caps must not report ipv6autoconf, which the engine reads as the
+// network's IPv6 boot protocol. VDSM's nmstate configuration turns autoconf off likewise.
+var staticIPv6 = map[string]string{"accept_ra": "0", "autoconf": "0"}
+
+// inNamespace runs fn on a thread that entered the handle's namespace, where /proc/sys/net is
+// that namespace's. The thread is never unlocked, so the runtime discards it when fn returns
+// rather than let another goroutine run in the wrong namespace.
+func (h *Handle) inNamespace(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := netns.Set(h.ns); err != nil {
+			errc <- fmt.Errorf("enter the network namespace: %w", err)
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+// readIPv6Conf fills in the managed IPv6 settings of each link, and says whether the namespace
+// has IPv6 at all (a kernel booted with ipv6.disable=1 has no /proc/sys/net/ipv6).
+func (h *Handle) readIPv6Conf(links []Link) (bool, error) {
+	has := false
+	err := h.inNamespace(func() error {
+		if _, err := os.Stat("/proc/sys/net/ipv6/conf"); err != nil {
+			return nil
+		}
+		has = true
+		for i := range links {
+			conf := map[string]string{}
+			for _, k := range ipv6ConfKeys {
+				b, err := os.ReadFile("/proc/sys/net/ipv6/conf/" + links[i].Name + "/" + k)
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // a link gone since it was listed, or one without IPv6
+				}
+				if err != nil {
+					return err
+				}
+				conf[k] = strings.TrimSpace(string(b))
+			}
+			if len(conf) > 0 {
+				links[i].IPv6Conf = conf
+			}
+		}
+		return nil
+	})
+	return has, err
+}
+
+// confString renders settings as a step carries them: "key=value" pairs in key order.
+func confString(conf map[string]string) string {
+	pairs := make([]string, 0, len(conf))
+	for k, v := range conf {
+		pairs = append(pairs, k+"="+v)
+	}
+	sort.Strings(pairs)
+	return strings.Join(pairs, " ")
+}
+
+// parseConf is confString's inverse. Only the managed keys are accepted: a step names files
+// under /proc/sys, and a journal read from disk must not name any other.
+func parseConf(s string) ([][2]string, error) {
+	var out [][2]string
+	for _, pair := range strings.Fields(s) {
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok || !slices.Contains(ipv6ConfKeys, k) || strings.ContainsAny(v, "/\x00") {
+			return nil, fmt.Errorf("bad IPv6 setting %q", pair)
+		}
+		out = append(out, [2]string{k, v})
+	}
+	return out, nil
+}
+
+// setIPv6Conf writes settings of one link, in key order.
+func (h *Handle) setIPv6Conf(link, conf string) error {
+	pairs, err := parseConf(conf)
+	if err != nil {
+		return err
+	}
+	if strings.ContainsAny(link, "/") || link == "." || link == ".." {
+		return fmt.Errorf("bad link name %q", link)
+	}
+	return h.inNamespace(func() error {
+		for _, kv := range pairs {
+			if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+link+"/"+kv[0], []byte(kv[1]), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
