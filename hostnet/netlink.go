@@ -23,6 +23,7 @@ var DefaultFakeNICs = []string{"dummy_*", "veth_*"}
 // code in the agent that talks netlink; everything it does is one Step or one Read.
 type Handle struct {
 	ns       netns.NsHandle // for the /proc/sys/net settings netlink cannot change
+	own      bool           // ns is the agent's own namespace
 	nl       *netlink.Handle
 	raw      map[int]*nl.SocketHandle // for the bridge attributes the library does not carry
 	fakeNICs []string
@@ -34,7 +35,11 @@ func Open(fakeNICs []string) (*Handle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("current network namespace: %w", err)
 	}
-	return openAt(ns, fakeNICs)
+	h, err := openAt(ns, fakeNICs)
+	if h != nil {
+		h.own = true
+	}
+	return h, err
 }
 
 // OpenNamespace is a handle on the named namespace (ip netns add NAME). Tests use it so that

@@ -23,10 +23,15 @@ var ipv6ConfKeys = []string{"accept_ra", "autoconf"}
 // network's IPv6 boot protocol. VDSM's nmstate configuration turns autoconf off likewise.
 var staticIPv6 = map[string]string{"accept_ra": "0", "autoconf": "0"}
 
-// inNamespace runs fn on a thread that entered the handle's namespace, where /proc/sys/net is
-// that namespace's. The thread is never unlocked, so the runtime discards it when fn returns
-// rather than let another goroutine run in the wrong namespace.
+// inNamespace runs fn where /proc/sys/net is the handle's namespace's. For another namespace
+// that is a thread that entered it (which needs CAP_SYS_ADMIN, as a test running as root has);
+// the thread is never unlocked, so the runtime discards it when fn returns rather than let
+// another goroutine run in the wrong namespace. The agent's own namespace needs no entering, so
+// an agent with CAP_NET_ADMIN alone can change it.
 func (h *Handle) inNamespace(fn func() error) error {
+	if h.own {
+		return fn()
+	}
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
