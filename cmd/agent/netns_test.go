@@ -338,7 +338,8 @@ func (l *netLane) statsDirty(c *client.Client, want string) {
 	}
 }
 
-// kernel is the agent namespace's links, addresses and routes as iproute2 prints them.
+// kernel is the agent namespace's links, addresses and routes (IPv4 and IPv6) as iproute2 prints
+// them, and the IPv6 settings of each link the agent changes, which iproute2 does not show.
 func (l *netLane) kernel() string {
 	l.t.Helper()
 	var b strings.Builder
@@ -348,6 +349,18 @@ func (l *netLane) kernel() string {
 			l.t.Fatalf("ip %v: %v: %s", args, err, out)
 		}
 		b.Write(out)
+	}
+	h, err := hostnet.OpenNamespace(l.agentNS, nil)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer h.Close()
+	cur, err := h.Read()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	for _, link := range cur.Links {
+		fmt.Fprintf(&b, "%s ipv6 %v\n", link.Name, link.IPv6Conf)
 	}
 	return b.String()
 }
