@@ -13,6 +13,7 @@ package main
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,7 +85,9 @@ func TestNetnsLaneIPv6(t *testing.T) {
 	if len(nic.IPv6Addrs) != 0 || nic.IPv6Gateway != "::" {
 		t.Fatalf("veth_0 after install: %+v", nic)
 	}
+	l.netStats(confirm, "True")
 	l.call(confirm, "Host.setSafeNetworkConfig", nil)
+	l.netStats(confirm, "False")
 	safe := l.kernel()
 	if !strings.Contains(safe, "default via "+laneEngineAddr6+" dev ovirtmgmt") {
 		t.Fatalf("no IPv6 default route through ovirtmgmt:\n%s", safe)
@@ -144,4 +147,37 @@ func (l *netLane) caps6(c *client.Client) laneCaps6 {
 		l.t.Fatal(err)
 	}
 	return caps
+}
+
+// netStats checks Host.getStats' netConfigDirty and, in VDSM's shape (numbers as decimal strings,
+// sampleTime a number), the entries of the bridge and its port, which carried this test's traffic.
+func (l *netLane) netStats(c *client.Client, dirty string) {
+	l.t.Helper()
+	var st struct {
+		NetConfigDirty string `json:"netConfigDirty"`
+		Network        map[string]struct {
+			Name, State, Speed, Rx, Tx, RxErrors, TxErrors, RxDropped, TxDropped string
+			SampleTime                                                           float64
+		} `json:"network"`
+	}
+	if err := json.Unmarshal(l.call(c, "Host.getStats", nil), &st); err != nil {
+		l.t.Fatal(err)
+	}
+	if st.NetConfigDirty != dirty {
+		l.t.Fatalf("getStats netConfigDirty %q, want %q", st.NetConfigDirty, dirty)
+	}
+	for _, dev := range []string{"ovirtmgmt", "veth_0"} {
+		s, ok := st.Network[dev]
+		if !ok || s.Name != dev || s.State != "up" || s.SampleTime <= 0 {
+			l.t.Fatalf("getStats network %s: %+v", dev, st.Network)
+		}
+		for _, n := range []string{s.Speed, s.Rx, s.Tx, s.RxErrors, s.TxErrors, s.RxDropped, s.TxDropped} {
+			if _, err := strconv.ParseUint(n, 10, 64); err != nil {
+				l.t.Fatalf("getStats network %s: %+v: %v", dev, s, err)
+			}
+		}
+		if s.Rx == "0" || s.Tx == "0" {
+			l.t.Fatalf("getStats network %s counted no traffic: %+v", dev, s)
+		}
+	}
 }
