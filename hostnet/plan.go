@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"slices"
 	"sort"
-	"strings"
 )
 
 // Op is what one step does to the kernel.
@@ -76,16 +75,19 @@ func PlanSetup(cur Current, req Request) (Plan, error) {
 		return Plan{}, err
 	}
 	cur = cur.named()
+	req = handOverDefaultRoute(cur, req)
 	desired := desiredConfig(cur, req)
 	p := newPlanner(cur)
 
-	var removeNets, addNets []Network
+	var removeNets, routeNets, addNets []Network
 	for _, n := range req.Networks {
 		old, running := cur.Networks[n.Name]
 		switch {
 		case n.Remove:
 			removeNets = append(removeNets, old)
 		case running && reflect.DeepEqual(old, n):
+		case running && onlyDefaultRouteDiffers(old, n):
+			routeNets = append(routeNets, n)
 		case running:
 			removeNets = append(removeNets, old)
 			addNets = append(addNets, n)
@@ -105,6 +107,9 @@ func PlanSetup(cur Current, req Request) (Plan, error) {
 		if !b.Remove {
 			p.setupBond(b, cur.Bonds[b.Name])
 		}
+	}
+	for _, n := range routeNets {
+		p.setRoutes(n)
 	}
 	for _, n := range addNets {
 		p.addNetwork(n, southboundMTU(desired, n.Southbound()))
@@ -130,19 +135,6 @@ type planner struct {
 	routes  [2]*Route // the default routes, by family (ipv4, ipv6)
 	ipv6    bool      // the kernel has IPv6 settings to change
 	changes []Change
-}
-
-const (
-	ipv4 = 0
-	ipv6 = 1
-)
-
-// family is the index in planner.routes of a route through gateway.
-func family(gateway string) int {
-	if strings.Contains(gateway, ":") {
-		return ipv6
-	}
-	return ipv4
 }
 
 func newPlanner(cur Current) *planner {
@@ -243,38 +235,6 @@ func (p *planner) setUp(name string, up bool) {
 	l.Up = up
 }
 
-// setIPv6Conf gives a link the IPv6 settings in want. The undo puts back the values the link
-// had; a link the plan created has none known, and deleting it undoes everything.
-func (p *planner) setIPv6Conf(name string, want map[string]string) {
-	l := p.links[name]
-	if l == nil || !p.ipv6 {
-		return
-	}
-	do, undo := map[string]string{}, map[string]string{}
-	for k, v := range want {
-		old, known := l.IPv6Conf[k]
-		if known && old == v {
-			continue
-		}
-		do[k] = v
-		if known {
-			undo[k] = old
-		}
-	}
-	if len(do) == 0 {
-		return
-	}
-	var undos []Step
-	if len(undo) > 0 {
-		undos = append(undos, Step{Op: OpSetIPv6Conf, Link: name, Conf: confString(undo)})
-	}
-	p.emit(Step{Op: OpSetIPv6Conf, Link: name, Conf: confString(do)}, undos...)
-	if l.IPv6Conf == nil {
-		l.IPv6Conf = map[string]string{}
-	}
-	maps.Copy(l.IPv6Conf, do)
-}
-
 func (p *planner) addAddr(name, addr string) {
 	l := p.links[name]
 	if l == nil || slices.Contains(l.Addrs, addr) {
@@ -308,25 +268,6 @@ func (p *planner) flushAddrs(name string, keep []string, keepRoutes []Route) {
 		p.emit(Step{Op: OpDelAddr, Link: name, Addr: a}, Step{Op: OpAddAddr, Link: name, Addr: a})
 	}
 	l.Addrs = left
-}
-
-func (p *planner) delRoute(f int) {
-	r := *p.routes[f]
-	p.emit(Step{Op: OpDelRoute, Link: r.Dev, Gateway: r.Gateway}, Step{Op: OpAddRoute, Link: r.Dev, Gateway: r.Gateway})
-	p.routes[f] = nil
-}
-
-// setRoute makes r the default route of its family, in place of the one there was.
-func (p *planner) setRoute(r Route) {
-	f := family(r.Gateway)
-	if p.routes[f] != nil && *p.routes[f] == r {
-		return
-	}
-	if p.routes[f] != nil {
-		p.delRoute(f)
-	}
-	p.emit(Step{Op: OpAddRoute, Link: r.Dev, Gateway: r.Gateway}, Step{Op: OpDelRoute, Link: r.Dev, Gateway: r.Gateway})
-	p.routes[f] = &r
 }
 
 // ports are the links enslaved to master, in name order.
@@ -432,22 +373,6 @@ func (n Network) addrs() []string {
 	}
 	if a, ok := n.IPv6(); ok {
 		out = append(out, a.String())
-	}
-	return out
-}
-
-// routes are the default routes the network sets: through its IPv4 and its IPv6 gateway when
-// it is the default route network. Like VDSM's (nmstate's Routes), a gateway of a network without
-// defaultRoute sets no route.
-func (n Network) routes() []Route {
-	if !n.DefaultRoute {
-		return nil
-	}
-	var out []Route
-	for _, gw := range []string{n.Gateway, n.IPv6Gateway} {
-		if gw != "" {
-			out = append(out, Route{Gateway: gw, Dev: n.L3()})
-		}
 	}
 	return out
 }

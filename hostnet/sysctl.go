@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"runtime"
 	"slices"
@@ -115,4 +116,36 @@ func (h *Handle) setIPv6Conf(link, conf string) error {
 		}
 		return nil
 	})
+}
+
+// setIPv6Conf gives a link the IPv6 settings in want. The undo puts back the values the link
+// had; a link the plan created has none known, and deleting it undoes everything.
+func (p *planner) setIPv6Conf(name string, want map[string]string) {
+	l := p.links[name]
+	if l == nil || !p.ipv6 {
+		return
+	}
+	do, undo := map[string]string{}, map[string]string{}
+	for k, v := range want {
+		old, known := l.IPv6Conf[k]
+		if known && old == v {
+			continue
+		}
+		do[k] = v
+		if known {
+			undo[k] = old
+		}
+	}
+	if len(do) == 0 {
+		return
+	}
+	var undos []Step
+	if len(undo) > 0 {
+		undos = append(undos, Step{Op: OpSetIPv6Conf, Link: name, Conf: confString(undo)})
+	}
+	p.emit(Step{Op: OpSetIPv6Conf, Link: name, Conf: confString(do)}, undos...)
+	if l.IPv6Conf == nil {
+		l.IPv6Conf = map[string]string{}
+	}
+	maps.Copy(l.IPv6Conf, do)
 }
