@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -251,5 +252,50 @@ func TestVLANNeedsDriver(t *testing.T) {
 	}
 	if v := linkOf(t, read(t, h), "veth_nic1.10"); v.Kind != KindVLAN || v.VLANID != 10 || v.Parent != "veth_nic1" {
 		t.Errorf("vlan = %+v", v)
+	}
+}
+
+// TestDefaultRouteHandOverInNamespace: a new network given the default route takes both
+// families' routes from the running management network, which keeps its bridge and addresses;
+// the rollback gives the routes back.
+func TestDefaultRouteHandOverInNamespace(t *testing.T) {
+	h := testNamespace(t)
+	if err := h.Apply(Step{Op: OpAddAddr, Link: "veth_nic0", Addr: "fd00:9::2/64"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Apply(Step{Op: OpAddRoute, Link: "veth_nic0", Gateway: "fd00:9::1"}); err != nil {
+		t.Fatal(err)
+	}
+	install := plan(t, read(t, h), `{"ovirtmgmt": {"nic": "veth_nic0", "ipaddr": "10.9.0.2", "netmask": "255.255.255.0",
+		"gateway": "10.9.0.1", "ipv6addr": "fd00:9::2/64", "ipv6gateway": "fd00:9::1", "defaultRoute": true}}`)
+	if err := h.Execute(install); err != nil {
+		t.Fatal(err)
+	}
+	before := read(t, h)
+	cur := before
+	cur.Networks = install.Config.Networks
+	p := plan(t, cur, `{"vmnet": {"nic": "veth_nic1", "ipaddr": "10.8.0.2", "netmask": "255.255.255.0",
+		"gateway": "10.8.0.1", "ipv6addr": "fd00:8::2/64", "ipv6gateway": "fd00:8::1", "defaultRoute": true}}`)
+	if p.Config.Networks["ovirtmgmt"].DefaultRoute || !p.Config.Networks["vmnet"].DefaultRoute {
+		t.Errorf("running configuration after the hand-over: %+v", p.Config.Networks)
+	}
+	if err := h.Execute(p); err != nil {
+		t.Fatal(err)
+	}
+	after := read(t, h)
+	if r := after.DefaultRoute; r == nil || *r != (Route{Gateway: "10.8.0.1", Dev: "vmnet"}) {
+		t.Errorf("IPv4 default route = %+v, want via 10.8.0.1 on vmnet", r)
+	}
+	if r := after.DefaultRoute6; r == nil || *r != (Route{Gateway: "fd00:8::1", Dev: "vmnet"}) {
+		t.Errorf("IPv6 default route = %+v, want via fd00:8::1 on vmnet", r)
+	}
+	if got, want := linkOf(t, after, "ovirtmgmt"), linkOf(t, before, "ovirtmgmt"); !reflect.DeepEqual(got, want) {
+		t.Errorf("ovirtmgmt changed: %+v, was %+v", got, want)
+	}
+	if err := h.Rollback(p); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kernelState(read(t, h)), kernelState(before); got != want {
+		t.Errorf("after rollback:\n%s\nbefore:\n%s", got, want)
 	}
 }
