@@ -6,6 +6,8 @@
 // cases in testdata/network pin the plans.
 //
 // Handle is the only code in the agent that imports a netlink library. It reads a namespace's
-// links (Read) and carries out steps (Apply, Execute, Rollback), one netlink call per step. It
-// never decides anything: what to change is the plan's business, when is the network actor's.
+// links (Read) and carries out steps (Apply, Execute, Rollback), one netlink call per step but
+// for a link's IPv6 settings, which netlink cannot set: those are writes to the namespace's
+// /proc/sys/net/ipv6/conf. It never decides anything: what to change is the plan's business,
+// when is the network actor's.
 package hostnet

@@ -2,6 +2,7 @@ package hostnet
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"sort"
 )
@@ -25,8 +26,10 @@ func (p *planner) apply(s Step) {
 				o.Up = o.Up && gone.Kind != KindBond
 			}
 		}
-		if p.route != nil && p.route.Dev == s.Link {
-			p.route = nil
+		for f, r := range p.routes {
+			if r != nil && r.Dev == s.Link {
+				p.routes[f] = nil
+			}
 		}
 	// The bonding driver opens a slave it enslaves and closes one it releases.
 	case OpSetMaster:
@@ -45,10 +48,18 @@ func (p *planner) apply(s Step) {
 		l.Addrs = append(l.Addrs, s.Addr)
 	case OpDelAddr:
 		l.Addrs = slices.DeleteFunc(l.Addrs, func(a string) bool { return a == s.Addr })
+	case OpSetIPv6Conf:
+		if l.IPv6Conf == nil {
+			l.IPv6Conf = map[string]string{}
+		}
+		pairs, _ := parseConf(s.Conf)
+		for _, kv := range pairs {
+			l.IPv6Conf[kv[0]] = kv[1]
+		}
 	case OpAddRoute:
-		p.route = &Route{Gateway: s.Gateway, Dev: s.Link}
+		p.routes[family(s.Gateway)] = &Route{Gateway: s.Gateway, Dev: s.Link}
 	case OpDelRoute:
-		p.route = nil
+		p.routes[family(s.Gateway)] = nil
 	}
 }
 
@@ -58,6 +69,7 @@ func (p *planner) snapshot() string {
 	for _, l := range p.links {
 		c := *l
 		c.Addrs = slices.Clone(c.Addrs)
+		c.IPv6Conf = maps.Clone(c.IPv6Conf)
 		sort.Strings(c.Addrs)
 		if len(c.Addrs) == 0 {
 			c.Addrs = nil
@@ -66,8 +78,8 @@ func (p *planner) snapshot() string {
 	}
 	sort.Slice(links, func(i, j int) bool { return links[i].Name < links[j].Name })
 	b, _ := json.Marshal(struct {
-		Links []Link
-		Route *Route
-	}{links, p.route})
+		Links  []Link
+		Routes [2]*Route
+	}{links, p.routes})
 	return string(b)
 }

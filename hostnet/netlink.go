@@ -22,6 +22,8 @@ var DefaultFakeNICs = []string{"dummy_*", "veth_*"}
 // Handle changes and reads the links of one network namespace through netlink. It is the only
 // code in the agent that talks netlink; everything it does is one Step or one Read.
 type Handle struct {
+	ns       netns.NsHandle // for the /proc/sys/net settings netlink cannot change
+	own      bool           // ns is the agent's own namespace
 	nl       *netlink.Handle
 	raw      map[int]*nl.SocketHandle // for the bridge attributes the library does not carry
 	fakeNICs []string
@@ -33,8 +35,11 @@ func Open(fakeNICs []string) (*Handle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("current network namespace: %w", err)
 	}
-	defer ns.Close()
-	return openAt(ns, fakeNICs)
+	h, err := openAt(ns, fakeNICs)
+	if h != nil {
+		h.own = true
+	}
+	return h, err
 }
 
 // OpenNamespace is a handle on the named namespace (ip netns add NAME). Tests use it so that
@@ -44,25 +49,28 @@ func OpenNamespace(name string, fakeNICs []string) (*Handle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network namespace %s: %w", name, err)
 	}
-	defer ns.Close()
 	return openAt(ns, fakeNICs)
 }
 
+// openAt takes over ns: the handle closes it.
 func openAt(ns netns.NsHandle, fakeNICs []string) (*Handle, error) {
 	h, err := netlink.NewHandleAt(ns)
 	if err != nil {
+		ns.Close()
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
 	sock, err := nl.GetNetlinkSocketAt(ns, netns.None(), unix.NETLINK_ROUTE)
 	if err != nil {
 		h.Close()
+		ns.Close()
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
-	return &Handle{nl: h, raw: map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: {Socket: sock}}, fakeNICs: fakeNICs}, nil
+	return &Handle{ns: ns, nl: h, raw: map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: {Socket: sock}}, fakeNICs: fakeNICs}, nil
 }
 
-// Close releases the netlink sockets.
+// Close releases the netlink sockets and the namespace.
 func (h *Handle) Close() {
+	h.ns.Close()
 	h.nl.Close()
 	for _, s := range h.raw {
 		s.Socket.Close()
@@ -70,7 +78,7 @@ func (h *Handle) Close() {
 }
 
 // Read is the namespace's links, their addresses (link-local ones left out: the kernel makes
-// them) and the IPv4 default route of the main table.
+// them) and the IPv4 and IPv6 default routes of the main table.
 func (h *Handle) Read() (Current, error) {
 	links, err := h.nl.LinkList()
 	if err != nil {
@@ -105,17 +113,31 @@ func (h *Handle) Read() (Current, error) {
 		cur.Links = append(cur.Links, link)
 	}
 	sort.Slice(cur.Links, func(i, j int) bool { return cur.Links[i].Name < cur.Links[j].Name })
-	routes, err := h.nl.RouteList(nil, netlink.FAMILY_V4)
+	if cur.IPv6, err = h.readIPv6Conf(cur.Links); err != nil {
+		return Current{}, fmt.Errorf("IPv6 settings: %w", err)
+	}
+	if cur.DefaultRoute, err = h.defaultRoute(netlink.FAMILY_V4, names); err != nil {
+		return Current{}, err
+	}
+	if cur.DefaultRoute6, err = h.defaultRoute(netlink.FAMILY_V6, names); err != nil {
+		return Current{}, err
+	}
+	return cur, nil
+}
+
+// defaultRoute is the main table's first default route through a gateway in family, the one
+// the kernel uses.
+func (h *Handle) defaultRoute(family int, names map[int]string) (*Route, error) {
+	routes, err := h.nl.RouteList(nil, family)
 	if err != nil {
-		return Current{}, fmt.Errorf("list routes: %w", err)
+		return nil, fmt.Errorf("list routes: %w", err)
 	}
 	for _, r := range routes {
 		if isDefault(r) && r.Gw != nil {
-			cur.DefaultRoute = &Route{Gateway: r.Gw.String(), Dev: names[r.LinkIndex]}
-			break
+			return &Route{Gateway: r.Gw.String(), Dev: names[r.LinkIndex]}, nil
 		}
 	}
-	return cur, nil
+	return nil, nil
 }
 
 func isDefault(r netlink.Route) bool {
@@ -218,6 +240,8 @@ func (h *Handle) apply(s Step) error {
 			return h.nl.AddrAdd(l, a)
 		}
 		return h.nl.AddrDel(l, a)
+	case OpSetIPv6Conf:
+		return h.setIPv6Conf(s.Link, s.Conf)
 	case OpAddRoute, OpDelRoute:
 		gw := net.ParseIP(s.Gateway)
 		if gw == nil {

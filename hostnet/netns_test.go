@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -80,9 +81,9 @@ func read(t *testing.T, h *Handle) Current {
 // kernelState renders what the kernel has, for comparing before and after.
 func kernelState(c Current) string {
 	b, _ := json.MarshalIndent(struct {
-		Links []Link
-		Route *Route
-	}{c.Links, c.DefaultRoute}, "", " ")
+		Links         []Link
+		Route, Route6 *Route
+	}{c.Links, c.DefaultRoute, c.DefaultRoute6}, "", " ")
 	return string(b)
 }
 
@@ -148,6 +149,72 @@ func TestApplyAndRollBackInNamespace(t *testing.T) {
 	}
 }
 
+// TestIPv6MovesToBridgeInNamespace: a NIC with an IPv4 and an IPv6 address and a default route
+// of each family gives all four to the management bridge, and the rollback gives them back.
+func TestIPv6MovesToBridgeInNamespace(t *testing.T) {
+	h := testNamespace(t)
+	if err := h.Apply(Step{Op: OpAddAddr, Link: "veth_nic0", Addr: "fd00:9::2/64"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Apply(Step{Op: OpAddRoute, Link: "veth_nic0", Gateway: "fd00:9::1"}); err != nil {
+		t.Fatal(err)
+	}
+	before := read(t, h)
+	if r := before.DefaultRoute6; r == nil || *r != (Route{Gateway: "fd00:9::1", Dev: "veth_nic0"}) {
+		t.Fatalf("IPv6 default route read as %+v", r)
+	}
+	p := plan(t, before, `{"ovirtmgmt": {"nic": "veth_nic0", "bridged": "true", "ipaddr": "10.9.0.2",
+		"netmask": "255.255.255.0", "gateway": "10.9.0.1", "ipv6addr": "fd00:9::2/64", "ipv6gateway": "fd00:9::1",
+		"defaultRoute": true}}`)
+	if err := h.Execute(p); err != nil {
+		t.Fatal(err)
+	}
+	after := read(t, h)
+	if !after.IPv6 {
+		t.Fatal("the namespace reads as having no IPv6")
+	}
+	br := linkOf(t, after, "ovirtmgmt")
+	if strings.Join(br.Addrs, ",") != "10.9.0.2/24,fd00:9::2/64" {
+		t.Errorf("bridge addresses = %v, want both of the host's", br.Addrs)
+	}
+	if br.IPv6Conf["autoconf"] != "0" || br.IPv6Conf["accept_ra"] != "0" {
+		t.Errorf("bridge IPv6 settings = %v, want no autoconfiguration", br.IPv6Conf)
+	}
+	if nic := linkOf(t, after, "veth_nic0"); len(nic.Addrs) != 0 {
+		t.Errorf("nic addresses = %v, want none", nic.Addrs)
+	}
+	if r := after.DefaultRoute6; r == nil || *r != (Route{Gateway: "fd00:9::1", Dev: "ovirtmgmt"}) {
+		t.Errorf("IPv6 default route = %+v, want via fd00:9::1 on ovirtmgmt", r)
+	}
+	if r := after.DefaultRoute; r == nil || *r != (Route{Gateway: "10.9.0.1", Dev: "ovirtmgmt"}) {
+		t.Errorf("IPv4 default route = %+v, want via 10.9.0.1 on ovirtmgmt", r)
+	}
+
+	// Removing the network and rolling that back makes the bridge again, settings and all.
+	cur := after
+	cur.Networks = map[string]Network{"ovirtmgmt": p.Config.Networks["ovirtmgmt"]}
+	rm := plan(t, cur, `{"ovirtmgmt": {"remove": "true"}}`)
+	if err := h.Execute(rm); err != nil {
+		t.Fatal(err)
+	}
+	if r := read(t, h); r.DefaultRoute6 != nil || r.DefaultRoute != nil {
+		t.Errorf("default routes left after the removal: %+v %+v", r.DefaultRoute, r.DefaultRoute6)
+	}
+	if err := h.Rollback(rm); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kernelState(read(t, h)), kernelState(after); got != want {
+		t.Errorf("after the removal's rollback:\n%s\nbefore the removal:\n%s", got, want)
+	}
+
+	if err := h.Rollback(p); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kernelState(read(t, h)), kernelState(before); got != want {
+		t.Errorf("after rollback:\n%s\nbefore:\n%s", got, want)
+	}
+}
+
 // TestFailedStepRollsBack makes the last step of a real plan fail in the kernel: every step
 // before it must be undone.
 func TestFailedStepRollsBack(t *testing.T) {
@@ -185,5 +252,50 @@ func TestVLANNeedsDriver(t *testing.T) {
 	}
 	if v := linkOf(t, read(t, h), "veth_nic1.10"); v.Kind != KindVLAN || v.VLANID != 10 || v.Parent != "veth_nic1" {
 		t.Errorf("vlan = %+v", v)
+	}
+}
+
+// TestDefaultRouteHandOverInNamespace: a new network given the default route takes both
+// families' routes from the running management network, which keeps its bridge and addresses;
+// the rollback gives the routes back.
+func TestDefaultRouteHandOverInNamespace(t *testing.T) {
+	h := testNamespace(t)
+	if err := h.Apply(Step{Op: OpAddAddr, Link: "veth_nic0", Addr: "fd00:9::2/64"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Apply(Step{Op: OpAddRoute, Link: "veth_nic0", Gateway: "fd00:9::1"}); err != nil {
+		t.Fatal(err)
+	}
+	install := plan(t, read(t, h), `{"ovirtmgmt": {"nic": "veth_nic0", "ipaddr": "10.9.0.2", "netmask": "255.255.255.0",
+		"gateway": "10.9.0.1", "ipv6addr": "fd00:9::2/64", "ipv6gateway": "fd00:9::1", "defaultRoute": true}}`)
+	if err := h.Execute(install); err != nil {
+		t.Fatal(err)
+	}
+	before := read(t, h)
+	cur := before
+	cur.Networks = install.Config.Networks
+	p := plan(t, cur, `{"vmnet": {"nic": "veth_nic1", "ipaddr": "10.8.0.2", "netmask": "255.255.255.0",
+		"gateway": "10.8.0.1", "ipv6addr": "fd00:8::2/64", "ipv6gateway": "fd00:8::1", "defaultRoute": true}}`)
+	if p.Config.Networks["ovirtmgmt"].DefaultRoute || !p.Config.Networks["vmnet"].DefaultRoute {
+		t.Errorf("running configuration after the hand-over: %+v", p.Config.Networks)
+	}
+	if err := h.Execute(p); err != nil {
+		t.Fatal(err)
+	}
+	after := read(t, h)
+	if r := after.DefaultRoute; r == nil || *r != (Route{Gateway: "10.8.0.1", Dev: "vmnet"}) {
+		t.Errorf("IPv4 default route = %+v, want via 10.8.0.1 on vmnet", r)
+	}
+	if r := after.DefaultRoute6; r == nil || *r != (Route{Gateway: "fd00:8::1", Dev: "vmnet"}) {
+		t.Errorf("IPv6 default route = %+v, want via fd00:8::1 on vmnet", r)
+	}
+	if got, want := linkOf(t, after, "ovirtmgmt"), linkOf(t, before, "ovirtmgmt"); !reflect.DeepEqual(got, want) {
+		t.Errorf("ovirtmgmt changed: %+v, was %+v", got, want)
+	}
+	if err := h.Rollback(p); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kernelState(read(t, h)), kernelState(before); got != want {
+		t.Errorf("after rollback:\n%s\nbefore:\n%s", got, want)
 	}
 }

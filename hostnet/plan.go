@@ -1,6 +1,7 @@
 package hostnet
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -11,19 +12,20 @@ type Op string
 
 // The steps a plan is made of; each is one netlink call in the adapter.
 const (
-	OpCreateBridge = Op("create-bridge") // Link, MTU, STP
-	OpCreateVLAN   = Op("create-vlan")   // Link, Parent, VLAN, MTU
-	OpCreateBond   = Op("create-bond")   // Link, Options
-	OpDeleteLink   = Op("delete-link")   // Link
-	OpSetMaster    = Op("set-master")    // Link, Master
-	OpSetNoMaster  = Op("set-nomaster")  // Link
-	OpSetMTU       = Op("set-mtu")       // Link, MTU
-	OpLinkUp       = Op("link-up")       // Link
-	OpLinkDown     = Op("link-down")     // Link
-	OpAddAddr      = Op("add-addr")      // Link, Addr
-	OpDelAddr      = Op("del-addr")      // Link, Addr
-	OpAddRoute     = Op("add-default-route")
-	OpDelRoute     = Op("del-default-route")
+	OpCreateBridge = Op("create-bridge")     // Link, MTU, STP
+	OpCreateVLAN   = Op("create-vlan")       // Link, Parent, VLAN, MTU
+	OpCreateBond   = Op("create-bond")       // Link, Options
+	OpDeleteLink   = Op("delete-link")       // Link
+	OpSetMaster    = Op("set-master")        // Link, Master
+	OpSetNoMaster  = Op("set-nomaster")      // Link
+	OpSetMTU       = Op("set-mtu")           // Link, MTU
+	OpLinkUp       = Op("link-up")           // Link
+	OpLinkDown     = Op("link-down")         // Link
+	OpAddAddr      = Op("add-addr")          // Link, Addr
+	OpDelAddr      = Op("del-addr")          // Link, Addr
+	OpSetIPv6Conf  = Op("set-ipv6-conf")     // Link, Conf
+	OpAddRoute     = Op("add-default-route") // Link, Gateway (IPv4 or IPv6)
+	OpDelRoute     = Op("del-default-route") // Link, Gateway
 )
 
 // Step is one kernel change.
@@ -38,6 +40,9 @@ type Step struct {
 	Addr    string `json:"addr,omitempty"`
 	Gateway string `json:"gateway,omitempty"`
 	Options string `json:"options,omitempty"`
+	// Conf are IPv6 settings of the link (/proc/sys/net/ipv6/conf/<link>/<key>), as
+	// "key=value" pairs in key order.
+	Conf string `json:"conf,omitempty"`
 }
 
 // Change is a step and the steps that undo it, computed from the state the step found. The
@@ -70,16 +75,19 @@ func PlanSetup(cur Current, req Request) (Plan, error) {
 		return Plan{}, err
 	}
 	cur = cur.named()
+	req = handOverDefaultRoute(cur, req)
 	desired := desiredConfig(cur, req)
 	p := newPlanner(cur)
 
-	var removeNets, addNets []Network
+	var removeNets, routeNets, addNets []Network
 	for _, n := range req.Networks {
 		old, running := cur.Networks[n.Name]
 		switch {
 		case n.Remove:
 			removeNets = append(removeNets, old)
 		case running && reflect.DeepEqual(old, n):
+		case running && onlyDefaultRouteDiffers(old, n):
+			routeNets = append(routeNets, n)
 		case running:
 			removeNets = append(removeNets, old)
 			addNets = append(addNets, n)
@@ -99,6 +107,9 @@ func PlanSetup(cur Current, req Request) (Plan, error) {
 		if !b.Remove {
 			p.setupBond(b, cur.Bonds[b.Name])
 		}
+	}
+	for _, n := range routeNets {
+		p.setRoutes(n)
 	}
 	for _, n := range addNets {
 		p.addNetwork(n, southboundMTU(desired, n.Southbound()))
@@ -121,19 +132,23 @@ func southboundMTU(c Config, dev string) int {
 // each inverse sees the state left by the steps before it.
 type planner struct {
 	links   map[string]*Link
-	route   *Route
+	routes  [2]*Route // the default routes, by family (ipv4, ipv6)
+	ipv6    bool      // the kernel has IPv6 settings to change
 	changes []Change
 }
 
 func newPlanner(cur Current) *planner {
-	p := &planner{links: map[string]*Link{}, changes: []Change{}}
+	p := &planner{links: map[string]*Link{}, changes: []Change{}, ipv6: cur.IPv6}
 	for _, l := range cur.Links {
 		l.Addrs = slices.Clone(l.Addrs)
+		l.IPv6Conf = maps.Clone(l.IPv6Conf)
 		p.links[l.Name] = &l
 	}
-	if cur.DefaultRoute != nil {
-		r := *cur.DefaultRoute
-		p.route = &r
+	for f, r := range []*Route{cur.DefaultRoute, cur.DefaultRoute6} {
+		if r != nil {
+			c := *r
+			p.routes[f] = &c
+		}
 	}
 	return p
 }
@@ -165,6 +180,9 @@ func (p *planner) deleteLink(name string, bondOptions string) {
 		undo = append(undo, Step{Op: OpCreateVLAN, Link: name, Parent: l.Parent, VLAN: l.VLANID, MTU: l.MTU})
 	case KindBond:
 		undo = append(undo, Step{Op: OpCreateBond, Link: name, Options: bondOptions}, Step{Op: OpSetMTU, Link: name, MTU: l.MTU})
+	}
+	if len(l.IPv6Conf) > 0 {
+		undo = append(undo, Step{Op: OpSetIPv6Conf, Link: name, Conf: confString(l.IPv6Conf)})
 	}
 	if l.Up {
 		undo = append(undo, Step{Op: OpLinkUp, Link: name})
@@ -239,17 +257,20 @@ func (p *planner) addAddr(name, addr string) {
 	l.Addrs = append(l.Addrs, addr)
 }
 
-// flushAddrs removes a device's addresses but those in keep, and first the default route
-// through it, which the kernel would otherwise drop silently with the address, so its inverse
-// could not restore it. A route equal to keepRoute stays.
-func (p *planner) flushAddrs(name string, keep []string, keepRoute *Route) {
+// flushAddrs removes a device's addresses but those in keep, and first the default routes
+// through it: the kernel drops an IPv4 one silently with the address, so its inverse could not
+// restore it, and an IPv6 one would outlive the address and compete with the route the network
+// sets on its bridge. A route in keepRoutes stays while an address stays.
+func (p *planner) flushAddrs(name string, keep []string, keepRoutes []Route) {
 	l := p.links[name]
 	if l == nil {
 		return
 	}
 	kept := slices.ContainsFunc(l.Addrs, func(a string) bool { return slices.Contains(keep, a) })
-	if p.route != nil && p.route.Dev == name && !(kept && keepRoute != nil && *p.route == *keepRoute) {
-		p.delRoute()
+	for f, r := range p.routes {
+		if r != nil && r.Dev == name && !(kept && slices.Contains(keepRoutes, *r)) {
+			p.delRoute(f)
+		}
 	}
 	var left []string
 	for _, a := range l.Addrs {
@@ -260,23 +281,6 @@ func (p *planner) flushAddrs(name string, keep []string, keepRoute *Route) {
 		p.emit(Step{Op: OpDelAddr, Link: name, Addr: a}, Step{Op: OpAddAddr, Link: name, Addr: a})
 	}
 	l.Addrs = left
-}
-
-func (p *planner) delRoute() {
-	r := *p.route
-	p.emit(Step{Op: OpDelRoute, Link: r.Dev, Gateway: r.Gateway}, Step{Op: OpAddRoute, Link: r.Dev, Gateway: r.Gateway})
-	p.route = nil
-}
-
-func (p *planner) setRoute(dev, gateway string) {
-	if p.route != nil && *p.route == (Route{Gateway: gateway, Dev: dev}) {
-		return
-	}
-	if p.route != nil {
-		p.delRoute()
-	}
-	p.emit(Step{Op: OpAddRoute, Link: dev, Gateway: gateway}, Step{Op: OpDelRoute, Link: dev, Gateway: gateway})
-	p.route = &Route{Gateway: gateway, Dev: dev}
 }
 
 // ports are the links enslaved to master, in name order.
@@ -352,22 +356,25 @@ func (p *planner) addNetwork(n Network, sbMTU int) {
 	if n.Bridged {
 		p.flushAddrs(top, nil, nil)
 	} else {
-		p.flushAddrs(top, n.addrs(), n.route())
+		p.flushAddrs(top, n.addrs(), n.routes())
 	}
 	if n.Bridged {
 		if _, ok := p.links[n.Name]; !ok {
 			p.createBridge(n.Name, n.MTU, n.STP)
 		}
+		// Before the bridge comes up and solicits routers, so no advertisement is taken.
+		p.setIPv6Conf(n.Name, staticIPv6)
 		p.setMaster(top, n.Name)
 		p.setMTU(n.Name, n.MTU)
 		p.setUp(n.Name, true)
 	}
 	l3 := n.L3()
+	p.setIPv6Conf(l3, staticIPv6)
 	for _, a := range n.addrs() {
 		p.addAddr(l3, a)
 	}
-	if r := n.route(); r != nil {
-		p.setRoute(r.Dev, r.Gateway)
+	for _, r := range n.routes() {
+		p.setRoute(r)
 	}
 }
 
@@ -381,12 +388,4 @@ func (n Network) addrs() []string {
 		out = append(out, a.String())
 	}
 	return out
-}
-
-// route is the default route the network sets, if any.
-func (n Network) route() *Route {
-	if !n.DefaultRoute || n.Gateway == "" {
-		return nil
-	}
-	return &Route{Gateway: n.Gateway, Dev: n.L3()}
 }

@@ -23,21 +23,27 @@ type Link struct {
 	// VLANID and Parent describe a VLAN device, for recreating a removed one.
 	VLANID int    `json:"vlanId,omitempty"`
 	Parent string `json:"parent,omitempty"`
+	// IPv6Conf holds the link's IPv6 settings the agent manages (ipv6ConfKeys), as the kernel
+	// has them; nil when unknown (a link a plan creates) or when the link has no IPv6.
+	IPv6Conf map[string]string `json:"ipv6Conf,omitempty"`
 }
 
-// Route is a default route.
+// Route is a default route, IPv4 or IPv6 as its gateway is.
 type Route struct {
 	Gateway string `json:"gateway"`
 	Dev     string `json:"dev"`
 }
 
-// Current is the host's network state before a change: the kernel's links and IPv4 default
-// route, and the running configuration (the networks and bonds this agent configured).
+// Current is the host's network state before a change: the kernel's links and default routes
+// (IPv4 and IPv6), and the running configuration (the networks and bonds this agent configured).
 type Current struct {
-	Links        []Link             `json:"links"`
-	DefaultRoute *Route             `json:"defaultRoute,omitempty"`
-	Networks     map[string]Network `json:"networks,omitempty"`
-	Bonds        map[string]Bond    `json:"bonds,omitempty"`
+	Links         []Link `json:"links"`
+	DefaultRoute  *Route `json:"defaultRoute,omitempty"`
+	DefaultRoute6 *Route `json:"defaultRoute6,omitempty"`
+	// IPv6 says the kernel has IPv6: only then does a plan change IPv6 settings.
+	IPv6     bool               `json:"ipv6,omitempty"`
+	Networks map[string]Network `json:"networks,omitempty"`
+	Bonds    map[string]Bond    `json:"bonds,omitempty"`
 }
 
 // named fills in the names of the running networks and bonds, which their JSON keeps only as

@@ -215,6 +215,21 @@ func ipConfig(r fsRoot, name string, addrs addrSource, rt routes) vdsm.IPConfig 
 		}
 		c.Netmask = net.IP(m).String()
 	}
-	c.IPv6Autoconf = r.str("/proc/sys/net/ipv6/conf/"+name+"/autoconf") == "1"
+	c.IPv6Autoconf = ipv6LocalAuto(r, name)
 	return c
+}
+
+// ipv6LocalAuto is VDSM's sysctl.is_ipv6_local_auto: IPv6 on, and autoconf, accept_ra and
+// accept_redirects all set; a missing file reads as off. The network actor turns autoconf and
+// accept_ra off on a network's device, so a network with a static or no IPv6 address does not
+// read as autoconfigured, which the engine would take for its IPv6 boot protocol.
+func ipv6LocalAuto(r fsRoot, name string) bool {
+	dir := "/proc/sys/net/ipv6/conf/" + name + "/"
+	for _, k := range []string{"autoconf", "accept_ra", "accept_redirects"} {
+		if v, ok := r.int64(dir + k); !ok || v == 0 {
+			return false
+		}
+	}
+	disabled, ok := r.int64(dir + "disable_ipv6")
+	return ok && disabled == 0
 }

@@ -66,7 +66,13 @@ func TestIPConfig(t *testing.T) {
 		t.Errorf("bare %+v", bare)
 	}
 	if !ipConfig(fixture, "ovirtmgmt", addrs, rt).IPv6Autoconf {
-		t.Error("ovirtmgmt has autoconf on in the fixture")
+		t.Error("ovirtmgmt has autoconf, accept_ra and accept_redirects on in the fixture")
+	}
+	// As VDSM reads them: autoconf alone is not enough, and IPv6 must be on.
+	for _, dev := range []string{"bond0", "eth0"} {
+		if ipConfig(fixture, dev, addrs, rt).IPv6Autoconf {
+			t.Errorf("%s: autoconf with accept_ra off or IPv6 disabled reads as ipv6autoconf", dev)
+		}
 	}
 }
 

@@ -47,14 +47,7 @@ type hostSample struct {
 	pools  []hugepagePool
 	thp    string
 	nodes  []numaNode
-	ifaces map[string]ifaceSample
 	disks  map[string]string // path -> free MiB
-}
-
-type ifaceSample struct {
-	c     ifCounters
-	state string
-	speed int
 }
 
 // Sample reads the host once, at now. /proc/stat and /proc/meminfo are required; without them
@@ -94,13 +87,6 @@ func (s *Sampler) take(now time.Time) (*hostSample, error) {
 	hs.pools = readHugepagePools(r)
 	hs.thp = readTHPState(r)
 	hs.nodes, _ = readNUMANodes(r)
-	hs.ifaces = map[string]ifaceSample{}
-	if counters, err := readNetDev(r); err == nil {
-		for name, c := range counters {
-			l := readLink(r, name)
-			hs.ifaces[name] = ifaceSample{c: c, state: reportedState(l), speed: l.Speed}
-		}
-	}
 	hs.disks = map[string]string{}
 	for _, p := range monitoredPaths {
 		var st syscall.Statfs_t
@@ -111,8 +97,8 @@ func (s *Sampler) take(now time.Time) (*hostSample, error) {
 	return hs, nil
 }
 
-// Stats is HostStats from the two latest samples; with only one, rates run from boot (for the
-// host) and from process start (for the agent). vms are the VM counters; now stamps dateTime and
+// Stats is HostStats from the two latest samples (the network totals are read now); with only
+// one, rates run from boot (for the host) and from process start (for the agent). vms are the VM counters; now stamps dateTime and
 // elapsedTime.
 func (s *Sampler) Stats(vms VMCounts, now time.Time) vdsm.HostStats {
 	s.mu.Lock()
@@ -150,12 +136,12 @@ func (s *Sampler) Stats(vms VMCounts, now time.Time) vdsm.HostStats {
 		NetConfigDirty: "False",
 		V2VJobs:        map[string]any{},
 	}
+	netStats(&st, s.root, now)
 	if last == nil {
 		return st
 	}
 	cpuStats(&st, prev, last)
 	memStats(&st, last)
-	netStats(&st, last)
 	st.CPULoad = last.load
 	st.THPState = last.thp
 	if last.stat.BootTime > 0 {
@@ -272,25 +258,32 @@ func memStats(st *vdsm.HostStats, last *hostSample) {
 	}
 }
 
-// netStats reports every interface's totals. The engine computes rates itself from the totals
-// of two calls and their sampleTime, which is why VDSM stopped sending rates.
-func netStats(st *vdsm.HostStats, last *hostSample) {
-	at := float64(last.at.UnixNano()) / 1e9
+// netStats reports every interface's totals, read now rather than from the last sample, as
+// VDSM's netstats.report() reads them at each call: a bridge setupNetworks just made is there
+// at once. The engine computes rates itself from the totals of two calls and their sampleTime,
+// which is why VDSM stopped sending rates.
+func netStats(st *vdsm.HostStats, r fsRoot, now time.Time) {
+	counters, err := readNetDev(r)
+	if err != nil {
+		return
+	}
+	at := float64(now.UnixNano()) / 1e9
 	var rxDrop, txDrop uint64
-	for name, i := range last.ifaces {
-		speed := i.speed
+	for name, c := range counters {
+		l := readLink(r, name)
+		speed := l.Speed
 		if speed <= 0 {
 			speed = 1000 // VDSM's figure for links that report none
 		}
 		st.Network[name] = vdsm.InterfaceStats{
-			Name: name, State: i.state, Speed: strconv.Itoa(speed),
-			Rx: u64(i.c.RxBytes), Tx: u64(i.c.TxBytes),
-			RxErrors: u64(i.c.RxErrs), TxErrors: u64(i.c.TxErrs),
-			RxDropped: u64(i.c.RxDrop), TxDropped: u64(i.c.TxDrop),
+			Name: name, State: reportedState(l), Speed: strconv.Itoa(speed),
+			Rx: u64(c.RxBytes), Tx: u64(c.TxBytes),
+			RxErrors: u64(c.RxErrs), TxErrors: u64(c.TxErrs),
+			RxDropped: u64(c.RxDrop), TxDropped: u64(c.TxDrop),
 			SampleTime: at,
 		}
-		rxDrop += i.c.RxDrop
-		txDrop += i.c.TxDrop
+		rxDrop += c.RxDrop
+		txDrop += c.TxDrop
 	}
 	st.RxDropped, st.TxDropped = u64(rxDrop), u64(txDrop)
 }

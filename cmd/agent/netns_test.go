@@ -53,7 +53,8 @@ type netLane struct {
 	logs     *os.File
 }
 
-func TestNetnsLane(t *testing.T) {
+// newNetLane makes the two namespaces; the caller starts the agent. It skips unless run by the lane.
+func newNetLane(t *testing.T) *netLane {
 	if os.Getenv("HOSTAGENT_NETNS_LANE") != "1" {
 		t.Skip("run by .ci/netns-lane.sh (go tool task test:netns): it needs root and makes network namespaces")
 	}
@@ -76,6 +77,11 @@ func TestNetnsLane(t *testing.T) {
 		l.pidDir = t.TempDir()
 	}
 	l.namespaces()
+	return l
+}
+
+func TestNetnsLane(t *testing.T) {
+	l := newNetLane(t)
 	l.start()
 
 	// The host as the engine first finds it: a NIC carrying the address, no networks.
@@ -190,7 +196,7 @@ func (l *netLane) start() {
 		t.Fatal(err)
 	}
 	l.logs = logs
-	cmd := exec.Command("ip", "netns", "exec", l.agentNS, l.bin, "serve", "--tls=false", "--listen", "0.0.0.0:"+lanePort,
+	cmd := exec.Command("ip", "netns", "exec", l.agentNS, l.bin, "serve", "--tls=false", "--listen", "[::]:"+lanePort,
 		"--manage-networks", "--net-state-dir", filepath.Join(l.stateDir, "net"), "--log-format", "json")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -247,10 +253,13 @@ func (l *netLane) log() string {
 	return string(b)
 }
 
-// dial connects from the engine namespace. The socket is made by a goroutine that enters the
-// namespace on a locked thread and ends without unlocking it, so the Go runtime discards that
-// thread rather than let another goroutine run in the wrong namespace.
-func (l *netLane) dial() *client.Client {
+// dial connects from the engine namespace to the agent's IPv4 address.
+func (l *netLane) dial() *client.Client { return l.dialTo(laneAgentAddr) }
+
+// dialTo connects from the engine namespace to host. The socket is made by a goroutine that
+// enters the namespace on a locked thread and ends without unlocking it, so the Go runtime
+// discards that thread rather than let another goroutine run in the wrong namespace.
+func (l *netLane) dialTo(host string) *client.Client {
 	l.t.Helper()
 	type dialed struct {
 		c   *client.Client
@@ -269,7 +278,7 @@ func (l *netLane) dial() *client.Client {
 			ch <- dialed{err: err}
 			return
 		}
-		c, err := client.Dial(client.Options{Addr: net.JoinHostPort(laneAgentAddr, lanePort), Timeout: answerWait})
+		c, err := client.Dial(client.Options{Addr: net.JoinHostPort(host, lanePort), Timeout: answerWait})
 		ch <- dialed{c, err}
 	}()
 	d := <-ch
@@ -330,7 +339,8 @@ func (l *netLane) statsDirty(c *client.Client, want string) {
 	}
 }
 
-// kernel is the agent namespace's links, addresses and routes as iproute2 prints them.
+// kernel is the agent namespace's links, addresses and routes (IPv4 and IPv6) as iproute2 prints
+// them, and the IPv6 settings of each link the agent changes, which iproute2 does not show.
 func (l *netLane) kernel() string {
 	l.t.Helper()
 	var b strings.Builder
@@ -340,6 +350,18 @@ func (l *netLane) kernel() string {
 			l.t.Fatalf("ip %v: %v: %s", args, err, out)
 		}
 		b.Write(out)
+	}
+	h, err := hostnet.OpenNamespace(l.agentNS, nil)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer h.Close()
+	cur, err := h.Read()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	for _, link := range cur.Links {
+		fmt.Fprintf(&b, "%s ipv6 %v\n", link.Name, link.IPv6Conf)
 	}
 	return b.String()
 }
