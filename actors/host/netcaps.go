@@ -134,8 +134,11 @@ func ApplyNetworkReport(c *vdsm.HostCapabilities, rep *NetworkReport) {
 			if !ok {
 				continue
 			}
-			c.Networks[name] = vdsm.NetInfoNetwork{IPConfig: br.IPConfig, Bridged: true, Iface: n.Device,
+			net := vdsm.NetInfoNetwork{IPConfig: br.IPConfig, Bridged: true, Iface: n.Device,
 				MTU: br.MTU, Ports: br.Ports, STP: br.STP, Switch: "legacy"}
+			net.Southbound = bridgeSouthbound(c, br.Ports)
+			net.VLANID = southboundVLAN(c, net.Southbound)
+			c.Networks[name] = net
 			continue
 		}
 		var ip vdsm.IPConfig
@@ -149,8 +152,44 @@ func ApplyNetworkReport(c *vdsm.HostCapabilities, rep *NetworkReport) {
 		} else {
 			continue
 		}
-		c.Networks[name] = vdsm.NetInfoNetwork{IPConfig: ip, Bridged: false, Iface: n.Device, Interface: n.Device, MTU: mtu, Switch: "legacy"}
+		sb := n.Device
+		c.Networks[name] = vdsm.NetInfoNetwork{IPConfig: ip, Bridged: false, Iface: n.Device, Interface: n.Device, MTU: mtu,
+			Switch: "legacy", Southbound: &sb, VLANID: southboundVLAN(c, &sb)}
 	}
+}
+
+// bridgeSouthbound is VDSM's rule: the bridge's one port that is a bond, else its one NIC, else its
+// one VLAN; none (or several of the first kind found) is null.
+func bridgeSouthbound(c *vdsm.HostCapabilities, ports []string) *string {
+	kinds := []func(string) bool{
+		func(p string) bool { _, ok := c.Bondings[p]; return ok },
+		func(p string) bool { _, ok := c.NICs[p]; return ok },
+		func(p string) bool { _, ok := c.VLANs[p]; return ok },
+	}
+	for _, is := range kinds {
+		var found []string
+		for _, p := range ports {
+			if is(p) {
+				found = append(found, p)
+			}
+		}
+		if len(found) == 1 {
+			return &found[0]
+		}
+	}
+	return nil
+}
+
+func southboundVLAN(c *vdsm.HostCapabilities, sb *string) *int {
+	if sb == nil {
+		return nil
+	}
+	v, ok := c.VLANs[*sb]
+	if !ok {
+		return nil
+	}
+	id := v.VLANID
+	return &id
 }
 
 func fieldsOrEmpty(s string) []string {

@@ -28,8 +28,15 @@ func TestApplyNetworkReport(t *testing.T) {
 		!mgmt.IPv4DefaultRoute || !reflect.DeepEqual(mgmt.Ports, br.Ports) || mgmt.STP != br.STP || mgmt.Switch != "legacy" {
 		t.Errorf("ovirtmgmt = %+v, want the bridge's own config %+v", mgmt, br)
 	}
-	if v, ok := c.Networks["vlan100"]; !ok || v.Bridged || v.Interface != "bond0.100" || v.MTU != nc.VLANs["bond0.100"].MTU {
+	if mgmt.Southbound == nil || *mgmt.Southbound != "eth0" || mgmt.VLANID != nil {
+		t.Errorf("ovirtmgmt southbound %v vlanid %v, want its one NIC port eth0 and no VLAN", mgmt.Southbound, mgmt.VLANID)
+	}
+	v, ok := c.Networks["vlan100"]
+	if !ok || v.Bridged || v.Interface != "bond0.100" || v.MTU != nc.VLANs["bond0.100"].MTU {
 		t.Errorf("vlan100 = %+v", v)
+	}
+	if v.Southbound == nil || *v.Southbound != "bond0.100" || v.VLANID == nil || *v.VLANID != 100 {
+		t.Errorf("vlan100 southbound %v vlanid %v, want bond0.100 and 100", v.Southbound, v.VLANID)
 	}
 	if _, ok := c.Networks["gone"]; ok {
 		t.Error("a network whose bridge is gone is reported")

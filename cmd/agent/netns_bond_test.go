@@ -98,7 +98,7 @@ func TestNetnsLaneBonds(t *testing.T) {
 	if strings.Join(bond.Slaves, ",") != "dummy_1,dummy_2" || bond.Opts["mode"] != "1" || bond.Opts["miimon"] != "100" ||
 		vlan.Iface != "bond0" || vlan.VLANID != 100 ||
 		!net.Bridged || net.Iface != "vlan100" || strings.Join(net.Ports, ",") != "bond0.100" || net.Addr != "10.79.0.2" ||
-		br == nil || caps.NICs["dummy_1"] == nil || caps.NICs["dummy_2"] == nil {
+		net.Southbound != "bond0.100" || net.VLANID != 100 || br == nil || caps.NICs["dummy_1"] == nil || caps.NICs["dummy_2"] == nil {
 		t.Fatalf("caps with the bond: %+v", caps)
 	}
 	links := l.links()
@@ -150,6 +150,10 @@ type bondLaneCaps struct {
 		Iface   string   `json:"iface"`
 		Ports   []string `json:"ports"`
 		Addr    string   `json:"addr"`
+		// VDSM's netinfo reports where the network leaves the host, and the VLAN id when that is
+		// a VLAN.
+		Southbound string `json:"southbound"`
+		VLANID     int    `json:"vlanid"`
 	} `json:"networks"`
 	Bridges map[string]any `json:"bridges"`
 	NICs    map[string]any `json:"nics"`

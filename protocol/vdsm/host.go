@@ -220,6 +220,12 @@ type NetInfoNetwork struct {
 	Ports     []string `json:"ports,omitempty"`
 	STP       string   `json:"stp,omitempty"`
 	Switch    string   `json:"switch"`
+	// Southbound is the NIC, bond or VLAN the network leaves the host through (VDSM's
+	// netinfo/cache.py sends it though the schema does not list it): null for a bridge with no
+	// single such port.
+	Southbound *string `json:"southbound"`
+	// VLANID is sent only when the southbound device is a VLAN.
+	VLANID *int `json:"vlanid,omitempty"`
 }
 
 // HostStats is the result of Host.getStats.
