@@ -13,9 +13,9 @@ import (
 )
 
 // Element is one device element cut out of a domain (or the engine's hotplug) XML, with the MAC,
-// alias and link state it carries.
+// alias, link state and source bridge it carries.
 type Element struct {
-	Raw, MAC, Alias, Link string
+	Raw, MAC, Alias, Link, Bridge string
 }
 
 // ErrNoNic: the domain has no interface with the alias or MAC asked for.
@@ -84,6 +84,8 @@ func devices(doc, root, tag string) ([]Element, error) {
 					cur.Alias = attr(t, "name")
 				case "link":
 					cur.Link = attr(t, "state")
+				case "source":
+					cur.Bridge = attr(t, "bridge")
 				}
 			}
 		case xml.EndElement:
