@@ -4,6 +4,7 @@ package main
 // VDSM gives for libvirt's refusals) and in the QEMU lane (see qemu_test.go) on a real guest.
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -77,9 +78,10 @@ func TestHotplugNicRefusals(t *testing.T) {
 }
 
 // A NIC plugged into a real guest: VM.hotplugNic answers its alias and the domain's XML, the NIC
-// is in Host.dumpxmls and the devices hash changes; VM.updateDevice takes its link down;
-// VM.hotunplugNic answers once libvirt reports the device removed, and it is gone from
-// Host.dumpxmls. A paused guest cannot release a NIC: the unplug answers VDSM's time-out error
+// and its ovirt-vm metadata are in Host.dumpxmls, the devices hash changes, and the guest reports
+// the new NIC; VM.updateDevice takes its link down and up, and the guest's carrier follows;
+// VM.hotunplugNic answers once libvirt reports the device removed, it is gone from Host.dumpxmls
+// with its metadata, and from the guest. A paused guest cannot release a NIC: the unplug answers VDSM's time-out error
 // after HotunplugTimeout, and the NIC goes once the guest runs again.
 func TestQEMUHotplugNic(t *testing.T) {
 	q := qemuEnv(t)
@@ -89,10 +91,12 @@ func TestQEMUHotplugNic(t *testing.T) {
 	g := q.create(t, c, "hotplug", "c5c5c5c5-0000-4000-8000-000000000002", "")
 	ev.wait(g.id, "Powering up")
 	g.waitLog(t, guestUp, 1) // the guest's kernel answers PCI hotplug once it runs
+	g.waitLog(t, "HOSTAGENT-GUEST: eth0 carrier 1", 1)
 	ta.SampleNow()
 	hash0 := vmStatsOf(t, c, g.id)["hash"]
 
 	mac, alias := "52:54:00:c5:00:02", "ua-c5c5c5c5-0002"
+	at := g.mark(t)
 	res, err := c.Call("VM.hotplugNic", map[string]any{"vmID": g.id, "params": map[string]any{"vmId": g.id, "xml": hotplugNicXML(mac, alias)}})
 	if err != nil {
 		t.Fatalf("VM.hotplugNic: %v", err)
@@ -103,37 +107,55 @@ func TestQEMUHotplugNic(t *testing.T) {
 		!strings.Contains(m["xml"].(string), mac) {
 		t.Fatalf("VM.hotplugNic answered %v", m)
 	}
-	if x := dumpxml(t, c, g.id); !strings.Contains(x, mac) || !strings.Contains(x, alias) {
+	x := dumpxml(t, c, g.id)
+	if !strings.Contains(x, mac) || !strings.Contains(x, alias) {
 		t.Fatalf("Host.dumpxmls after the plug has no %s:\n%s", mac, x)
+	}
+	// The engine's metadata of the NIC is kept in the domain's, as VDSM keeps it.
+	if md := nicMetadata(x, mac); !strings.Contains(md, "<ovirt-vm:network>ovirtmgmt</ovirt-vm:network>") {
+		t.Fatalf("the plugged NIC's ovirt-vm metadata is %q in:\n%s", md, x)
 	}
 	ta.SampleNow()
 	hash1 := vmStatsOf(t, c, g.id)["hash"]
 	if hash1 == hash0 {
 		t.Errorf("hash %v did not change with the plugged NIC", hash1)
 	}
+	// The guest sees the NIC arrive, and its link up.
+	dev := g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: (eth\d+) added `+mac))[1]
+	g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: `+dev+` carrier 1`))
 
-	res, err = c.Call("VM.updateDevice", map[string]any{"vmID": g.id, "params": map[string]any{
-		"deviceType": "interface", "alias": alias, "linkActive": "false"}})
-	if err != nil || string(res) != "{}" {
-		t.Fatalf("VM.updateDevice interface: %s %v", res, err)
-	}
-	if x := nicOf(t, dumpxml(t, c, g.id), mac); !strings.Contains(x, "<link state='down'/>") {
-		t.Fatalf("after linkActive false the NIC is:\n%s", x)
+	// The link down, then up again, as the engine's vNIC "unplugged"/"plugged" link sets it; the
+	// guest sees its carrier follow.
+	for _, link := range []struct{ active, state, carrier string }{{"false", "down", "0"}, {"true", "up", "1"}} {
+		at = g.mark(t)
+		res, err = c.Call("VM.updateDevice", map[string]any{"vmID": g.id, "params": map[string]any{
+			"deviceType": "interface", "alias": alias, "linkActive": link.active}})
+		if err != nil || string(res) != "{}" {
+			t.Fatalf("VM.updateDevice interface linkActive %s: %s %v", link.active, res, err)
+		}
+		if x := nicOf(t, dumpxml(t, c, g.id), mac); !strings.Contains(x, "<link state='"+link.state+"'/>") {
+			t.Fatalf("after linkActive %s the NIC is:\n%s", link.active, x)
+		}
+		g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: `+dev+` carrier `+link.carrier))
 	}
 
+	at = g.mark(t)
 	res, err = c.Call("VM.hotunplugNic", map[string]any{"vmID": g.id, "params": map[string]any{"vmId": g.id, "xml": hotplugNicXML(mac, alias)}})
 	if err != nil || string(res) != "{}" {
 		t.Fatalf("VM.hotunplugNic: %s %v", res, err)
 	}
 	if x := dumpxml(t, c, g.id); strings.Contains(x, mac) {
-		t.Fatalf("Host.dumpxmls after the unplug still has %s:\n%s", mac, x)
+		t.Fatalf("Host.dumpxmls after the unplug still has %s (its device or its metadata):\n%s", mac, x)
 	}
+	g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: `+dev+` removed`))
 
 	// The guest paused: the unplug request waits in QEMU for a guest that never answers.
 	mac, alias = "52:54:00:c5:00:03", "ua-c5c5c5c5-0003"
+	at = g.mark(t)
 	if _, err := c.Call("VM.hotplugNic", map[string]any{"vmID": g.id, "params": map[string]any{"vmId": g.id, "xml": hotplugNicXML(mac, alias)}}); err != nil {
 		t.Fatalf("VM.hotplugNic: %v", err)
 	}
+	dev = g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: (eth\d+) added `+mac))[1]
 	if _, err := c.Call("VM.pause", map[string]any{"vmID": g.id}); err != nil {
 		t.Fatalf("VM.pause: %v", err)
 	}
@@ -148,14 +170,17 @@ func TestQEMUHotplugNic(t *testing.T) {
 	if e.Code != 50 || !strings.Contains(e.Message, "Timeout detaching") {
 		t.Fatalf("VM.hotunplugNic on a paused guest: %v", e)
 	}
-	if x := dumpxml(t, c, g.id); !strings.Contains(x, mac) {
-		t.Fatalf("the NIC left before the guest ran:\n%s", x)
+	if x := dumpxml(t, c, g.id); !strings.Contains(nicOf(t, x, mac), alias) || nicMetadata(x, mac) == "" {
+		t.Fatalf("the NIC or its metadata left before the guest ran:\n%s", x)
 	}
+	at = g.mark(t)
 	if _, err := c.Call("VM.cont", map[string]any{"vmID": g.id}); err != nil {
 		t.Fatalf("VM.cont: %v", err)
 	}
-	libvirtdEventually(t, qemuEventLimit, "the NIC is still in Host.dumpxmls after the guest ran again",
+	// The unplug completes after its answer: device and metadata go all the same.
+	libvirtdEventually(t, qemuEventLimit, "the NIC or its metadata is still in Host.dumpxmls after the guest ran again",
 		func() bool { return !strings.Contains(dumpxml(t, c, g.id), mac) })
+	g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: `+dev+` removed`))
 
 	if _, err := c.Call("VM.destroy", map[string]any{"vmID": g.id}); err != nil {
 		t.Fatalf("VM.destroy: %v", err)
@@ -173,4 +198,34 @@ func nicOf(t *testing.T, domainXML, mac string) string {
 	}
 	t.Fatalf("no interface with %s in:\n%s", mac, domainXML)
 	return ""
+}
+
+// nicMetadata is the ovirt-vm:device element of the domain XML's metadata for the MAC, "" when
+// there is none (libvirt writes metadata as libxml2 does, with double quotes).
+func nicMetadata(domainXML, mac string) string {
+	m := regexp.MustCompile(`(?s)<ovirt-vm:device mac_address=["']` + regexp.QuoteMeta(mac) + `["']>.*?</ovirt-vm:device>`).FindString(domainXML)
+	return m
+}
+
+// mark is how far the guest's serial console has come; waitSince reads what it wrote after.
+func (g *qemuGuest) mark(t *testing.T) int {
+	t.Helper()
+	return len(g.log(t))
+}
+
+// waitSince waits until what the guest wrote on its console after the mark matches re, and
+// answers the match. The guest's NIC watch polls: the bound only catches a guest that never says.
+func (g *qemuGuest) waitSince(t *testing.T, mark int, re *regexp.Regexp) []string {
+	t.Helper()
+	end := time.Now().Add(qemuEventLimit)
+	for {
+		since := g.log(t)[mark:]
+		if m := re.FindStringSubmatch(since); m != nil {
+			return m
+		}
+		if time.Now().After(end) {
+			t.Fatalf("after %s: %s: %q not on the serial console; since the mark it has:\n%s", qemuEventLimit, g.name, re, since)
+		}
+		time.Sleep(50 * time.Millisecond) // the console is a file libvirt writes: nothing to wait on
+	}
 }
