@@ -2,7 +2,7 @@ package main
 
 // A VM as the engine builds it: testdata/engine/qemu-lane.xml through create, console ticket, NIC
 // hotplug, a move of that NIC to another network and to none, unplug, Up, shutdown and destroy on
-// real QEMU. Run by the migration lane
+// real QEMU, with its cloud-init payload CD-ROM on an image the agent builds and removes. Run by the migration lane
 // (`go tool task test:migration`, .ci/migration-lane.sh) inside host A of .ci/twohosts.sh, whose
 // network namespace is the only place the lane may make a host's bridges: there it makes ovirtmgmt
 // (127.0.0.2/32 on it, so that the vdsm-ovirtmgmt display network has an address to listen on that
@@ -21,6 +21,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -43,7 +44,16 @@ func TestEngineVM(t *testing.T) {
 			t.Fatalf("the lane makes the bridge %s before the test: %v", br, err)
 		}
 	}
-	ta := q.agent(t)
+	// The payload images are built where QEMU (libvirt-qemu) can reach them: libvirt hands it
+	// the image, not the directories above.
+	payloads := t.TempDir()
+	for _, d := range []string{payloads, filepath.Dir(payloads)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ta := startAgent(t, func(c *agentConfig) { c.LibvirtURI = qemuURI; c.PayloadDir = payloads })
+	q.hold = q.connect(t)
 	ev := events(t, ta)
 	c := ta.dial(t)
 
@@ -84,6 +94,14 @@ func TestEngineVM(t *testing.T) {
 		if !strings.Contains(x, want) {
 			t.Errorf("Host.dumpxmls has no %s", want)
 		}
+	}
+	// The cloud-init payload runs from the ISO image the agent built, while the VM runs.
+	payload := filepath.Join(payloads, id+".hdd.img")
+	if !strings.Contains(x, "<source file='"+payload+"'") || strings.Contains(x, "PAYLOAD:") {
+		t.Errorf("the payload CD-ROM is not on %s:\n%s", payload, x)
+	}
+	if out, err := exec.Command("isoinfo", "-J", "-x", "/openstack/latest/user_data", "-i", payload).CombinedOutput(); err != nil || string(out) != "#cloud-config\nssh_pwauth: true\n" {
+		t.Errorf("user_data on the payload image: %q %v", out, err)
 	}
 	// Each bridge has the guest's tap for its NIC, and nothing else: the lane made them empty.
 	for _, br := range []string{"ovirtmgmt", domxml.DummyBridge} {
@@ -216,6 +234,9 @@ func TestEngineVM(t *testing.T) {
 	}
 	if !q.gone(t, g) {
 		t.Fatalf("%s is still defined after VM.destroy", g.name)
+	}
+	if _, err := os.Stat(payload); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the payload image outlived its VM: %v", err)
 	}
 }
 
