@@ -124,19 +124,27 @@ func TestQEMUHotplugNic(t *testing.T) {
 	dev := g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: (eth\d+) added `+mac))[1]
 	g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: `+dev+` carrier 1`))
 
-	// The link down, then up again, as the engine's vNIC "unplugged"/"plugged" link sets it; the
-	// guest sees its carrier follow.
-	for _, link := range []struct{ active, state, carrier string }{{"false", "down", "0"}, {"true", "up", "1"}} {
+	t.Logf("the guest has the plugged NIC %s as %s", mac, dev)
+
+	// The link down, then up again, as the engine's vNIC "unplugged"/"plugged" link sets it: down
+	// in the older engine's parameters, up in today's (the NIC's hotplug XML with <link state>).
+	// The guest sees its carrier follow.
+	for _, link := range []struct {
+		params         map[string]any
+		state, carrier string
+	}{
+		{map[string]any{"deviceType": "interface", "alias": alias, "linkActive": "false"}, "down", "0"},
+		{map[string]any{"deviceType": "interface", "xml": hotplugNicXML(mac, alias)}, "up", "1"},
+	} {
 		at = g.mark(t)
-		res, err = c.Call("VM.updateDevice", map[string]any{"vmID": g.id, "params": map[string]any{
-			"deviceType": "interface", "alias": alias, "linkActive": link.active}})
+		res, err = c.Call("VM.updateDevice", map[string]any{"vmID": g.id, "params": link.params})
 		if err != nil || string(res) != "{}" {
-			t.Fatalf("VM.updateDevice interface linkActive %s: %s %v", link.active, res, err)
+			t.Fatalf("VM.updateDevice interface, link %s: %s %v", link.state, res, err)
 		}
 		if x := nicOf(t, dumpxml(t, c, g.id), mac); !strings.Contains(x, "<link state='"+link.state+"'/>") {
-			t.Fatalf("after linkActive %s the NIC is:\n%s", link.active, x)
+			t.Fatalf("after the link %s the NIC is:\n%s", link.state, x)
 		}
-		g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: `+dev+` carrier `+link.carrier))
+		t.Logf("link %s: %s", link.state, g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: `+dev+` carrier `+link.carrier))[0])
 	}
 
 	at = g.mark(t)
