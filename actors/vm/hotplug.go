@@ -202,7 +202,8 @@ func (a *vmActor) stopUnplugs() {
 
 // updateNic is VDSM's _updateInterfaceDevice with setLinkAndNetwork: the NIC's live XML with
 // the link state and bridge set, given to libvirt's device update (the running domain only, as
-// VDSM). A network of "" is VDSM's unplugged cable: the dummy bridge, link down.
+// VDSM). A network of "" is VDSM's unplugged cable: the dummy bridge, link down. The NIC's
+// device metadata takes the new network.
 func (a *vmActor) updateNic(c actor.Context, m *UpdateNic) {
 	live, err := a.liveXML()
 	if err != nil {
@@ -259,8 +260,8 @@ func (a *vmActor) updateNic(c actor.Context, m *UpdateNic) {
 }
 
 // editDeviceMetadata rewrites the domain's ovirt-vm element as edit makes it from the live XML
-// (VDSM's _hotplug_device_metadata and _hotunplug_device_metadata). A failure is logged, as VDSM
-// logs it: the device change it follows has happened all the same.
+// (VDSM's _hotplug_device_metadata and _hotunplug_device_metadata). A failure is logged and
+// nothing more: the device change it follows has happened, and its answer stands.
 func (a *vmActor) editDeviceMetadata(what string, edit func(live string) (elem string, changed bool, err error)) {
 	live, err := a.liveXML()
 	if err != nil {
