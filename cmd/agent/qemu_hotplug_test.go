@@ -78,8 +78,8 @@ func TestHotplugNicRefusals(t *testing.T) {
 }
 
 // A NIC plugged into a real guest: VM.hotplugNic answers its alias and the domain's XML, the NIC
-// and its ovirt-vm metadata are in Host.dumpxmls, the devices hash changes, and the guest reports
-// the new NIC; VM.updateDevice takes its link down and up, and the guest's carrier follows;
+// and its ovirt-vm metadata are in Host.dumpxmls and it in VM.getStats, the devices hash changes,
+// and the guest reports the new NIC; VM.updateDevice takes its link down and up, and the guest's carrier follows;
 // VM.hotunplugNic answers once libvirt reports the device removed, it is gone from Host.dumpxmls
 // with its metadata, and from the guest. A paused guest cannot release a NIC: the unplug answers VDSM's time-out error
 // after HotunplugTimeout, and the NIC goes once the guest runs again.
@@ -116,9 +116,12 @@ func TestQEMUHotplugNic(t *testing.T) {
 		t.Fatalf("the plugged NIC's ovirt-vm metadata is %q in:\n%s", md, x)
 	}
 	ta.SampleNow()
-	hash1 := vmStatsOf(t, c, g.id)["hash"]
-	if hash1 == hash0 {
+	st := vmStatsOf(t, c, g.id)
+	if hash1 := st["hash"]; hash1 == hash0 {
 		t.Errorf("hash %v did not change with the plugged NIC", hash1)
+	}
+	if n := nicStats(st, mac); n == nil || !strings.HasPrefix(n["name"].(string), "vnet") {
+		t.Errorf("VM.getStats network has no %s: %v", mac, st["network"])
 	}
 	// The guest sees the NIC arrive, and its link up.
 	dev := g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: (eth\d+) added `+mac))[1]
@@ -156,6 +159,10 @@ func TestQEMUHotplugNic(t *testing.T) {
 		t.Fatalf("Host.dumpxmls after the unplug still has %s (its device or its metadata):\n%s", mac, x)
 	}
 	g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: `+dev+` removed`))
+	ta.SampleNow()
+	if st := vmStatsOf(t, c, g.id); nicStats(st, mac) != nil {
+		t.Errorf("VM.getStats network still has the unplugged %s: %v", mac, st["network"])
+	}
 
 	// The guest paused: the unplug request waits in QEMU for a guest that never answers.
 	mac, alias = "52:54:00:c5:00:03", "ua-c5c5c5c5-0003"
@@ -213,6 +220,17 @@ func nicOf(t *testing.T, domainXML, mac string) string {
 func nicMetadata(domainXML, mac string) string {
 	m := regexp.MustCompile(`(?s)<ovirt-vm:device mac_address=["']` + regexp.QuoteMeta(mac) + `["']>.*?</ovirt-vm:device>`).FindString(domainXML)
 	return m
+}
+
+// nicStats is the entry of VM.getStats' network for the NIC of mac, nil when there is none.
+func nicStats(st map[string]any, mac string) map[string]any {
+	nets, _ := st["network"].(map[string]any)
+	for _, n := range nets {
+		if m, _ := n.(map[string]any); m != nil && m["macAddr"] == mac {
+			return m
+		}
+	}
+	return nil
 }
 
 // mark is how far the guest's serial console has come; waitSince reads what it wrote after.
