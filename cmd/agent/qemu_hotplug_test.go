@@ -77,12 +77,13 @@ func TestHotplugNicRefusals(t *testing.T) {
 	}
 }
 
-// A NIC plugged into a real guest: VM.hotplugNic answers its alias and the domain's XML, the NIC
-// and its ovirt-vm metadata are in Host.dumpxmls and it in VM.getStats, the devices hash changes,
-// and the guest reports the new NIC; VM.updateDevice takes its link down and up, and the guest's carrier follows;
-// VM.hotunplugNic answers once libvirt reports the device removed, it is gone from Host.dumpxmls
-// with its metadata, and from the guest. A paused guest cannot release a NIC: the unplug answers VDSM's time-out error
-// after HotunplugTimeout, and the NIC goes once the guest runs again.
+// A NIC plugged into a real guest: VM.hotplugNic answers its alias and the domain's XML; the NIC
+// is in Host.dumpxmls with its ovirt-vm metadata and in VM.getStats, the devices hash changes, and
+// the guest reports the new NIC. VM.updateDevice takes its link down and up, and the guest's
+// carrier follows. VM.hotunplugNic answers once libvirt reports the device removed: it is gone
+// from Host.dumpxmls with its metadata, from VM.getStats and from the guest. A paused guest cannot
+// release a NIC: the unplug answers VDSM's time-out error after HotunplugTimeout, and the NIC goes
+// once the guest runs again.
 func TestQEMUHotplugNic(t *testing.T) {
 	q := qemuEnv(t)
 	ta := q.agent(t)
