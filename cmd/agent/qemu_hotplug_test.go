@@ -121,7 +121,9 @@ func TestQEMUHotplugNic(t *testing.T) {
 	if hash1 := st["hash"]; hash1 == hash0 {
 		t.Errorf("hash %v did not change with the plugged NIC", hash1)
 	}
-	if n := nicStats(st, mac); n == nil || !strings.HasPrefix(n["name"].(string), "vnet") {
+	// A NIC's traffic is reported from the second sample that has it (a rate needs two).
+	ta.SampleNow()
+	if st := vmStatsOf(t, c, g.id); nicStats(st, mac) == nil || !strings.HasPrefix(nicStats(st, mac)["name"].(string), "vnet") {
 		t.Errorf("VM.getStats network has no %s: %v", mac, st["network"])
 	}
 	// The guest sees the NIC arrive, and its link up.
