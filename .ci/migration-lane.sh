@@ -12,8 +12,8 @@
 #      STOMP as the engine would: create on A, migrate A→B, back B→A, a cancelled slow migration;
 #      and cmd/agent/migration_net_test.go (TestMigrationLaneNetworks): the VM network vmnet made
 #      on both hosts with Host.setupNetworks, a guest on it migrated A→B and still answering;
-#   4b. then the engine's VM (engine_vm_test below): A's agent stopped, the bridges ovirtmgmt and
-#      ;vdsmdummy; made inside host A's network namespace (never on the machine's own), and
+#   4b. then the engine's VM (engine_vm_test below): A's agent stopped, the bridges ovirtmgmt,
+#      ;vdsmdummy; and blue (a second VM network) made inside host A's network namespace (never on the machine's own), and
 #      cmd/agent/qemu_engine_test.go (TestEngineVM) run inside host A with an agent of its own;
 #   5. whatever happens, stops both agents by PID and takes both hosts down (twohosts.sh down:
 #      domains, QEMU, daemons, namespaces, cgroups), and fails if anything is left.
@@ -202,7 +202,7 @@ engine_vm_test() {
     read -r ack <"$state/ctl.ack"
     [ "$ack" = ok ] || fail "stopping host A's agent: $ack"
   fi
-  for br in ovirtmgmt ';vdsmdummy;'; do
+  for br in ovirtmgmt ';vdsmdummy;' blue; do
     th exec "$hosts" A ip link add "$br" type bridge || fail "ip link add $br type bridge (host A)"
   done
   # No IPv6 link-local address: the bridge sends nothing of its own.
@@ -210,7 +210,7 @@ engine_vm_test() {
     fail "disable IPv6 on ovirtmgmt (host A)"
   th exec "$hosts" A ip addr add 127.0.0.2/32 dev ovirtmgmt || fail "ip addr add 127.0.0.2/32 dev ovirtmgmt (host A)"
   th exec "$hosts" A ip link set ovirtmgmt up || fail "ip link set ovirtmgmt up (host A)"
-  say "go test -count=1 -v -run '^TestEngineVM$' ./cmd/agent/ (inside host A, its bridges ovirtmgmt 127.0.0.2/32 and ;vdsmdummy;)"
+  say "go test -count=1 -v -run '^TestEngineVM$' ./cmd/agent/ (inside host A, its bridges ovirtmgmt 127.0.0.2/32, ;vdsmdummy; and blue)"
   if ! th exec "$hosts" A env -C "$PWD/cmd/agent" HOSTAGENT_TEST_ENGINE_VM=1 \
     HOSTAGENT_TEST_QEMU_GUEST="$guest" HOSTAGENT_TEST_QEMU_TYPE=qemu \
     "$state/agent.test" -test.count=1 -test.v -test.run '^TestEngineVM$' -test.timeout 5m >"$eout" 2>&1; then
@@ -228,7 +228,7 @@ engine_vm_test() {
     th exec "$hosts" A virsh -q -c qemu:///system net-undefine vdsm-ovirtmgmt >/dev/null ||
       fail "virsh net-undefine vdsm-ovirtmgmt (host A)"
   fi
-  for br in ovirtmgmt ';vdsmdummy;'; do
+  for br in ovirtmgmt ';vdsmdummy;' blue; do
     th exec "$hosts" A ip link del "$br" type bridge || fail "ip link del $br (host A)"
   done
 }

@@ -9,7 +9,9 @@
 # "HOSTAGENT-GUEST: userspace up" on the serial console. With "hostagent.acpi=ignore" on the kernel command line it ignores the button (a guest
 # that VM.shutdown cannot reach); with "hostagent.poweroff" it powers off by itself once up (a user
 # shutting the guest down from within). A loop pings the (absent) host every 2 s, which keeps traffic on
-# the guest's network interface.
+# the guest's network interface. Another reports the guest's NICs on the console: "HOSTAGENT-GUEST:
+# ethN added MAC" when one appears (hotplug), "ethN carrier 0|1" when its link changes (the host's
+# <link state>), "ethN removed" when it leaves (hot unplug).
 set -euo pipefail
 cache=${CACHE:-/var/cache/hostagent/guest}
 
@@ -72,6 +74,32 @@ else
   done
   sleep 1 # the watchers have the devices open before the guest says it is up
 fi
+# The NICs as the guest sees them, on the console: each one that appears (brought up, so that its
+# carrier can be read), each change of its carrier, each one that leaves. State in /run/nics.
+mkdir -p /run/nics
+(while :; do
+  for d in /sys/class/net/eth*; do
+    [ -e "$d/address" ] || continue
+    n=${d##*/}
+    if [ ! -e /run/nics/$n ]; then
+      echo "HOSTAGENT-GUEST: $n added $(cat $d/address)"
+      ip link set $n up
+      : >/run/nics/$n
+    fi
+    c=$(cat $d/carrier 2>/dev/null)
+    if [ -n "$c" ] && [ "$c" != "$(cat /run/nics/$n)" ]; then
+      echo "HOSTAGENT-GUEST: $n carrier $c"
+      echo "$c" >/run/nics/$n
+    fi
+  done
+  for f in /run/nics/*; do
+    n=${f##*/}
+    [ -e "$f" ] && [ ! -e /sys/class/net/$n ] || continue
+    echo "HOSTAGENT-GUEST: $n removed"
+    rm "$f"
+  done
+  sleep 0.2 2>/dev/null || sleep 1
+done) &
 echo "HOSTAGENT-GUEST: userspace up"
 if grep -q 'hostagent.poweroff' /proc/cmdline; then
   echo "HOSTAGENT-GUEST: powering off by itself"

@@ -64,6 +64,9 @@ func updateDevice(r *reply.Reply, c *Call) (any, error) {
 	if kind == "interface" && !hasXML {
 		return updateNic(r, p)
 	}
+	if kind == "interface" {
+		return updateNicXML(r, p)
+	}
 	if kind != "graphics" || hasXML {
 		// Devices by XML are not served; VDSM serves graphics by XML neither.
 		return nil, vdsm.NewError(vdsm.CodeNotImplemented)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/hostagent/hostagent/actors/vm"
+	"github.com/hostagent/hostagent/engine/domxml"
 	"github.com/hostagent/hostagent/protocol/vdsm"
 	"github.com/hostagent/hostagent/reply"
 )
@@ -70,4 +71,19 @@ func updateNic(r *reply.Reply, p *Call) (any, error) {
 		m.Network = &s
 	}
 	return m, nil
+}
+
+// updateNicXML is VM.updateDevice with deviceType interface as today's engine sends it: the NIC
+// as its hotplug XML, read as VDSM's Vm.updateDevice reads it (dev_from_xml, update_params). An
+// XML VDSM cannot read fails outside its try: a general exception.
+func updateNicXML(r *reply.Reply, p *Call) (any, error) {
+	x, err := p.String("xml")
+	if err != nil {
+		return nil, err
+	}
+	u, err := domxml.ParseNicUpdate(x)
+	if err != nil {
+		return nil, vdsm.GeneralException(err.Error())
+	}
+	return &vm.UpdateNic{Reply: r, Alias: u.Alias, LinkActive: &u.LinkActive, Network: &u.Network}, nil
 }

@@ -112,6 +112,14 @@ func (a *vmActor) hotplugNic(c actor.Context, m *HotplugNic) {
 		m.Reply.Error(codeHotplugNicFailed, virt.Reason(err))
 		return
 	}
+	a.editDeviceMetadata("plugged NIC "+nic.MAC, func(live string) (string, bool, error) {
+		d, err := domxml.HotplugNicDevice(m.XML, nic.MAC, nic.Bridge)
+		if err != nil {
+			return "", false, err
+		}
+		elem, err := domxml.PutNicDevice(live, d)
+		return elem, true, err
+	})
 	a.refreshXML(c)
 	// VDSM answers the NIC as libvirt named it, and the domain's XML after the plug.
 	dev := map[string]any{"macAddr": nic.MAC, "alias": nic.Alias}
@@ -150,6 +158,7 @@ func (a *vmActor) hotunplugNic(c actor.Context, m *HotunplugNic) {
 		if _, err := domxml.FindNic(live, nic.Alias, nic.MAC); errors.Is(err, domxml.ErrNoNic) {
 			// Gone already (libvirt waits a little for the guest itself): its event, still on
 			// its way, finds nothing pending.
+			a.dropStaleNicDevices()
 			a.refreshXML(c)
 			m.Reply.Result(map[string]any{})
 			return
@@ -172,6 +181,7 @@ func (a *vmActor) hotunplugNic(c actor.Context, m *HotunplugNic) {
 // waiting for this device is done.
 func (a *vmActor) deviceRemoved(c actor.Context, alias string) {
 	a.log.Info().Str("alias", alias).Msg("device removal reported")
+	a.dropStaleNicDevices()
 	a.refreshXML(c)
 	if p := a.unplug.byAlias[alias]; p != nil {
 		delete(a.unplug.byAlias, alias)
@@ -192,7 +202,8 @@ func (a *vmActor) stopUnplugs() {
 
 // updateNic is VDSM's _updateInterfaceDevice with setLinkAndNetwork: the NIC's live XML with
 // the link state and bridge set, given to libvirt's device update (the running domain only, as
-// VDSM). A network of "" is VDSM's unplugged cable: the dummy bridge, link down.
+// VDSM). A network of "" is VDSM's unplugged cable: the dummy bridge, link down. The NIC's
+// device metadata takes the new network.
 func (a *vmActor) updateNic(c actor.Context, m *UpdateNic) {
 	live, err := a.liveXML()
 	if err != nil {
@@ -234,8 +245,44 @@ func (a *vmActor) updateNic(c actor.Context, m *UpdateNic) {
 		return
 	}
 	a.log.Info().Str("alias", m.Alias).Str("link", state).Str("bridge", bridge).Msg("NIC updated")
+	if bridge != "" {
+		a.editDeviceMetadata("NIC "+nic.MAC+" moved", func(live string) (string, bool, error) {
+			d, _, err := domxml.NicDeviceOf(live, nic.MAC)
+			if err != nil {
+				return "", false, err
+			}
+			elem, err := domxml.PutNicDevice(live, d.WithNetwork(bridge))
+			return elem, true, err
+		})
+	}
 	a.refreshXML(c)
 	m.Reply.Result(map[string]any{})
+}
+
+// editDeviceMetadata rewrites the domain's ovirt-vm element as edit makes it from the live XML
+// (VDSM's _hotplug_device_metadata and _hotunplug_device_metadata). A failure is logged and
+// nothing more: the device change it follows has happened, and its answer stands.
+func (a *vmActor) editDeviceMetadata(what string, edit func(live string) (elem string, changed bool, err error)) {
+	live, err := a.liveXML()
+	if err != nil {
+		a.log.Warn().Err(err).Str("device", what).Msg("device metadata not updated")
+		return
+	}
+	elem, changed, err := edit(live)
+	if err == nil && changed {
+		err = a.call(func(id string) error {
+			return a.lv.SetMetadata(id, elem, domxml.OVirtVMPrefix, domxml.OVirtVMNamespace)
+		})
+	}
+	if err != nil {
+		a.log.Warn().Err(err).Str("device", what).Msg("device metadata not updated")
+	}
+}
+
+// dropStaleNicDevices drops the metadata of NICs the domain no longer has: the unplugged one,
+// whether its unplug was answered or had timed out.
+func (a *vmActor) dropStaleNicDevices() {
+	a.editDeviceMetadata("unplugged NIC", domxml.DropStaleNicDevices)
 }
 
 func (a *vmActor) liveXML() (string, error) {

@@ -171,7 +171,11 @@ func TestEngineConsoleTicket(t *testing.T) {
 		{"no device type", "VM.updateDevice", map[string]any{"vmID": id, "params": map[string]any{"password": "s3cret"}},
 			11, "Missing required parameter: {'missing': ['deviceType'], 'params': {'password': '********'}}"},
 		{"a NIC of no such alias", "VM.updateDevice", map[string]any{"vmID": id, "params": map[string]any{"deviceType": "interface", "alias": "ua-x"}}, 56, "Failed to update device"},
-		{"a device by XML", "VM.updateDevice", map[string]any{"vmID": id, "params": map[string]any{"deviceType": "interface", "xml": "<interface/>"}}, 44, "Not implemented"},
+		{"graphics by XML", "VM.updateDevice", map[string]any{"vmID": id, "params": map[string]any{"deviceType": "graphics", "xml": "<graphics/>"}}, 44, "Not implemented"},
+		{"a NIC by XML of no such alias", "VM.updateDevice", map[string]any{"vmID": id, "params": map[string]any{"deviceType": "interface",
+			"xml": `<hotplug><devices><interface type="bridge"><alias name="ua-x"/><mac address="56:6f:00:00:00:99"/></interface></devices></hotplug>`}}, 56, "Failed to update device"},
+		{"a NIC by XML without a device", "VM.updateDevice", map[string]any{"vmID": id, "params": map[string]any{"deviceType": "interface", "xml": "<interface/>"}},
+			100, `General Exception: ('no device in the XML',)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := c.Call(tc.method, tc.params)

@@ -1,12 +1,13 @@
 package main
 
 // A VM as the engine builds it: testdata/engine/qemu-lane.xml through create, console ticket, NIC
-// hotplug, Up, shutdown and destroy on real QEMU. Run by the migration lane
+// hotplug, a move of that NIC to another network and to none, unplug, Up, shutdown and destroy on
+// real QEMU, with its cloud-init payload CD-ROM on an image the agent builds and removes. Run by the migration lane
 // (`go tool task test:migration`, .ci/migration-lane.sh) inside host A of .ci/twohosts.sh, whose
 // network namespace is the only place the lane may make a host's bridges: there it makes ovirtmgmt
 // (127.0.0.2/32 on it, so that the vdsm-ovirtmgmt display network has an address to listen on that
-// stays in the namespace) and ;vdsmdummy;, as vdsm-tool and the networks verbs make them on a real
-// host, stops host A's own agent (it would adopt this test's domain), and sets:
+// stays in the namespace), ;vdsmdummy; and blue (a second VM network for a vNIC to move to), as
+// vdsm-tool and the networks verbs make them on a real host, stops host A's own agent (it would adopt this test's domain), and sets:
 //
 //	HOSTAGENT_TEST_ENGINE_VM     set: the bridges are made, and qemu:///system is host A's libvirtd
 //	HOSTAGENT_TEST_QEMU_GUEST    the guest of .ci/qemu-guest.sh (see qemu_test.go)
@@ -17,8 +18,10 @@ package main
 // ^TestQEMU); the migration lane, which sets it, fails on a skip.
 
 import (
+	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -33,15 +36,24 @@ var vncListen = regexp.MustCompile(`(?s)<graphics type='vnc' port='(\d+)'.*?<lis
 
 func TestEngineVM(t *testing.T) {
 	if os.Getenv("HOSTAGENT_TEST_ENGINE_VM") == "" {
-		t.Skip("needs a namespace host with the ovirtmgmt and ;vdsmdummy; bridges: HOSTAGENT_TEST_ENGINE_VM is unset (go tool task test:migration runs this test, as root)")
+		t.Skip("needs a namespace host with the ovirtmgmt, ;vdsmdummy; and blue bridges: HOSTAGENT_TEST_ENGINE_VM is unset (go tool task test:migration runs this test, as root)")
 	}
 	q := qemuEnv(t)
-	for _, br := range []string{"ovirtmgmt", domxml.DummyBridge} {
+	for _, br := range []string{"ovirtmgmt", domxml.DummyBridge, "blue"} {
 		if _, err := os.Stat(filepath.Join("/sys/class/net", br, "bridge")); err != nil {
 			t.Fatalf("the lane makes the bridge %s before the test: %v", br, err)
 		}
 	}
-	ta := q.agent(t)
+	// The payload images are built where QEMU (libvirt-qemu) can reach them: libvirt hands it
+	// the image, not the directories above.
+	payloads := t.TempDir()
+	for _, d := range []string{payloads, filepath.Dir(payloads)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ta := startAgent(t, func(c *agentConfig) { c.LibvirtURI = qemuURI; c.PayloadDir = payloads })
+	q.hold = q.connect(t)
 	ev := events(t, ta)
 	c := ta.dial(t)
 
@@ -82,6 +94,14 @@ func TestEngineVM(t *testing.T) {
 		if !strings.Contains(x, want) {
 			t.Errorf("Host.dumpxmls has no %s", want)
 		}
+	}
+	// The cloud-init payload runs from the ISO image the agent built, while the VM runs.
+	payload := filepath.Join(payloads, id+".hdd.img")
+	if !strings.Contains(x, "<source file='"+payload+"'") || strings.Contains(x, "PAYLOAD:") {
+		t.Errorf("the payload CD-ROM is not on %s:\n%s", payload, x)
+	}
+	if out, err := exec.Command("isoinfo", "-J", "-x", "/openstack/latest/user_data", "-i", payload).CombinedOutput(); err != nil || string(out) != "#cloud-config\nssh_pwauth: true\n" {
+		t.Errorf("user_data on the payload image: %q %v", out, err)
 	}
 	// Each bridge has the guest's tap for its NIC, and nothing else: the lane made them empty.
 	for _, br := range []string{"ovirtmgmt", domxml.DummyBridge} {
@@ -127,23 +147,73 @@ func TestEngineVM(t *testing.T) {
 		`<mac address="` + mac + `"/><mtu size="1500"/><bandwidth/></interface></devices>` +
 		`<metadata xmlns:ovirt-vm="http://ovirt.org/vm/1.0"><ovirt-vm:vm><ovirt-vm:device mac_address="` + mac + `">` +
 		`<ovirt-vm:network>ovirtmgmt</ovirt-vm:network><ovirt-vm:custom/></ovirt-vm:device></ovirt-vm:vm></metadata></hotplug>`
+	at := g.mark(t)
 	if _, err := c.Call("VM.hotplugNic", map[string]any{"vmID": id, "params": map[string]any{"vmId": id, "xml": nic}}); err != nil {
 		t.Fatalf("VM.hotplugNic: %v", err)
 	}
-	if x := nicOf(t, dumpxml(t, c, id), mac); !strings.Contains(x, "<source bridge='ovirtmgmt'/>") {
-		t.Fatalf("the plugged NIC is:\n%s", x)
+	x = dumpxml(t, c, id)
+	plugged := nicOf(t, x, mac)
+	if !strings.Contains(plugged, "<source bridge='ovirtmgmt'/>") || !strings.Contains(nicMetadata(x, mac), "<ovirt-vm:network>ovirtmgmt</ovirt-vm:network>") {
+		t.Fatalf("the plugged NIC is:\n%s\nits metadata: %q", plugged, nicMetadata(x, mac))
 	}
+	tap := tapOf(t, plugged)
+	if br := masterOf(t, tap); br != "ovirtmgmt" {
+		t.Fatalf("the plugged NIC's tap %s is on %q, want ovirtmgmt", tap, br)
+	}
+	dev := g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: (eth\d+) added `+mac))[1]
+	g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: `+dev+` carrier 1`))
 	ta.SampleNow()
-	if hash1 := vmStatsOf(t, c, id)["hash"]; hash1 == hash0 {
+	hash1 := vmStatsOf(t, c, id)["hash"]
+	if hash1 == hash0 {
 		t.Errorf("hash %v did not change with the plugged NIC", hash1)
 	}
+
+	// The vNIC moved to the network blue as today's engine moves it (VM.updateDevice with its
+	// hotplug XML naming the new network): libvirt's device update puts the tap on blue's bridge.
+	res, err = c.Call("VM.updateDevice", map[string]any{"vmID": id, "params": map[string]any{
+		"deviceType": "interface", "xml": strings.ReplaceAll(nic, "ovirtmgmt", "blue")}})
+	if err != nil || string(res) != "{}" {
+		t.Fatalf("VM.updateDevice to the network blue: %s %v", res, err)
+	}
+	x = dumpxml(t, c, id)
+	if n := nicOf(t, x, mac); !strings.Contains(n, "<source bridge='blue'/>") || !strings.Contains(n, "<link state='up'/>") ||
+		!strings.Contains(nicMetadata(x, mac), "<ovirt-vm:network>blue</ovirt-vm:network>") {
+		t.Fatalf("after the move to blue the NIC is:\n%s\nits metadata: %q", n, nicMetadata(x, mac))
+	}
+	if br := masterOf(t, tap); br != "blue" {
+		t.Fatalf("after the move to blue the tap %s is on %q", tap, br)
+	}
+	ta.SampleNow()
+	hash2 := vmStatsOf(t, c, id)["hash"]
+	if hash2 == hash1 {
+		t.Errorf("hash %v did not change with the NIC's network", hash2)
+	}
+
+	// No network (the older engine's parameters, network ""): VDSM's unplugged cable, the dummy
+	// bridge and the link down, which the guest sees.
+	at = g.mark(t)
+	res, err = c.Call("VM.updateDevice", map[string]any{"vmID": id, "params": map[string]any{
+		"deviceType": "interface", "alias": alias, "network": "", "linkActive": "true", "portMirroring": []any{}, "specParams": map[string]any{}, "custom": map[string]any{}}})
+	if err != nil || string(res) != "{}" {
+		t.Fatalf("VM.updateDevice to no network: %s %v", res, err)
+	}
+	if n := nicOf(t, dumpxml(t, c, id), mac); !strings.Contains(n, "<source bridge=';vdsmdummy;'/>") || !strings.Contains(n, "<link state='down'/>") {
+		t.Fatalf("after the move to no network the NIC is:\n%s", n)
+	}
+	if br := masterOf(t, tap); br != domxml.DummyBridge {
+		t.Fatalf("after the move to no network the tap %s is on %q", tap, br)
+	}
+	g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: `+dev+` carrier 0`))
+
+	at = g.mark(t)
 	res, err = c.Call("VM.hotunplugNic", map[string]any{"vmID": id, "params": map[string]any{"vmId": id, "xml": nic}})
 	if err != nil || string(res) != "{}" {
 		t.Fatalf("VM.hotunplugNic: %s %v", res, err)
 	}
 	if strings.Contains(dumpxml(t, c, id), mac) {
-		t.Fatal("Host.dumpxmls still has the unplugged NIC")
+		t.Fatal("Host.dumpxmls still has the unplugged NIC, or its metadata")
 	}
+	g.waitSince(t, at, regexp.MustCompile(`HOSTAGENT-GUEST: `+dev+` removed`))
 
 	// Without a guest agent the VM is Up once VDSM's boot time-out has passed since it started.
 	libvirtdEventually(t, 2*time.Minute, "the VM is not Up two minutes after it started", func() bool {
@@ -165,4 +235,30 @@ func TestEngineVM(t *testing.T) {
 	if !q.gone(t, g) {
 		t.Fatalf("%s is still defined after VM.destroy", g.name)
 	}
+	if _, err := os.Stat(payload); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the payload image outlived its VM: %v", err)
+	}
+}
+
+// tapOf is the host's tap of an <interface> element of a running domain.
+func tapOf(t *testing.T, nic string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<target dev='([^']+)'`).FindStringSubmatch(nic)
+	if m == nil {
+		t.Fatalf("no tap in:\n%s", nic)
+	}
+	return m[1]
+}
+
+// masterOf is the bridge the link is a port of, "" for none.
+func masterOf(t *testing.T, link string) string {
+	t.Helper()
+	p, err := os.Readlink(filepath.Join("/sys/class/net", link, "master"))
+	if errors.Is(err, os.ErrNotExist) {
+		return ""
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Base(p)
 }

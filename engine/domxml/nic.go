@@ -13,9 +13,9 @@ import (
 )
 
 // Element is one device element cut out of a domain (or the engine's hotplug) XML, with the MAC,
-// alias and link state it carries.
+// alias, link state and source bridge it carries.
 type Element struct {
-	Raw, MAC, Alias, Link string
+	Raw, MAC, Alias, Link, Bridge string
 }
 
 // ErrNoNic: the domain has no interface with the alias or MAC asked for.
@@ -27,6 +27,9 @@ func FirstDevice(doc, root string) (Element, error) {
 	els, err := devices(doc, root, "")
 	if err != nil {
 		return Element{}, err
+	}
+	if len(els) == 0 && root == "" {
+		return Element{}, errors.New("no device in the XML")
 	}
 	if len(els) == 0 {
 		return Element{}, fmt.Errorf("no device in the %s XML", root)
@@ -53,8 +56,8 @@ func FindNic(domainXML, alias, mac string) (Element, error) {
 	return Element{}, ErrNoNic
 }
 
-// devices cuts the elements under root/devices (of tag, "" for any) out of doc, with the MAC,
-// alias and link state they carry.
+// devices cuts the elements under root/devices (of tag, "" for any; root "" is any root) out of
+// doc, with the MAC, alias, link state and bridge they carry.
 func devices(doc, root, tag string) ([]Element, error) {
 	d := xml.NewDecoder(strings.NewReader(doc))
 	var path []string
@@ -74,7 +77,7 @@ func devices(doc, root, tag string) ([]Element, error) {
 		case xml.StartElement:
 			path = append(path, t.Name.Local)
 			switch {
-			case len(path) == 3 && path[0] == root && path[1] == "devices" && (tag == "" || t.Name.Local == tag):
+			case len(path) == 3 && (root == "" || path[0] == root) && path[1] == "devices" && (tag == "" || t.Name.Local == tag):
 				cur, start = &Element{}, before
 			case cur != nil && len(path) == 4:
 				switch t.Name.Local {
@@ -84,6 +87,8 @@ func devices(doc, root, tag string) ([]Element, error) {
 					cur.Alias = attr(t, "name")
 				case "link":
 					cur.Link = attr(t, "state")
+				case "source":
+					cur.Bridge = attr(t, "bridge")
 				}
 			}
 		case xml.EndElement:
@@ -155,4 +160,30 @@ func setAttr(as []xml.Attr, name, value string) []xml.Attr {
 		}
 	}
 	return append(as, xml.Attr{Name: xml.Name{Local: name}, Value: value})
+}
+
+// NicUpdate is what VM.updateDevice asks of a NIC when the engine sends its hotplug XML
+// (UpdateVmInterfaceVDSCommand builds it with buildHotplugNic) instead of the alias and link
+// parameters: VDSM's Interface.update_params of the device the XML describes.
+type NicUpdate struct {
+	Alias      string
+	LinkActive bool
+	// Network is the device metadata's network, else the interface's bridge; "" is VDSM's
+	// unplugged cable (the dummy bridge, link down).
+	Network string
+}
+
+// ParseNicUpdate reads the NIC update of the engine's hotplug XML: its first device, a <link>
+// that is not down (or none) as an active link, its network from the ovirt-vm metadata else its
+// source bridge (vmdevices/network.py from_xml_tree).
+func ParseNicUpdate(hotplugXML string) (NicUpdate, error) {
+	el, err := FirstDevice(hotplugXML, "") // VDSM takes any root element
+	if err != nil {
+		return NicUpdate{}, err
+	}
+	d, err := HotplugNicDevice(hotplugXML, el.MAC, el.Bridge)
+	if err != nil {
+		return NicUpdate{}, err
+	}
+	return NicUpdate{Alias: el.Alias, LinkActive: el.Link != "down", Network: d.Network()}, nil
 }

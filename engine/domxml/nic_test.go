@@ -62,3 +62,26 @@ func TestSetNic(t *testing.T) {
 		t.Errorf("SetNic with a link and a bridge: %s %v", got, err)
 	}
 }
+
+func TestParseNicUpdate(t *testing.T) {
+	for _, tc := range []struct {
+		x    string
+		want NicUpdate
+	}{
+		// The engine's XML: the metadata's network wins over the bridge.
+		{`<hotplug><devices><interface type="bridge"><link state="down"/><source bridge="br-blue"/><alias name="ua-1"/><mac address="52:54:00:00:00:01"/></interface></devices>` +
+			`<metadata xmlns:ovirt-vm="http://ovirt.org/vm/1.0"><ovirt-vm:vm><ovirt-vm:device mac_address="52:54:00:00:00:01"><ovirt-vm:network>blue</ovirt-vm:network></ovirt-vm:device></ovirt-vm:vm></metadata></hotplug>`,
+			NicUpdate{Alias: "ua-1", LinkActive: false, Network: "blue"}},
+		// No metadata: the bridge; no <link>: up; any root element.
+		{`<update><devices><interface type="bridge"><source bridge="ovirtmgmt"/><alias name="ua-2"/><mac address="52:54:00:00:00:02"/></interface></devices></update>`,
+			NicUpdate{Alias: "ua-2", LinkActive: true, Network: "ovirtmgmt"}},
+	} {
+		got, err := ParseNicUpdate(tc.x)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseNicUpdate(%s) = %+v, %v; want %+v", tc.x, got, err, tc.want)
+		}
+	}
+	if _, err := ParseNicUpdate(`<hotplug><devices/></hotplug>`); err == nil {
+		t.Error("ParseNicUpdate of an XML without a device: no error")
+	}
+}
