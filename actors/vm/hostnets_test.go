@@ -13,6 +13,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hostagent/hostagent/actors/host"
+	"github.com/hostagent/hostagent/protocol/vdsm"
+	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/supervisor"
 )
 
@@ -144,4 +146,33 @@ func TestHostActorSilentCostsOneVM(t *testing.T) {
 	}
 
 	h.createXML("5b0c6a3e-1f2d-4c5b-8a9e-000000000004", displayXML("next", "5b0c6a3e-1f2d-4c5b-8a9e-000000000004"))
+}
+
+// A NIC's cable pulled out (updateDevice to no network) puts it on the dummy bridge, which the
+// VM actor has the host actor provide first, as VM.create does: with the host actor silent, the
+// update fails within the bound instead of naming a bridge nobody made.
+func TestUnpluggedCableAsksTheHostForTheDummyBridge(t *testing.T) {
+	log := &lockedBuffer{}
+	h := newHarness(t, withHostActor(log, 100*time.Millisecond))
+	h.spawnHost()
+	id := "5b0c6a3e-1f2d-4c5b-8a9e-000000000005"
+	h.createXML(id, fmt.Sprintf(`<domain type='test'><name>cable</name><uuid>%s</uuid><memory unit='MiB'>512</memory>
+<vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os><devices>
+<interface type='bridge'><mac address='56:6f:5b:0c:00:05'/><source bridge='ovirtmgmt'/><model type='virtio'/>
+<alias name='ua-nic0'/></interface></devices></domain>`, id))
+	asked := make(chan string, 1)
+	h.faults.Set(supervisor.Rule{Kind: "host", Message: "*host.ProvideDomainNetworks", Action: supervisor.Drop, Times: 1, Fired: asked})
+	none := ""
+	a := h.verb(id, func(r *reply.Reply) any { return &UpdateNic{Reply: r, Alias: "ua-nic0", Network: &none} })
+	select {
+	case <-asked:
+	case <-time.After(20 * time.Second): // a hang detector
+		t.Fatal("the VM actor never asked the host actor for the dummy bridge")
+	}
+	if a.Error == nil || a.Error.Code != vdsm.CodeUpdateDeviceFailed {
+		t.Fatalf("answer: %+v", a)
+	}
+	if log.count("no bridge for the unplugged cable") != 1 {
+		t.Fatal("the update did not stop at the missing bridge")
+	}
 }

@@ -10,10 +10,12 @@ package vm
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/hostagent/hostagent/actors/host"
 	"github.com/hostagent/hostagent/engine/domxml"
 	"github.com/hostagent/hostagent/protocol/vdsm"
 	"github.com/hostagent/hostagent/reply"
@@ -104,6 +106,12 @@ func (a *vmActor) hotplugNic(c actor.Context, m *HotplugNic) {
 		return
 	}
 	a.log.Info().Str("mac", nic.MAC).Str("alias", nic.Alias).Msg("hotplug NIC")
+	if nic.Bridge == domxml.DummyBridge {
+		if err := a.provideDummyBridge(c); err != nil {
+			m.Reply.Error(codeHotplugNicFailed, err.Error())
+			return
+		}
+	}
 	if err := a.call(func(id string) error { return a.lv.AttachDevice(id, nic.Raw) }); err != nil {
 		if errors.Is(err, virt.ErrNoDomain) {
 			fail(m.Reply, vdsm.NoSuchVM(a.id))
@@ -231,6 +239,13 @@ func (a *vmActor) updateNic(c actor.Context, m *UpdateNic) {
 	if link {
 		state = "up"
 	}
+	if bridge == domxml.DummyBridge {
+		if err := a.provideDummyBridge(c); err != nil {
+			a.log.Warn().Err(err).Str("alias", m.Alias).Msg("updateDevice: no bridge for the unplugged cable")
+			fail(m.Reply, vdsm.NewError(vdsm.CodeUpdateDeviceFailed))
+			return
+		}
+	}
 	dev, err := domxml.SetNic(nic.Raw, state, bridge)
 	if err == nil {
 		err = a.call(func(id string) error { return a.lv.UpdateDevice(id, dev) })
@@ -295,4 +310,21 @@ func (a *vmActor) liveXML() (string, error) {
 func (a *vmActor) xmlNow() string {
 	x, _ := a.liveXML()
 	return x
+}
+
+// provideDummyBridge has the host actor make the bridge of NICs with no network before a NIC is
+// put on it, as VM.create does: on a host that never started a VM with such a NIC, a plug or a
+// cable pulled out would otherwise name a bridge that does not exist.
+func (a *vmActor) provideDummyBridge(c actor.Context) error {
+	made, err := askHost[*host.DomainNetworksProvided](a, c, &host.ProvideDomainNetworks{DummyBridge: true})
+	if err != nil {
+		return fmt.Errorf("host networks: %w", err)
+	}
+	if made.Err != nil {
+		return made.Err
+	}
+	for _, name := range made.Created {
+		a.log.Info().Msg("the host actor created " + name)
+	}
+	return nil
 }
