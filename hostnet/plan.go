@@ -370,7 +370,11 @@ func (p *planner) setBondOptions(l *Link, want bondOpts, nics []string) {
 		l.BondOptions = want.String()
 		return
 	}
-	for _, slave := range p.ports(l.Name) {
+	// Released last to first, so that a rollback enslaves them again first to last: the bond
+	// takes the address of the first slave it gets.
+	ports := p.ports(l.Name)
+	slices.Reverse(ports)
+	for _, slave := range ports {
 		if slices.Contains(nics, slave) {
 			p.releaseSlave(slave)
 		} else {
