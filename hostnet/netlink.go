@@ -179,6 +179,9 @@ func (h *Handle) kind(l netlink.Link) string {
 // Apply carries out one step.
 func (h *Handle) Apply(s Step) error {
 	if err := h.apply(s); err != nil {
+		if s.Options != "" {
+			return fmt.Errorf("%s %s %s: %w", s.Op, s.Link, s.Options, err)
+		}
 		return fmt.Errorf("%s %s: %w", s.Op, s.Link, err)
 	}
 	return nil
@@ -227,8 +230,10 @@ func (h *Handle) apply(s Step) error {
 		return h.nl.LinkSetNoMaster(l)
 	case OpSetBondOptions:
 		// A modify of the existing link: the kernel's bond_changelink takes the mode first and
-		// then the rest, so a mode change and the values it resets go in one message.
-		b := netlink.NewLinkBond(netlink.LinkAttrs{Name: s.Link, Index: l.Attrs().Index, TxQLen: -1})
+		// then the rest, so a mode change and the values it resets go in one message. The link
+		// is found by its name, not its index: given both, older kernels (6.1 among them) try a rename
+		// and refuse it on a link that is up.
+		b := netlink.NewLinkBond(netlink.LinkAttrs{Name: s.Link, TxQLen: -1})
 		if err := toNetlink(b, parseCanonical(s.Options), h.index); err != nil {
 			return err
 		}
