@@ -331,3 +331,28 @@ func fromNetlink(b *netlink.Bond, name func(int) string) bondOpts {
 	}
 	return out
 }
+
+// BondOptionNames are the bonding options this agent carries, as the kernel names them in
+// /sys/class/net/<bond>/bonding.
+func BondOptionNames() []string {
+	names := make([]string, len(bondOptionTable))
+	for i, o := range bondOptionTable {
+		names[i] = o.name
+	}
+	return names
+}
+
+// NonDefaultBondOptions is what VDSM reports as a bond's opts: the mode, and the options of
+// that mode whose value differs from what the kernel gives a bond of the mode by itself. values
+// are by option name, enums as numbers; an option missing from values is not reported.
+func NonDefaultBondOptions(values map[string]string) map[string]string {
+	b := bondOpts{"mode": values["mode"]}
+	mode := b.mode()
+	out := map[string]string{"mode": strconv.Itoa(mode)}
+	for _, o := range bondOptionTable[1:] {
+		if v, ok := values[o.name]; ok && o.inMode(mode) && v != o.defaultIn(mode) {
+			out[o.name] = v
+		}
+	}
+	return out
+}
