@@ -247,15 +247,6 @@ func parseCanonical(s string) bondOpts {
 	return out
 }
 
-// CanonicalBondOptions is opts in canonical form, or opts itself when it does not parse.
-func CanonicalBondOptions(opts string) string {
-	b, err := parseBondOptions("", opts, func(string) bool { return true })
-	if err != nil {
-		return opts
-	}
-	return b.String()
-}
-
 // toNetlink fills a netlink Bond with the given canonical values; index resolves a primary's name.
 func toNetlink(b *netlink.Bond, opts bondOpts, index func(string) (int, error)) error {
 	v := reflect.ValueOf(b).Elem()
