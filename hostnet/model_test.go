@@ -2,13 +2,15 @@ package hostnet
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
 )
 
-// apply runs one step on the planner's link model, the way the kernel would.
-func (p *planner) apply(s Step) {
+// apply runs one step on the planner's link model, the way the kernel would, and refuses what
+// the kernel refuses.
+func (p *planner) apply(s Step) error {
 	l := p.links[s.Link]
 	switch s.Op {
 	case OpCreateBridge:
@@ -16,7 +18,9 @@ func (p *planner) apply(s Step) {
 	case OpCreateVLAN:
 		p.links[s.Link] = &Link{Name: s.Link, Kind: KindVLAN, MTU: s.MTU, Parent: s.Parent, VLANID: s.VLAN}
 	case OpCreateBond:
-		p.links[s.Link] = &Link{Name: s.Link, Kind: KindBond, MTU: DefaultMTU}
+		p.links[s.Link] = &Link{Name: s.Link, Kind: KindBond, MTU: DefaultMTU, BondOptions: parseCanonical(s.Options).String()}
+	case OpSetBondOptions:
+		return p.setBondOpts(l, parseCanonical(s.Options))
 	case OpDeleteLink:
 		gone := p.links[s.Link]
 		delete(p.links, s.Link)
@@ -61,6 +65,49 @@ func (p *planner) apply(s Step) {
 	case OpDelRoute:
 		p.routes[family(s.Gateway)] = nil
 	}
+	return nil
+}
+
+// setBondOpts is the kernel's bond_changelink: the mode and the disruptive options only on a
+// bond that is down with no slaves; a new mode resets what bond_option_mode_set resets, then
+// the other values are set, each only in a mode that takes it.
+func (p *planner) setBondOpts(l *Link, set bondOpts) error {
+	cur := parseCanonical(l.BondOptions).full()
+	busy := l.Up || len(p.ports(l.Name)) > 0
+	for _, o := range bondOptionTable {
+		if v, ok := set[o.name]; ok && o.disruptive && v != cur[o.name] && busy {
+			return fmt.Errorf("%s: %s changed on a bond that is up or has slaves", l.Name, o.name)
+		}
+	}
+	if m, ok := set["mode"]; ok {
+		next := bondOpts{"mode": m}
+		for k, v := range cur {
+			if k != "arp_validate" && k != "mode" {
+				next[k] = v
+			}
+		}
+		cur = next.full()
+		switch cur.mode() {
+		case mode8023AD, modeTLB, modeALB:
+			if cur["miimon"] == "0" {
+				cur["miimon"] = "100"
+			}
+		}
+		if cur.mode() == modeALB {
+			cur["tlb_dynamic_lb"] = "1"
+		}
+	}
+	mode := cur.mode()
+	for _, o := range bondOptionTable[1:] {
+		if v, ok := set[o.name]; ok {
+			if !o.inMode(mode) {
+				return fmt.Errorf("%s: %s not accepted in mode %d", l.Name, o.name, mode)
+			}
+			cur[o.name] = v
+		}
+	}
+	l.BondOptions = cur.String()
+	return nil
 }
 
 // snapshot renders the model with sorted addresses, for comparing two states.

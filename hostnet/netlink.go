@@ -6,8 +6,6 @@ import (
 	"net"
 	"path"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
@@ -95,6 +93,8 @@ func (h *Handle) Read() (Current, error) {
 		switch v := l.(type) {
 		case *netlink.Vlan:
 			link.VLANID, link.Parent = v.VlanId, names[a.ParentIndex]
+		case *netlink.Bond:
+			link.BondOptions = fromNetlink(v, func(i int) string { return names[i] }).String()
 		case *netlink.Bridge:
 			if link.STP, err = h.bridgeSTP(a.Index); err != nil {
 				return Current{}, err
@@ -179,6 +179,9 @@ func (h *Handle) kind(l netlink.Link) string {
 // Apply carries out one step.
 func (h *Handle) Apply(s Step) error {
 	if err := h.apply(s); err != nil {
+		if s.Options != "" {
+			return fmt.Errorf("%s %s %s: %w", s.Op, s.Link, s.Options, err)
+		}
 		return fmt.Errorf("%s %s: %w", s.Op, s.Link, err)
 	}
 	return nil
@@ -204,8 +207,8 @@ func (h *Handle) apply(s Step) error {
 		v := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: s.Link, MTU: s.MTU, ParentIndex: parent.Attrs().Index}, VlanId: s.VLAN}
 		return missingDriver(h.nl.LinkAdd(v), "8021q")
 	case OpCreateBond:
-		b := netlink.NewLinkBond(netlink.LinkAttrs{Name: s.Link})
-		if err := bondOptions(b, s.Options); err != nil {
+		b := netlink.NewLinkBond(netlink.LinkAttrs{Name: s.Link, TxQLen: -1})
+		if err := toNetlink(b, parseCanonical(s.Options), h.index); err != nil {
 			return err
 		}
 		return missingDriver(h.nl.LinkAdd(b), "bonding")
@@ -225,6 +228,16 @@ func (h *Handle) apply(s Step) error {
 		return h.nl.LinkSetMaster(l, m)
 	case OpSetNoMaster:
 		return h.nl.LinkSetNoMaster(l)
+	case OpSetBondOptions:
+		// A modify of the existing link: the kernel's bond_changelink takes the mode first and
+		// then the rest, so a mode change and the values it resets go in one message. The link
+		// is found by its name, not its index: given both, older kernels (6.1 among them) try a rename
+		// and refuse it on a link that is up.
+		b := netlink.NewLinkBond(netlink.LinkAttrs{Name: s.Link, TxQLen: -1})
+		if err := toNetlink(b, parseCanonical(s.Options), h.index); err != nil {
+			return err
+		}
+		return h.nl.LinkModify(b)
 	case OpSetMTU:
 		return h.nl.LinkSetMTU(l, s.MTU)
 	case OpLinkUp:
@@ -264,36 +277,13 @@ func missingDriver(err error, driver string) error {
 	return err
 }
 
-// bondOptions sets what the request's option string asks for on the new bond. Only the mode
-// and the link-monitoring interval are carried; other options are refused rather than dropped.
-func bondOptions(b *netlink.Bond, opts string) error {
-	for _, opt := range strings.Fields(opts) {
-		key, value, _ := strings.Cut(opt, "=")
-		switch key {
-		case "mode":
-			mode := netlink.StringToBondMode(value)
-			if mode == netlink.BOND_MODE_UNKNOWN {
-				n, err := strconv.Atoi(value)
-				if err != nil {
-					return fmt.Errorf("bond mode %q", value)
-				}
-				mode = netlink.BondMode(n)
-			}
-			if mode < 0 || mode > netlink.BOND_MODE_BALANCE_ALB {
-				return fmt.Errorf("bond mode %q", value)
-			}
-			b.Mode = mode
-		case "miimon":
-			n, err := strconv.Atoi(value)
-			if err != nil {
-				return fmt.Errorf("bond miimon %q", value)
-			}
-			b.Miimon = n
-		default:
-			return fmt.Errorf("bond option %s is not supported by this agent", key)
-		}
+// index is a link's ifindex, for the bond option that names a link (primary).
+func (h *Handle) index(name string) (int, error) {
+	l, err := h.nl.LinkByName(name)
+	if err != nil {
+		return 0, err
 	}
-	return nil
+	return l.Attrs().Index, nil
 }
 
 // setBridgeSTP sets IFLA_BR_STP_STATE, which the netlink library's Bridge does not carry.

@@ -12,20 +12,21 @@ type Op string
 
 // The steps a plan is made of; each is one netlink call in the adapter.
 const (
-	OpCreateBridge = Op("create-bridge")     // Link, MTU, STP
-	OpCreateVLAN   = Op("create-vlan")       // Link, Parent, VLAN, MTU
-	OpCreateBond   = Op("create-bond")       // Link, Options
-	OpDeleteLink   = Op("delete-link")       // Link
-	OpSetMaster    = Op("set-master")        // Link, Master
-	OpSetNoMaster  = Op("set-nomaster")      // Link
-	OpSetMTU       = Op("set-mtu")           // Link, MTU
-	OpLinkUp       = Op("link-up")           // Link
-	OpLinkDown     = Op("link-down")         // Link
-	OpAddAddr      = Op("add-addr")          // Link, Addr
-	OpDelAddr      = Op("del-addr")          // Link, Addr
-	OpSetIPv6Conf  = Op("set-ipv6-conf")     // Link, Conf
-	OpAddRoute     = Op("add-default-route") // Link, Gateway (IPv4 or IPv6)
-	OpDelRoute     = Op("del-default-route") // Link, Gateway
+	OpCreateBridge   = Op("create-bridge")     // Link, MTU, STP
+	OpCreateVLAN     = Op("create-vlan")       // Link, Parent, VLAN, MTU
+	OpCreateBond     = Op("create-bond")       // Link, Options
+	OpDeleteLink     = Op("delete-link")       // Link
+	OpSetMaster      = Op("set-master")        // Link, Master
+	OpSetNoMaster    = Op("set-nomaster")      // Link
+	OpSetBondOptions = Op("set-bond-options")  // Link, Options (canonical values to set)
+	OpSetMTU         = Op("set-mtu")           // Link, MTU
+	OpLinkUp         = Op("link-up")           // Link
+	OpLinkDown       = Op("link-down")         // Link
+	OpAddAddr        = Op("add-addr")          // Link, Addr
+	OpDelAddr        = Op("del-addr")          // Link, Addr
+	OpSetIPv6Conf    = Op("set-ipv6-conf")     // Link, Conf
+	OpAddRoute       = Op("add-default-route") // Link, Gateway (IPv4 or IPv6)
+	OpDelRoute       = Op("del-default-route") // Link, Gateway
 )
 
 // Step is one kernel change.
@@ -100,12 +101,12 @@ func PlanSetup(cur Current, req Request) (Plan, error) {
 	}
 	for _, b := range req.Bonds {
 		if b.Remove {
-			p.removeBond(b.Name, cur.Bonds[b.Name].Options)
+			p.removeBond(b.Name)
 		}
 	}
 	for _, b := range req.Bonds {
 		if !b.Remove {
-			p.setupBond(b, cur.Bonds[b.Name])
+			p.setupBond(b)
 		}
 	}
 	for _, n := range routeNets {
@@ -167,7 +168,7 @@ func (p *planner) createVLAN(name, parent string, id, mtu int) {
 	p.links[name] = &Link{Name: name, Kind: KindVLAN, MTU: mtu, Parent: parent, VLANID: id}
 }
 
-func (p *planner) deleteLink(name string, bondOptions string) {
+func (p *planner) deleteLink(name string) {
 	l, ok := p.links[name]
 	if !ok {
 		return
@@ -179,7 +180,7 @@ func (p *planner) deleteLink(name string, bondOptions string) {
 	case KindVLAN:
 		undo = append(undo, Step{Op: OpCreateVLAN, Link: name, Parent: l.Parent, VLAN: l.VLANID, MTU: l.MTU})
 	case KindBond:
-		undo = append(undo, Step{Op: OpCreateBond, Link: name, Options: bondOptions}, Step{Op: OpSetMTU, Link: name, MTU: l.MTU})
+		undo = append(undo, Step{Op: OpCreateBond, Link: name, Options: l.BondOptions}, Step{Op: OpSetMTU, Link: name, MTU: l.MTU})
 	}
 	if len(l.IPv6Conf) > 0 {
 		undo = append(undo, Step{Op: OpSetIPv6Conf, Link: name, Conf: confString(l.IPv6Conf)})
@@ -301,42 +302,11 @@ func (p *planner) removeNetwork(n Network) {
 		for _, port := range p.ports(n.Name) {
 			p.setNoMaster(port)
 		}
-		p.deleteLink(n.Name, "")
+		p.deleteLink(n.Name)
 	}
 	if n.HasVLAN {
-		p.deleteLink(n.Top(), "")
+		p.deleteLink(n.Top())
 	}
-}
-
-func (p *planner) removeBond(name, options string) {
-	for _, slave := range p.ports(name) {
-		p.setNoMaster(slave)
-	}
-	p.deleteLink(name, options)
-}
-
-// setupBond creates a bond or changes its slaves. The kernel enslaves only links that are
-// down, so each new slave is taken down first and brought up once enslaved.
-func (p *planner) setupBond(b Bond, running Bond) {
-	if _, ok := p.links[b.Name]; !ok {
-		p.emit(Step{Op: OpCreateBond, Link: b.Name, Options: b.Options}, Step{Op: OpDeleteLink, Link: b.Name})
-		p.links[b.Name] = &Link{Name: b.Name, Kind: KindBond, MTU: DefaultMTU}
-	}
-	for _, slave := range p.ports(b.Name) {
-		if !slices.Contains(b.NICs, slave) {
-			p.setNoMaster(slave)
-		}
-	}
-	for _, nic := range b.NICs {
-		if p.links[nic].Master == b.Name {
-			continue
-		}
-		p.flushAddrs(nic, nil, nil)
-		p.setUp(nic, false)
-		p.setMaster(nic, b.Name)
-		p.setUp(nic, true)
-	}
-	p.setUp(b.Name, true)
 }
 
 func (p *planner) addNetwork(n Network, sbMTU int) {

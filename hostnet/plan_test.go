@@ -95,10 +95,14 @@ func checkInverse(t *testing.T, cur Current, p Plan) {
 	t.Helper()
 	m := newPlanner(cur)
 	for _, c := range p.Changes {
-		m.apply(c.Do)
+		if err := m.apply(c.Do); err != nil {
+			t.Errorf("plan step %s %s: %v", c.Do.Op, c.Do.Link, err)
+		}
 	}
 	for _, s := range p.Rollback(len(p.Changes)) {
-		m.apply(s)
+		if err := m.apply(s); err != nil {
+			t.Errorf("rollback step %s %s: %v", s.Op, s.Link, err)
+		}
 	}
 	before := newPlanner(cur)
 	if got, want := m.snapshot(), before.snapshot(); got != want {

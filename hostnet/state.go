@@ -23,6 +23,8 @@ type Link struct {
 	// VLANID and Parent describe a VLAN device, for recreating a removed one.
 	VLANID int    `json:"vlanId,omitempty"`
 	Parent string `json:"parent,omitempty"`
+	// BondOptions are a bond's options as the kernel has them, in canonical form (bondopts.go).
+	BondOptions string `json:"bondOptions,omitempty"`
 	// IPv6Conf holds the link's IPv6 settings the agent manages (ipv6ConfKeys), as the kernel
 	// has them; nil when unknown (a link a plan creates) or when the link has no IPv6.
 	IPv6Conf map[string]string `json:"ipv6Conf,omitempty"`

@@ -226,13 +226,8 @@ func validateBonds(cur Current, req Request) error {
 				return vdsm.NetError(vdsm.CodeNetBadNIC, vdsm.MsgNetNoSuchNIC, nic)
 			}
 		}
-		if b.Options != "" {
-			if err := validateBondOptions(b.Options); err != nil {
-				return err
-			}
-		}
-		if running, ok := cur.Bonds[b.Name]; ok && running.Options != b.Options {
-			return vdsm.NetError(vdsm.CodeNetBadBonding, vdsm.MsgNetBondOptionsChange, b.Name, vdsm.PyRepr(running.Options), vdsm.PyRepr(b.Options))
+		if err := validateBondOptions(cur, b); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -319,7 +314,8 @@ func pySet(names map[string]bool) string {
 }
 
 // bondingOptions are the kernel bonding driver's options (the files of
-// /sys/class/net/<bond>/bonding that VDSM's defaults table lists).
+// /sys/class/net/<bond>/bonding that VDSM's defaults table lists): one bondOptionTable lacks is
+// refused as unsupported here, any other name as no bonding option at all.
 var bondingOptions = map[string]bool{
 	"mode": true, "miimon": true, "updelay": true, "downdelay": true, "arp_interval": true,
 	"arp_ip_target": true, "arp_validate": true, "arp_all_targets": true, "primary": true,
@@ -327,27 +323,31 @@ var bondingOptions = map[string]bool{
 	"num_grat_arp": true, "num_unsol_na": true, "lacp_rate": true, "ad_select": true,
 	"min_links": true, "all_slaves_active": true, "packets_per_slave": true, "tlb_dynamic_lb": true,
 	"lp_interval": true, "use_carrier": true, "ad_actor_sys_prio": true, "ad_user_port_key": true,
-	"ad_actor_system": true, "peer_notif_delay": true, "arp_missed_max": true,
+	"ad_actor_system": true, "peer_notif_delay": true, "arp_missed_max": true, "active_slave": true,
+}
+
+// validateBondOptions is VDSM's parse of the option string (a pair without "=", an unknown mode)
+// first, then this agent's check of every value against the kernel's, so that nothing the
+// netlink adapter would refuse gets as far as the kernel.
+func validateBondOptions(cur Current, b Bond) error {
+	for _, opt := range strings.Fields(b.Options) {
+		key, value, ok := strings.Cut(opt, "=")
+		if !ok || (key == "mode" && !bondModes[value]) {
+			return vdsm.NetError(vdsm.CodeNetBadBonding, vdsm.MsgNetBondParseOptions, vdsm.PyRepr(b.Options))
+		}
+	}
+	for _, opt := range strings.Fields(b.Options) {
+		key, _, _ := strings.Cut(opt, "=")
+		if !bondingOptions[key] {
+			return vdsm.NetError(vdsm.CodeNetBadBonding, vdsm.MsgNetBondBadOption, vdsm.PyRepr(key))
+		}
+	}
+	_, err := parseBondOptions(b.Name, b.Options, func(name string) bool { _, ok := cur.link(name); return ok })
+	return err
 }
 
 var bondModes = map[string]bool{
 	"balance-rr": true, "active-backup": true, "balance-xor": true, "broadcast": true,
 	"802.3ad": true, "balance-tlb": true, "balance-alb": true,
 	"0": true, "1": true, "2": true, "3": true, "4": true, "5": true, "6": true,
-}
-
-func validateBondOptions(opts string) error {
-	for _, opt := range strings.Fields(opts) {
-		key, value, ok := strings.Cut(opt, "=")
-		if !ok || (key == "mode" && !bondModes[value]) {
-			return vdsm.NetError(vdsm.CodeNetBadBonding, vdsm.MsgNetBondParseOptions, vdsm.PyRepr(opts))
-		}
-	}
-	for _, opt := range strings.Fields(opts) {
-		key, _, _ := strings.Cut(opt, "=")
-		if !bondingOptions[key] {
-			return vdsm.NetError(vdsm.CodeNetBadBonding, vdsm.MsgNetBondBadOption, vdsm.PyRepr(key))
-		}
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hostagent/hostagent/hostnet"
 	"github.com/hostagent/hostagent/protocol/vdsm"
 )
 
@@ -220,33 +221,28 @@ func bridgeOpts(r fsRoot, dir string) map[string]string {
 	return opts
 }
 
-// bondOptNames are the bonding options worth reporting when set; the mode is always reported.
-var bondOptNames = []string{"miimon", "updelay", "downdelay", "arp_interval", "arp_ip_target", "primary", "xmit_hash_policy", "lacp_rate", "ad_select"}
-
-// bondOpts reports the mode and the options that differ from the kernel's zero default, by
-// number where sysfs prints "name number" (mode "active-backup 1" is reported as "1"), as VDSM
-// does.
+// bondOpts reports, as VDSM does, the mode and the options that differ from the mode's kernel
+// defaults, by number where sysfs prints "name number" (mode "active-backup 1" is "1").
 func bondOpts(r fsRoot, dir string) map[string]string {
-	opts := map[string]string{}
-	numeric := func(v string) string {
-		f := strings.Fields(v)
-		if len(f) == 2 {
+	values := map[string]string{}
+	for _, n := range hostnet.BondOptionNames() {
+		b, err := r.read(dir + n)
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b))
+		v := strings.Join(f, " ")
+		switch {
+		case n == "arp_ip_target":
+			v = strings.Join(f, ",") // as the engine writes it
+		case len(f) == 2:
 			if _, err := strconv.Atoi(f[1]); err == nil {
-				return f[1]
+				v = f[1]
 			}
 		}
-		return v
+		values[n] = v
 	}
-	if m := r.str(dir + "mode"); m != "" {
-		opts["mode"] = numeric(m)
-	}
-	for _, n := range bondOptNames {
-		v := numeric(r.str(dir + n))
-		if v != "" && v != "0" {
-			opts[n] = v
-		}
-	}
-	return opts
+	return hostnet.NonDefaultBondOptions(values)
 }
 
 // readVLANConfig reads /proc/net/vlan/config (present once the 8021q module is loaded):

@@ -99,15 +99,31 @@ func TestVLANFromSysfs(t *testing.T) {
 }
 
 func TestBondOptsNumeric(t *testing.T) {
+	// VDSM reports the options that differ from the mode's defaults: 802.3ad monitors at 100 ms
+	// by itself, so miimon=100 is no option there and miimon=0 is one.
 	r := writeFiles(t, map[string]string{
 		"b/mode":             "802.3ad 4\n",
 		"b/miimon":           "0\n",
 		"b/xmit_hash_policy": "layer3+4 1\n",
 		"b/lacp_rate":        "fast 1\n",
+		"b/ad_select":        "stable 0\n",
 		"b/primary":          "\n",
+		"c/mode":             "active-backup 1\n",
+		"c/miimon":           "100\n",
+		"c/updelay":          "0\n",
+		"c/arp_ip_target":    "10.0.0.1 10.0.0.2\n",
+		"c/lacp_rate":        "slow 0\n",
+		"d/mode":             "802.3ad 4\n",
+		"d/miimon":           "100\n",
+		"d/xmit_hash_policy": "layer2+3 2\n",
 	})
-	want := map[string]string{"mode": "4", "xmit_hash_policy": "1", "lacp_rate": "1"}
-	if got := bondOpts(r, "/b/"); !reflect.DeepEqual(got, want) {
-		t.Errorf("%v", got)
+	for dir, want := range map[string]map[string]string{
+		"/b/": {"mode": "4", "miimon": "0", "xmit_hash_policy": "1", "lacp_rate": "1"},
+		"/c/": {"mode": "1", "miimon": "100", "arp_ip_target": "10.0.0.1,10.0.0.2"},
+		"/d/": {"mode": "4", "xmit_hash_policy": "2"},
+	} {
+		if got := bondOpts(r, dir); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v, want %v", dir, got, want)
+		}
 	}
 }

@@ -109,9 +109,65 @@ func TestNetnsLaneBonds(t *testing.T) {
 	}
 	confirm.Close()
 
+	// The engine's 802.3ad bond instead of active-backup, with both slaves and the network on
+	// it: the kernel changes a mode only on a bond that is down with no slaves, so the agent
+	// releases them, sets the options and enslaves them again, as VDSM does.
+	lacp := "mode=802.3ad miimon=200 xmit_hash_policy=layer2+3"
+	l.call(c, "Host.setupNetworks", map[string]any{"networks": map[string]any{},
+		"bondings": map[string]any{"bond0": map[string]any{"nics": []string{"dummy_1", "dummy_2"}, "options": lacp}},
+		"options":  map[string]any{"connectivityCheck": "false"}})
+	caps = l.bondCaps(c)
+	// VDSM reports the mode and what differs from the mode's defaults, enums by number.
+	if opts := fmt.Sprint(caps.Bondings["bond0"].Opts); opts != "map[miimon:200 mode:4 xmit_hash_policy:2]" ||
+		strings.Join(caps.Bondings["bond0"].Slaves, ",") != "dummy_1,dummy_2" || caps.Networks["vlan100"].Addr != "10.79.0.2" {
+		t.Fatalf("caps with the bond in 802.3ad: %+v", caps)
+	}
+	links = l.links()
+	if links["bond0"].BondOptions != "mode=4 miimon=200 xmit_hash_policy=2" || !links["bond0"].Up ||
+		links["dummy_1"].Master != "bond0" || links["dummy_2"].Master != "bond0" || links["bond0.100"].Master != "vlan100" {
+		t.Fatalf("the kernel with the bond in 802.3ad: %+v", links)
+	}
+	if got := l.bondDetails(); got["mode"] != "802.3ad" || got["miimon"] != float64(200) || got["xmit_hash_policy"] != "layer2+3" {
+		t.Fatalf("ip -d link show bond0: %v", got)
+	}
+
+	// An options change nobody confirms, a mode change again: undone to the exact options,
+	// slaves, addresses and link states, and answered with VDSM's connectivity error. (Carrier
+	// and the link-local addresses that follow it come back when the bond's 802.3ad state
+	// machine gets there: they are compared through what the agent reads, which leaves them out.)
+	before, beforeOpts := fmt.Sprint(l.links()), l.bondDetails()
+	_, err := c.Call("Host.setupNetworks", map[string]any{"networks": map[string]any{},
+		"bondings": map[string]any{"bond0": map[string]any{"nics": []string{"dummy_1", "dummy_2"}, "options": "mode=1 miimon=150 updelay=300"}},
+		"options":  map[string]any{"connectivityCheck": "true", "connectivityTimeout": 1}})
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Code != 10 {
+		t.Fatalf("unconfirmed bond options change: %v; the agent's log:\n%s", err, l.log())
+	}
+	if got := fmt.Sprint(l.links()); got != before {
+		t.Fatalf("after the rollback:\n%s\nbefore the change:\n%s", got, before)
+	}
+	if got := l.bondDetails(); fmt.Sprint(got) != fmt.Sprint(beforeOpts) {
+		t.Fatalf("bond0's options after the rollback: %v\nbefore the change: %v", got, beforeOpts)
+	}
+	if caps = l.bondCaps(c); fmt.Sprint(caps.Bondings["bond0"].Opts) != "map[miimon:200 mode:4 xmit_hash_policy:2]" {
+		t.Fatalf("caps after the rollback: %+v", caps)
+	}
+
+	// A live change: miimon only, the bond stays up with its slaves.
+	lacp = "mode=4 miimon=300 xmit_hash_policy=2"
+	l.call(c, "Host.setupNetworks", map[string]any{"networks": map[string]any{},
+		"bondings": map[string]any{"bond0": map[string]any{"nics": []string{"dummy_1", "dummy_2"}, "options": lacp}},
+		"options":  map[string]any{"connectivityCheck": "false"}})
+	if got := l.bondDetails(); got["mode"] != "802.3ad" || got["miimon"] != float64(300) || got["xmit_hash_policy"] != "layer2+3" {
+		t.Fatalf("ip -d link show bond0 after a live change: %v", got)
+	}
+	if caps = l.bondCaps(c); fmt.Sprint(caps.Bondings["bond0"].Opts) != "map[miimon:300 mode:4 xmit_hash_policy:2]" {
+		t.Fatalf("caps after a live change: %+v", caps)
+	}
+
 	// A changed bond: dummy_2 leaves it, the network on it stays.
 	l.call(c, "Host.setupNetworks", map[string]any{"networks": map[string]any{},
-		"bondings": map[string]any{"bond0": map[string]any{"nics": []string{"dummy_1"}, "options": bondOpts}},
+		"bondings": map[string]any{"bond0": map[string]any{"nics": []string{"dummy_1"}, "options": lacp}},
 		"options":  map[string]any{"connectivityCheck": "false"}})
 	caps = l.bondCaps(c)
 	if strings.Join(caps.Bondings["bond0"].Slaves, ",") != "dummy_1" || caps.Networks["vlan100"].Addr != "10.79.0.2" {
@@ -185,6 +241,27 @@ func (l *netLane) links() map[string]hostnet.Link {
 		out[link.Name] = link
 	}
 	return out
+}
+
+// bondDetails is bond0's options as iproute2 reads them from the kernel (ip -d -j link), but
+// the 802.3ad aggregator's state, which is no option.
+func (l *netLane) bondDetails() map[string]any {
+	l.t.Helper()
+	out, err := exec.Command("ip", "-n", l.agentNS, "-d", "-j", "link", "show", "dev", "bond0").Output()
+	if err != nil {
+		l.t.Fatalf("ip -d link show bond0: %v", err)
+	}
+	var links []struct {
+		LinkInfo struct {
+			InfoData map[string]any `json:"info_data"`
+		} `json:"linkinfo"`
+	}
+	if err := json.Unmarshal(out, &links); err != nil || len(links) != 1 {
+		l.t.Fatalf("ip -d -j link show bond0: %v: %s", err, out)
+	}
+	d := links[0].LinkInfo.InfoData
+	delete(d, "ad_info")
+	return d
 }
 
 // kernelLines is kernel() in sorted lines: a link that went down and up again lists its IPv6
