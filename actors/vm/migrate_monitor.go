@@ -78,25 +78,39 @@ func (a *vmActor) migrationTick(c actor.Context, m *migrationTick) {
 	}
 }
 
-// recoverMigration: a restarted agent finds its VM's domain in an outgoing migration (libvirt's
-// job goes on without the agent that started it), as VDSM's recovery does: Migration Source, the
-// monitor reading the job, VM.migrateCancel aborting it. Where it goes is unknown here, so the
-// destination's half is left to libvirt and the engine.
+// recoverMigration: a restarted agent finds its VM's domain in the middle of a migration; libvirt
+// goes on with it without the agent that started it. It runs before the recovered VM's first
+// report, and only sets the state, so that report already says where the VM stands.
+//
+// An outgoing job makes the VM Migration Source, as VDSM's recovery does: the monitor reads the
+// job, VM.migrateCancel aborts it. Where it goes is unknown here, so the destination's half is
+// left to libvirt and the engine.
+//
+// A domain paused for a migration with no outgoing job is the incoming half, which libvirt
+// starts paused until the last pass has arrived: the VM is Migration Destination again, waiting,
+// within the destination time-out, for libvirt's RESUMED/migrated (Up) or STOPPED/failed (Down).
+// VDSM reads every domain paused for a migration as its source, the incoming half included, and
+// then waits for a job that never comes from that side.
 func (a *vmActor) recoverMigration(c actor.Context) {
-	if !outgoingAllowed(a.state) {
+	if a.rec == nil || !outgoingAllowed(a.state) {
 		return
 	}
 	var j virt.JobInfo
-	if err := a.call(func(id string) error { var err error; j, err = a.lv.Job(id); return err }); err != nil || !j.Active || !j.Outgoing {
-		return
+	err := a.call(func(id string) error { var err error; j, err = a.lv.Job(id); return err })
+	switch {
+	case err == nil && j.Active && j.Outgoing:
+		a.log.Info().Msg("recovered an outgoing migration in progress")
+		gate := newMigrationGate()
+		gate.begin() // libvirt's job runs: a cancel aborts it
+		a.mig = &outgoingMigration{gen: 1, running: true, recovered: true, gate: gate, conv: &convergence{},
+			code: vdsm.CodeDone, message: "Migration in progress", progress: j.Progress()}
+		a.state, _ = Step(a.state, MigrateRequested{}, time.Now())
+		a.armMonitor(c)
+	case a.rec.State == DomainPaused && a.rec.Reason == PausedMigration:
+		a.log.Info().Msg("recovered an incoming migration in progress")
+		a.state, _ = Step(a.state, IncomingRecovered{}, time.Now())
+		a.awaitIncoming(c)
 	}
-	a.log.Info().Msg("recovered an outgoing migration in progress")
-	gate := newMigrationGate()
-	gate.begin() // libvirt's job runs: a cancel aborts it
-	a.mig = &outgoingMigration{gen: 1, running: true, recovered: true, gate: gate, conv: &convergence{},
-		code: vdsm.CodeDone, message: "Migration in progress", progress: j.Progress()}
-	a.step(c, MigrateRequested{})
-	a.armMonitor(c)
 }
 
 // recoveredEnded: a recovered migration's job is over. Had it succeeded, the domain would be

@@ -24,7 +24,12 @@ type MigrationFailed struct{}
 // migration_destination_timeout.
 type IncomingTimedOut struct{}
 
+// IncomingRecovered: a restarted agent found the VM's domain still arriving (libvirt's incoming
+// half, paused for the migration).
+type IncomingRecovered struct{}
+
 func (IncomingCreated) isEvent()    {}
+func (IncomingRecovered) isEvent()  {}
 func (MigrateRequested) isEvent()   {}
 func (MigrationSucceeded) isEvent() {}
 func (MigrationFailed) isEvent()    {}
@@ -47,6 +52,12 @@ func migrationStep(s State, e Event) (State, []Effect, bool) {
 			return s, nil, true
 		}
 		s.Status = vdsm.StatusMigrationSource
+		return s, []Effect{EmitStatus{Kind: PayloadStatus}}, true
+	case IncomingRecovered:
+		if s.Status != vdsm.StatusPaused {
+			return s, nil, true
+		}
+		s.Status, s.CPURunning = vdsm.StatusMigrationDestination, false
 		return s, []Effect{EmitStatus{Kind: PayloadStatus}}, true
 	case MigrationSucceeded:
 		if s.Status != vdsm.StatusMigrationSource {
