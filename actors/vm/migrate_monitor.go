@@ -30,6 +30,8 @@ type migrationTick struct{ gen int }
 type migrationProgress struct {
 	id       string
 	progress int
+	// downtime, in ms, once the migration has completed and libvirt measured it; nil before.
+	downtime *uint64
 }
 
 func (a *vmActor) migrationStarting(c actor.Context, m *migrationStarting) {
@@ -177,14 +179,35 @@ func (a *vmActor) converge(actions []ConvergenceAction) {
 // publishMigration sends a VM_migration_status event (vm.py send_migration_status_event): the
 // progress, and post-copy never running.
 func (r *Registry) publishMigration(c actor.Context, m *migrationProgress) {
-	params := vdsm.VMStatusParams{VMID: m.id, Details: map[string]any{"progress": m.progress, "postcopy": false},
-		NotifyTime: r.cfg.Clock.EventTime(time.Now())}
+	details := map[string]any{"progress": m.progress, "postcopy": false}
+	if m.downtime != nil {
+		details["downtime"] = *m.downtime
+	}
+	params := vdsm.VMStatusParams{VMID: m.id, Details: details, NotifyTime: r.cfg.Clock.EventTime(time.Now())}
 	body, err := jsonrpc.AppendNotification(nil, "|virt|VM_migration_status|"+m.id, params)
 	if err != nil {
 		r.cfg.Log.Error().Err(err).Str("vm_id", m.id).Msg("encoding a migration status event")
 		return
 	}
 	c.Send(r.cfg.Broker, &broker.Publish{Dest: stomp.EventQueue, Body: body})
+}
+
+// jobCompleted: libvirt's JOB_COMPLETED, on the source of a migration that completed, carries
+// how long the guest was paused. VDSM (vm.py onJobCompleted) sends it as downtime, libvirt's
+// downtime_net, in a last VM_migration_status event with progress 100; the engine takes it as
+// the migration's actual downtime (VmMigrationProgressMonitoring). The event follows the
+// STOPPED/migrated that made the VM Down and forgotten here, so the registry sends it itself:
+// the VM actor may be gone.
+func (r *Registry) jobCompleted(c actor.Context, e virt.Event) {
+	if !e.Job.Outgoing {
+		return
+	}
+	m := &migrationProgress{id: e.UUID, progress: 100}
+	if e.Job.HasDowntimeNet {
+		d := e.Job.DowntimeNetMs
+		m.downtime = &d
+	}
+	r.publishMigration(c, m)
 }
 
 func isClosed(ch <-chan struct{}) bool {

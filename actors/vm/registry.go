@@ -251,6 +251,10 @@ func (r *Registry) create(c actor.Context, m *Create) {
 }
 
 func (r *Registry) route(c actor.Context, e virt.Event) {
+	if e.Kind == virt.KindJobCompleted {
+		r.jobCompleted(c, e) // migrate_monitor.go
+		return
+	}
 	if en, ok := r.vms[e.UUID]; ok {
 		c.Send(en.h.PID, &libvirtEvent{e: e})
 		return

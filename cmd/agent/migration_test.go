@@ -190,6 +190,13 @@ func TestMigrationLane(t *testing.T) {
 	}
 	b.expect(t, id, "Up")
 	t.Logf("A → B in %s", time.Since(start).Round(time.Millisecond))
+	// libvirt's JOB_COMPLETED on A: the last VM_migration_status, progress 100 and the downtime
+	// (downtime_net, ms), as VDSM sends it and the engine reads it.
+	done := a.events.takeMigration(id, func(p map[string]any) bool { return p["downtime"] != nil })
+	if dt, _ := done["downtime"].(float64); done["progress"] != float64(100) || dt <= 0 || dt > 10000 {
+		t.Fatalf("the migration's last VM_migration_status: %v", done)
+	}
+	t.Logf("downtime %v ms", done["downtime"])
 	if a.lists(t, id) || !b.lists(t, id) {
 		t.Fatalf("after A → B: A lists it %v, B lists it %v", a.lists(t, id), b.lists(t, id))
 	}
