@@ -134,6 +134,8 @@ type outgoingMigration struct {
 	// recovered: found running by a restarted agent; no goroutine waits for its end, the
 	// monitor sees it (migrate_monitor.go).
 	recovered bool
+	// dst is the destination agent, "host:port" ("" when a recovered one did not say).
+	dst string
 	// The monitor (migrate_monitor.go).
 	schedule *ConvergenceSchedule
 	conv     *convergence
@@ -208,7 +210,8 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 		gen = a.mig.gen + 1
 	}
 	a.mig = &outgoingMigration{gen: gen, running: true, gate: newMigrationGate(),
-		code: vdsm.CodeDone, message: "Migration in progress", schedule: m.Schedule}
+		code: vdsm.CodeDone, message: "Migration in progress", schedule: m.Schedule, dst: m.Dst}
+	a.recordDest(m.Dst) // migrate_recovery.go
 	limit := a.migCfg.Outgoing
 	if m.OutgoingLimit > 0 {
 		limit.SetBound(m.OutgoingLimit)
@@ -220,11 +223,8 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 		"xml":               x,
 		"elapsedTimeOffset": float64(time.Now().UnixMilli()-a.state.StartTime) / 1000,
 	}
-	peer := peerCall{addr: m.Dst, tls: a.migCfg.PeerTLS, timeout: a.migCfg.peerTimeout(), vmID: a.id, incoming: m.IncomingLimit}
-	if peer.tls != nil {
-		peer.tls = peer.tls.Clone()
-		peer.tls.ServerName = host
-	}
+	peer := a.peer(m.Dst)
+	peer.incoming = m.IncomingLimit
 	root, self, lv, id, gate := c.ActorSystem().Root, c.Self(), a.lv, a.id, a.mig.gate
 	log := a.log
 	go func() {
@@ -276,6 +276,17 @@ type peerCall struct {
 	timeout  time.Duration
 	vmID     string
 	incoming int
+}
+
+// peer is the way to the destination agent dst ("host:port").
+func (a *vmActor) peer(dst string) peerCall {
+	p := peerCall{addr: dst, tls: a.migCfg.PeerTLS, timeout: a.migCfg.peerTimeout(), vmID: a.id}
+	if p.tls != nil {
+		host, _, _ := net.SplitHostPort(dst)
+		p.tls = p.tls.Clone()
+		p.tls.ServerName = host
+	}
+	return p
 }
 
 func (p peerCall) call(method string, params map[string]any) (json.RawMessage, error) {
@@ -332,6 +343,7 @@ func (a *vmActor) migrationEnded(c actor.Context, m *migrationEnded) {
 	a.stopMonitor()
 	if m.err != nil {
 		a.mig.code, a.mig.message = m.err.Code, m.err.Message
+		a.recordDest("")
 		a.step(c, MigrationFailed{})
 		return
 	}

@@ -80,60 +80,6 @@ func (a *vmActor) migrationTick(c actor.Context, m *migrationTick) {
 	}
 }
 
-// recoverMigration: a restarted agent finds its VM's domain in the middle of a migration; libvirt
-// goes on with it without the agent that started it. It runs before the recovered VM's first
-// report, and only sets the state, so that report already says where the VM stands.
-//
-// An outgoing job makes the VM Migration Source, as VDSM's recovery does: the monitor reads the
-// job, VM.migrateCancel aborts it. Where it goes is unknown here, so the destination's half is
-// left to libvirt and the engine.
-//
-// A domain paused for a migration with no outgoing job is the incoming half, which libvirt
-// starts paused until the last pass has arrived: the VM is Migration Destination again, waiting,
-// within the destination time-out, for libvirt's RESUMED/migrated (Up) or STOPPED/failed (Down).
-// VDSM reads every domain paused for a migration as its source, the incoming half included, and
-// then waits for a job that never comes from that side.
-func (a *vmActor) recoverMigration(c actor.Context) {
-	if a.rec == nil || !outgoingAllowed(a.state) {
-		return
-	}
-	var j virt.JobInfo
-	err := a.call(func(id string) error { var err error; j, err = a.lv.Job(id); return err })
-	switch {
-	case err == nil && j.Active && j.Outgoing:
-		a.log.Info().Msg("recovered an outgoing migration in progress")
-		gate := newMigrationGate()
-		gate.begin() // libvirt's job runs: a cancel aborts it
-		a.mig = &outgoingMigration{gen: 1, running: true, recovered: true, gate: gate, conv: &convergence{},
-			code: vdsm.CodeDone, message: "Migration in progress", progress: j.Progress()}
-		a.state, _ = Step(a.state, MigrateRequested{}, time.Now())
-		a.armMonitor(c)
-	case a.rec.State == DomainPaused && a.rec.Reason == PausedMigration:
-		a.log.Info().Msg("recovered an incoming migration in progress")
-		a.state, _ = Step(a.state, IncomingRecovered{}, time.Now())
-		a.awaitIncoming(c)
-	}
-}
-
-// recoveredEnded: a recovered migration's job is over. Had it succeeded, the domain would be
-// gone (libvirt's STOPPED/migrated takes the VM down); still here, it failed or was cancelled,
-// and the VM carries on: Up.
-func (a *vmActor) recoveredEnded(c actor.Context) {
-	var state int
-	err := a.call(func(id string) error { var err error; state, _, err = a.lv.State(id); return err })
-	if err != nil || state == virt.StateShutoff {
-		// Gone or going: the lifecycle event decides.
-		return
-	}
-	a.mig.running = false
-	if a.mig.gate.cancelled() {
-		a.mig.code, a.mig.message = vdsm.CodeMigrationCancelFailed, "Migration canceled"
-	} else {
-		a.mig.code, a.mig.message = vdsm.CodeMigrationError, vdsm.Message(vdsm.CodeMigrationError)
-	}
-	a.step(c, MigrationFailed{})
-}
-
 // readJob reads libvirt's job and keeps the progress, which only grows (as VDSM's
 // _update_progress); ok is false when no outgoing migration job runs (not started yet, or just
 // ended).
