@@ -8,6 +8,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"net"
 	"os/exec"
 	"strconv"
@@ -118,11 +119,34 @@ func (h *migrationHost) uncap(t *testing.T, name string) {
 	}
 }
 
+// restartAgent kills h's agent and starts it again; it returns once the agent has recovered its
+// VMs (until then every verb answers 99), and its events are read afresh.
 func (h *migrationHost) restartAgent(t *testing.T) {
 	t.Helper()
 	h.agent(t, "kill")
+	h.start(t)
+}
+
+func (h *migrationHost) start(t *testing.T) {
+	t.Helper()
 	h.agent(t, "start")
 	h.events = events(t, h.ta)
+	libvirtdEventually(t, migrationBootLimit, "host "+h.name+"'s agent did not finish its recovery", func() bool {
+		c, err := client.Dial(client.Options{Addr: h.ta.addr, Timeout: 20 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, err = c.Call("Host.getVMList", map[string]any{})
+		var rpc *client.Error
+		if errors.As(err, &rpc) && rpc.Code == 99 {
+			return false
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return true
+	})
 }
 
 func TestMigrationLaneDestinationRestart(t *testing.T) {
@@ -139,7 +163,8 @@ func TestMigrationLaneDestinationRestart(t *testing.T) {
 		t.Fatalf("B's libvirt while the domain arrives: %q", st)
 	}
 	if st := b.status(t, id); st != "Migration Destination" {
-		t.Fatalf("the restarted B reads the arriving VM as %q", st)
+		out, _ := b.virsh(t, "list", "--all")
+		t.Fatalf("the restarted B reads the arriving VM as %q; B's libvirt lists:\n%s", st, out)
 	}
 	if m, i, _ := migrationCounts(t, b.ta); m != 1 || i != 1 {
 		t.Fatalf("the restarted B's Host.getStats: vmMigrating %d, incomingVmMigrations %d", m, i)
@@ -214,8 +239,7 @@ func TestMigrationLaneDestinationRestart(t *testing.T) {
 	if st := b.domstate(t, name); !strings.HasPrefix(st, "running") {
 		t.Fatalf("B's libvirt after the migration, its agent down: %q", st)
 	}
-	b.agent(t, "start")
-	b.events = events(t, b.ta)
+	b.start(t)
 	if st := b.status(t, id); st != "Up" && st != "Powering up" {
 		t.Fatalf("the restarted B reads the VM that arrived as %q", st)
 	}
