@@ -173,9 +173,10 @@ func TestMigrationLaneDestinationRestart(t *testing.T) {
 		t.Fatalf("VM.migrateCancel: %s", res)
 	}
 	a.expect(t, id, "Up")
-	// The only status event B sends: Down, from libvirt's STOPPED/failed (reason 8) or from A's
-	// destroy (6), whichever came first; A reports Up only after its destroy was answered.
-	if d := b.expect(t, id, "Down"); d["exitReason"] != float64(8) && d["exitReason"] != float64(6) {
+	// B's Down, from libvirt's STOPPED/failed (reason 8) or from A's destroy (6), whichever came
+	// first; A reports Up only after its destroy was answered. (Before it, B's stream may hold
+	// the recovered VM's announcement, Migration Destination, sent as its recovery ended.)
+	if d := b.events.wait(id, "Down"); d["exitReason"] != float64(8) && d["exitReason"] != float64(6) {
 		t.Fatalf("B's recovered half after the cancel: %v", d)
 	}
 	if st := b.status(t, id); st != "" {
@@ -203,7 +204,7 @@ func TestMigrationLaneDestinationRestart(t *testing.T) {
 	if d := a.expect(t, id, "Down"); d["exitReason"] != float64(4) {
 		t.Fatalf("A's Down: %v", d)
 	}
-	b.expect(t, id, "Up")
+	b.events.wait(id, "Up", "Powering up")
 	if got := b.elapsed(t, id); got < before {
 		t.Fatalf("elapsedTime on B %d, on A before the migration %d: not carried on", got, before)
 	}
