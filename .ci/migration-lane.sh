@@ -12,6 +12,9 @@
 #      STOMP as the engine would: create on A, migrate A→B, back B→A, a cancelled slow migration;
 #      and cmd/agent/migration_net_test.go (TestMigrationLaneNetworks): the VM network vmnet made
 #      on both hosts with Host.setupNetworks, a guest on it migrated A→B and still answering;
+#      and cmd/agent/migration_restart_test.go (TestMigrationLaneDestinationRestart): B's agent
+#      killed and restarted while the domain arrives, then the migration cancelled, or completed
+#      (also while B's agent is down);
 #   4b. then the engine's VM (engine_vm_test below): A's agent stopped, the bridges ovirtmgmt and
 #      ;vdsmdummy; made inside host A's network namespace (never on the machine's own), and
 #      cmd/agent/qemu_engine_test.go (TestEngineVM) run inside host A with an agent of its own;
@@ -185,7 +188,7 @@ if ! th exec "$hosts" A env -C "$PWD/cmd/agent" \
   cat "$out" >&2
   fail "migration tests failed"
 fi
-grep -E -- '^(--- |PASS|FAIL)|migration_test.go' "$out" >&2 || true
+grep -E -- '^(--- |PASS|FAIL)|migration[a-z_]*_test.go' "$out" >&2 || true
 if grep -q -- '--- SKIP' "$out"; then
   cat "$out" >&2
   fail "tests were skipped"
