@@ -121,7 +121,7 @@ addr_of() { if [ "$1" = A ]; then echo "$TH_A_IP"; else echo "$TH_B_IP"; fi; }
 start_agent() {
   # Not through th: $! must be the agent itself (twohosts.sh exec execs nsenter, which execs it).
   bash .ci/twohosts.sh exec "$hosts" "$1" "$state/agent" serve --tls=false --listen "$(addr_of "$1"):54321" --libvirt-uri qemu:///system \
-    --migration-uri 'qemu+tcp://%s/system' --migration-monitor-interval 1s --shutdown-grace "${AGENT_GRACE}s" --log-format json --log-level debug \
+    --migration-uri 'qemu+tcp://%s/system' --migration-monitor-interval 1s --migration-retry-timeout 1s --shutdown-grace "${AGENT_GRACE}s" --log-format json --log-level debug \
     --manage-networks --net-state-dir "$state/net-$1" \
     </dev/null >>"$state/agent-$1.log" 2>&1 &
   echo $! >"$state/pid-$1"

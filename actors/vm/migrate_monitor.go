@@ -38,6 +38,7 @@ func (a *vmActor) migrationStarting(c actor.Context, m *migrationStarting) {
 	if a.mig == nil || m.gen != a.mig.gen || !a.mig.running {
 		return
 	}
+	a.mig.code, a.mig.message = vdsm.CodeDone, "Migration in progress" // after refusals, if any
 	var init []ConvergenceAction
 	init, a.mig.conv = a.mig.schedule.start()
 	a.converge(init)

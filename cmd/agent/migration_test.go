@@ -333,9 +333,10 @@ func TestMigrationLane(t *testing.T) {
 	}
 	a.waitBeat(t, name, a.lastBeat(t, name))
 
-	// The destination refuses (it already has max_incoming_migrations VMs coming): the source
-	// passes its error on (82) and the VM stays Up on A, unchanged.
-	t.Log("migrating A → B while B is full")
+	// The destination has no room (max_incoming_migrations VMs already coming): the source shows
+	// its refusal (82) and, as VDSM, asks again after migration_retry_timeout (1 s in the lane),
+	// still Migration Source; once a filler is gone the migration goes through.
+	t.Log("migrating A → B while B is full, until B has room")
 	fillers := []string{client.UUID(), client.UUID()}
 	for i, fid := range fillers {
 		fx := strings.Replace(strings.ReplaceAll(tmpl, "@NAME@", fmt.Sprintf("hostagent-mig-filler%d", i)), "</name>", "</name>\n  <uuid>"+fid+"</uuid>", 1)
@@ -343,19 +344,22 @@ func TestMigrationLane(t *testing.T) {
 	}
 	a.migrate(t, id, b, nil)
 	a.expect(t, id, "Migration Source")
-	a.expect(t, id, "Up")
-	if code, msg, _ := a.migrationStatus(t, id); code != 82 || msg != "Incoming migration limit exceeded" {
-		t.Fatalf("status after B refused: %d %q", code, msg)
+	libvirtdEventually(t, migrationJobLimit, "A never showed B's refusal", func() bool {
+		code, msg, _ := a.migrationStatus(t, id)
+		return code == 82 && msg == "Incoming migration limit exceeded"
+	})
+	b.ta.call(t, "VM.destroy", map[string]any{"vmID": fillers[0]})
+	if d := a.expect(t, id, "Down"); d["exitReason"] != float64(4) {
+		t.Fatalf("A's Down after the retried migration: %v", d)
 	}
-	for _, fid := range fillers {
-		b.ta.call(t, "VM.destroy", map[string]any{"vmID": fid})
+	b.ta.call(t, "VM.destroy", map[string]any{"vmID": fillers[1]})
+	if a.lists(t, id) || !b.lists(t, id) {
+		t.Fatalf("after the retried migration: A lists it %v, B lists it %v", a.lists(t, id), b.lists(t, id))
 	}
-	if !a.lists(t, id) || b.lists(t, id) {
-		t.Fatalf("after B refused: A lists it %v, B lists it %v", a.lists(t, id), b.lists(t, id))
-	}
+	b.expect(t, id, "Up")
 
-	if res := a.ta.call(t, "VM.destroy", map[string]any{"vmID": id}); string(res) != "true" {
+	if res := b.ta.call(t, "VM.destroy", map[string]any{"vmID": id}); string(res) != "true" {
 		t.Fatalf("VM.destroy: %s", res)
 	}
-	a.expect(t, id, "Down")
+	b.expect(t, id, "Down")
 }
