@@ -79,12 +79,14 @@ func (a *vmActor) recordDest(dst string) {
 // asked to remove its half.
 //
 // A domain paused for a migration with no outgoing job is the incoming half, which libvirt
-// starts paused until the last pass has arrived: the VM is Migration Destination again, waiting,
+// starts paused until the last pass has arrived: the VM stays Migration Destination, as the
+// recovered state already reads it (the registry's list shows it so from the start), waiting,
 // within the destination time-out, for libvirt's RESUMED/migrated (Up) or STOPPED/failed (Down).
 // VDSM reads every domain paused for a migration as its source, the incoming half included, and
 // then waits for a job that never comes from that side.
 func (a *vmActor) recoverMigration(c actor.Context) {
-	if a.rec == nil || !outgoingAllowed(a.state) {
+	incoming := a.state.Status == vdsm.StatusMigrationDestination // status_recover.go
+	if a.rec == nil || (!outgoingAllowed(a.state) && !incoming) {
 		return
 	}
 	var j virt.JobInfo
@@ -97,11 +99,10 @@ func (a *vmActor) recoverMigration(c actor.Context) {
 		gate.begin() // libvirt's job runs: a cancel aborts it
 		a.mig = &outgoingMigration{gen: 1, running: true, recovered: true, gate: gate, conv: &convergence{},
 			code: vdsm.CodeDone, message: "Migration in progress", progress: j.Progress(), dst: dst}
-		a.state, _ = Step(a.state, MigrateRequested{}, time.Now())
+		a.state, _ = Step(a.state, OutgoingRecovered{}, time.Now())
 		a.armMonitor(c)
-	case a.rec.State == DomainPaused && a.rec.Reason == PausedMigration:
+	case incoming:
 		a.log.Info().Msg("recovered an incoming migration in progress")
-		a.state, _ = Step(a.state, IncomingRecovered{}, time.Now())
 		a.awaitIncoming(c)
 	}
 }

@@ -24,12 +24,12 @@ type MigrationFailed struct{}
 // migration_destination_timeout.
 type IncomingTimedOut struct{}
 
-// IncomingRecovered: a restarted agent found the VM's domain still arriving (libvirt's incoming
-// half, paused for the migration).
-type IncomingRecovered struct{}
+// OutgoingRecovered: a restarted agent found the VM's domain in an outgoing migration
+// (libvirt's job goes on without the agent that started it).
+type OutgoingRecovered struct{}
 
 func (IncomingCreated) isEvent()    {}
-func (IncomingRecovered) isEvent()  {}
+func (OutgoingRecovered) isEvent()  {}
 func (MigrateRequested) isEvent()   {}
 func (MigrationSucceeded) isEvent() {}
 func (MigrationFailed) isEvent()    {}
@@ -53,11 +53,13 @@ func migrationStep(s State, e Event) (State, []Effect, bool) {
 		}
 		s.Status = vdsm.StatusMigrationSource
 		return s, []Effect{EmitStatus{Kind: PayloadStatus}}, true
-	case IncomingRecovered:
-		if s.Status != vdsm.StatusPaused {
+	case OutgoingRecovered:
+		// Recovery reads a domain paused for a migration as its incoming half; a source in its
+		// last pass is paused so too.
+		if !outgoingAllowed(s) && s.Status != vdsm.StatusMigrationDestination {
 			return s, nil, true
 		}
-		s.Status, s.CPURunning = vdsm.StatusMigrationDestination, false
+		s.Status = vdsm.StatusMigrationSource
 		return s, []Effect{EmitStatus{Kind: PayloadStatus}}, true
 	case MigrationSucceeded:
 		if s.Status != vdsm.StatusMigrationSource {
