@@ -278,14 +278,17 @@ func (r *Registry) changed(c actor.Context, m *stateChanged) {
 	if m.xml != "" {
 		en.xml = m.xml
 	}
-	for _, e := range m.emit {
-		r.publish(c, m.id, en, e)
-	}
 	if m.remove {
 		delete(r.vms, m.id)
 		r.cfg.Index.with(m.id, nil)
 	}
+	// The host's counts before the events: the broker and the client run while this turn goes
+	// on, so a client reading Host.getStats on an event would otherwise race the update it
+	// announces (vmMigrating still counting a VM its event says is Down).
 	r.updateCounts(c)
+	for _, e := range m.emit {
+		r.publish(c, m.id, en, e)
+	}
 }
 
 // publish sends a |virt|VM_status|<vmId> event. Events wait for readiness: the engine ignores
