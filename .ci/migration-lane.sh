@@ -12,11 +12,18 @@
 #      STOMP as the engine would: create on A, migrate A→B, back B→A, a cancelled slow migration;
 #      and cmd/agent/migration_net_test.go (TestMigrationLaneNetworks): the VM network vmnet made
 #      on both hosts with Host.setupNetworks, a guest on it migrated A→B and still answering;
+#      and cmd/agent/migration_restart_test.go (TestMigrationLaneDestinationRestart): B's agent
+#      killed and restarted while the domain arrives, then the migration cancelled, or completed
+#      (also while B's agent is down);
 #   4b. then the engine's VM (engine_vm_test below): A's agent stopped, the bridges ovirtmgmt,
-#      ;vdsmdummy; and blue (a second VM network) made inside host A's network namespace (never on the machine's own), and
+#      ;vdsmdummy; and blue (a second VM network) made inside host A's network namespace (never on
+#      the machine's own), and
 #      cmd/agent/qemu_engine_test.go (TestEngineVM) run inside host A with an agent of its own;
 #   5. whatever happens, stops both agents by PID and takes both hosts down (twohosts.sh down:
 #      domains, QEMU, daemons, namespaces, cgroups), and fails if anything is left.
+#
+# MIGRATION_LANE_RUN=REGEXP runs only the migration tests it matches (go test -run), and not the
+# engine's VM (step 4b): for working on one of them.
 #
 # Do not run it while the QEMU lane's daemons run (qemu-daemons.sh refuses to start beside another
 # libvirtd). Without root it fails under CI=true, and otherwise prints a loud SKIPPED line.
@@ -115,7 +122,7 @@ addr_of() { if [ "$1" = A ]; then echo "$TH_A_IP"; else echo "$TH_B_IP"; fi; }
 start_agent() {
   # Not through th: $! must be the agent itself (twohosts.sh exec execs nsenter, which execs it).
   bash .ci/twohosts.sh exec "$hosts" "$1" "$state/agent" serve --tls=false --listen "$(addr_of "$1"):54321" --libvirt-uri qemu:///system \
-    --migration-uri 'qemu+tcp://%s/system' --migration-monitor-interval 1s --shutdown-grace "${AGENT_GRACE}s" --log-format json --log-level debug \
+    --migration-uri 'qemu+tcp://%s/system' --migration-monitor-interval 1s --migration-retry-timeout 1s --shutdown-grace "${AGENT_GRACE}s" --log-format json --log-level debug \
     --manage-networks --net-state-dir "$state/net-$1" \
     </dev/null >>"$state/agent-$1.log" 2>&1 &
   echo $! >"$state/pid-$1"
@@ -171,17 +178,18 @@ mkfifo "$state/ctl" "$state/ctl.ack"
 ctl_pid=$!
 
 out=$state/migration.out
-say "go test -count=1 -v -run '^TestMigrationLane' ./cmd/agent/ (inside host A)"
+run=${MIGRATION_LANE_RUN:-^TestMigrationLane}
+say "go test -count=1 -v -run '$run' ./cmd/agent/ (inside host A)"
 if ! th exec "$hosts" A env -C "$PWD/cmd/agent" \
   HOSTAGENT_TEST_MIGRATION_A="$TH_A_IP:54321" HOSTAGENT_TEST_MIGRATION_B="$TH_B_IP:54321" \
   HOSTAGENT_TEST_MIGRATION_XML="$state/guest.xml" HOSTAGENT_TEST_MIGRATION_CTL="$state/ctl" \
   HOSTAGENT_TEST_MIGRATION_LOG_A="$TH_A_LOGDIR/qemu" HOSTAGENT_TEST_MIGRATION_LOG_B="$TH_B_LOGDIR/qemu" \
   HOSTAGENT_TEST_MIGRATION_NETNS_A="$TH_A_NETNS" HOSTAGENT_TEST_MIGRATION_NETNS_B="$TH_B_NETNS" \
-  "$state/agent.test" -test.count=1 -test.v -test.run '^TestMigrationLane' -test.timeout 5m >"$out" 2>&1; then
+  "$state/agent.test" -test.count=1 -test.v -test.run "$run" -test.timeout 8m >"$out" 2>&1; then
   cat "$out" >&2
   fail "migration tests failed"
 fi
-grep -E -- '^(--- |PASS|FAIL)|migration_test.go' "$out" >&2 || true
+grep -E -- '^(--- |PASS|FAIL)|migration[a-z_]*_test.go' "$out" >&2 || true
 if grep -q -- '--- SKIP' "$out"; then
   cat "$out" >&2
   fail "tests were skipped"
@@ -232,4 +240,4 @@ engine_vm_test() {
     th exec "$hosts" A ip link del "$br" type bridge || fail "ip link del $br (host A)"
   done
 }
-engine_vm_test
+[ -n "${MIGRATION_LANE_RUN:-}" ] || engine_vm_test

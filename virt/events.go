@@ -29,6 +29,7 @@ const (
 	KindRTCChange                 // RTCOffset is set: the guest set its clock
 	KindDeviceRemoved             // Alias is set: a device left the running domain (devices.go)
 	KindGraphics                  // Graphics is set: a console client came or went (devices.go)
+	KindJobCompleted              // Job is set: a job of the domain completed (migrate.go)
 )
 
 // IO error actions, as libvirt numbers them (virDomainEventIOErrorAction).
@@ -60,6 +61,7 @@ type Event struct {
 	RTCOffset int64  // seconds from the host's UTC
 	Alias     string // the device's alias (KindDeviceRemoved)
 	Graphics  Graphics
+	Job       JobCompleted
 }
 
 // Handler receives events on libvirt's event-loop goroutine. It must only hand the event off:
@@ -141,6 +143,10 @@ func register(lc *libvirt.Connect, h Handler) ([]int, error) {
 	ids = append(ids, id)
 	if id, err = registerGraphics(lc, h); err != nil {
 		return fail("graphics", err)
+	}
+	ids = append(ids, id)
+	if id, err = registerJobCompleted(lc, h); err != nil {
+		return fail("job completed", err)
 	}
 	return append(ids, id), nil
 }

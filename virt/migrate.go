@@ -160,3 +160,34 @@ func (c *Conn) AbortJob(uuid string) error {
 func (c *Conn) SetMaxDowntime(uuid string, ms uint64) error {
 	return c.withDomain("set migration downtime", uuid, func(d *libvirt.Domain) error { return d.MigrateSetMaxDowntime(ms, 0) })
 }
+
+// JobCompleted is a JOB_COMPLETED event's payload, reduced to what a migration reports: libvirt
+// sends it on the source when an outgoing migration has completed (not when it failed or was
+// aborted), with the job's final statistics.
+type JobCompleted struct {
+	// Outgoing: the job was the domain's outgoing migration.
+	Outgoing bool
+	// DowntimeMs is how long the guest was paused, as the source measured it; DowntimeNetMs the
+	// same corrected for the time the data took on the wire between the hosts, libvirt's
+	// downtime_net (Has… false when libvirt did not say).
+	DowntimeMs     uint64
+	HasDowntime    bool
+	DowntimeNetMs  uint64
+	HasDowntimeNet bool
+}
+
+func registerJobCompleted(lc *libvirt.Connect, h Handler) (int, error) {
+	return lc.DomainEventJobCompletedRegister(nil, func(_ *libvirt.Connect, d *libvirt.Domain, e *libvirt.DomainEventJobCompleted) {
+		if uuid, err := d.GetUUIDString(); err == nil {
+			h(jobCompletedEvent(uuid, domainID(d), &e.Info))
+		}
+	})
+}
+
+func jobCompletedEvent(uuid string, id int, j *libvirt.DomainJobInfo) Event {
+	return Event{UUID: uuid, Kind: KindJobCompleted, ID: id, Job: JobCompleted{
+		Outgoing:   j.OperationSet && j.Operation == libvirt.DOMAIN_JOB_OPERATION_MIGRATION_OUT,
+		DowntimeMs: j.Downtime, HasDowntime: j.DowntimeSet,
+		DowntimeNetMs: j.DowntimeNet, HasDowntimeNet: j.DowntimeNetSet,
+	}}
+}

@@ -103,3 +103,27 @@ func TestJobAndAbortOnTestDriver(t *testing.T) {
 		t.Fatalf("job of an unknown domain: %v", err)
 	}
 }
+
+// JOB_COMPLETED's statistics as the migration's end reads them: only an outgoing migration
+// counts, and each downtime only when libvirt set it.
+func TestJobCompletedEvent(t *testing.T) {
+	cases := []struct {
+		info libvirt.DomainJobInfo
+		want JobCompleted
+	}{
+		{libvirt.DomainJobInfo{OperationSet: true, Operation: libvirt.DOMAIN_JOB_OPERATION_MIGRATION_OUT,
+			DowntimeSet: true, Downtime: 240, DowntimeNetSet: true, DowntimeNet: 231},
+			JobCompleted{Outgoing: true, DowntimeMs: 240, HasDowntime: true, DowntimeNetMs: 231, HasDowntimeNet: true}},
+		{libvirt.DomainJobInfo{OperationSet: true, Operation: libvirt.DOMAIN_JOB_OPERATION_MIGRATION_OUT, DowntimeSet: true, Downtime: 240},
+			JobCompleted{Outgoing: true, DowntimeMs: 240, HasDowntime: true}},
+		{libvirt.DomainJobInfo{OperationSet: true, Operation: libvirt.DOMAIN_JOB_OPERATION_SAVE, DowntimeSet: true, Downtime: 9},
+			JobCompleted{DowntimeMs: 9, HasDowntime: true}},
+		{libvirt.DomainJobInfo{}, JobCompleted{}},
+	}
+	for i, c := range cases {
+		e := jobCompletedEvent("u", 3, &c.info)
+		if e.Kind != KindJobCompleted || e.UUID != "u" || e.ID != 3 || e.Job != c.want {
+			t.Errorf("case %d: %+v, want %+v", i, e, c.want)
+		}
+	}
+}

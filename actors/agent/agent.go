@@ -60,8 +60,10 @@ type Config struct {
 	// and MaxOutgoing (0: VDSM's defaults).
 	MigrationMonitorInterval time.Duration
 	MaxOutgoingMigrations    int
-	// MigrationDestinationTimeout is vm.MigrationConfig's DestinationTimeout.
+	// MigrationDestinationTimeout and MigrationRetryTimeout are vm.MigrationConfig's
+	// DestinationTimeout and RetryInterval.
 	MigrationDestinationTimeout time.Duration
+	MigrationRetryTimeout       time.Duration
 	// ManageNetworks starts the network actor (Host.setupNetworks and friends); off, those verbs
 	// answer 44. NetNamespace names the namespace it manages ("" the agent's own), NetStateDir
 	// where it keeps the running and safe configuration ("" nowhere). FakeNICs are the device
@@ -212,7 +214,7 @@ func Start(cfg Config) (*Agent, error) {
 		Engine: host.EngineHost(cfg.Root, lv),
 		Migration: vm.MigrationConfig{DestURI: cfg.MigrationURI, PeerTLS: vm.PeerTLS(cfg.TLS),
 			MonitorInterval: cfg.MigrationMonitorInterval, MaxOutgoing: cfg.MaxOutgoingMigrations,
-			DestinationTimeout: cfg.MigrationDestinationTimeout},
+			DestinationTimeout: cfg.MigrationDestinationTimeout, RetryInterval: cfg.MigrationRetryTimeout},
 		PayloadDir: cfg.PayloadDir,
 	}))
 	a.sampler = root.Spawn(actor.PropsFromProducer(vm.NewSampler(lv, a.registry, cfg.SampleInterval,

@@ -178,12 +178,12 @@ func (a *vmActor) start(c actor.Context) {
 	}
 	if a.rec != nil {
 		a.state, _ = Step(State{}, *a.rec, now)
+		a.recoverMigration(c) // migrate_monitor.go
 		var emit []EmitStatus
 		if a.announce {
 			emit = []EmitStatus{{Kind: PayloadRunning}}
 		}
 		a.report(c, emit, true)
-		a.recoverMigration(c) // migrate_monitor.go
 		return
 	}
 	if a.incoming != nil { // migrate.go

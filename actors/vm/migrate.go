@@ -21,7 +21,6 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/hostagent/hostagent/client"
 	"github.com/hostagent/hostagent/protocol/vdsm"
 	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/virt"
@@ -41,6 +40,9 @@ type MigrationConfig struct {
 	MaxIncoming int
 	// MaxOutgoing is VDSM's max_outgoing_migrations (default 2), the bound of Outgoing.
 	MaxOutgoing int
+	// RetryInterval is VDSM's migration_retry_timeout (default 10 s): how long a source waits,
+	// its outgoing slot released, before it asks a destination that had no room again.
+	RetryInterval time.Duration
 	// MonitorInterval is VDSM's migration_monitor_interval (default 10 s): how often a running
 	// outgoing migration's job is read, its progress sent and its convergence schedule applied.
 	MonitorInterval time.Duration
@@ -58,6 +60,9 @@ func (m MigrationConfig) withDefaults() MigrationConfig {
 	}
 	if m.MonitorInterval <= 0 {
 		m.MonitorInterval = 10 * time.Second
+	}
+	if m.RetryInterval <= 0 {
+		m.RetryInterval = 10 * time.Second
 	}
 	if m.DestinationTimeout <= 0 {
 		m.DestinationTimeout = 6 * time.Hour
@@ -134,6 +139,8 @@ type outgoingMigration struct {
 	// recovered: found running by a restarted agent; no goroutine waits for its end, the
 	// monitor sees it (migrate_monitor.go).
 	recovered bool
+	// dst is the destination agent, "host:port" ("" when a recovered one did not say).
+	dst string
 	// The monitor (migrate_monitor.go).
 	schedule *ConvergenceSchedule
 	conv     *convergence
@@ -156,6 +163,11 @@ func (a *vmActor) migrationMessage(c actor.Context) bool {
 		a.migrationEnded(c, m)
 	case *migrationStarting:
 		a.migrationStarting(c, m)
+	case *migrationRetrying:
+		if a.mig != nil && m.gen == a.mig.gen && a.mig.running {
+			// VDSM's source thread shows the destination's refusal while it waits to retry.
+			a.mig.code, a.mig.message = m.err.Code, m.err.Message
+		}
 	case *migrationTick:
 		a.migrationTick(c, m)
 	case *incomingTimedOut:
@@ -208,7 +220,8 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 		gen = a.mig.gen + 1
 	}
 	a.mig = &outgoingMigration{gen: gen, running: true, gate: newMigrationGate(),
-		code: vdsm.CodeDone, message: "Migration in progress", schedule: m.Schedule}
+		code: vdsm.CodeDone, message: "Migration in progress", schedule: m.Schedule, dst: m.Dst}
+	a.recordDest(m.Dst) // migrate_recovery.go
 	limit := a.migCfg.Outgoing
 	if m.OutgoingLimit > 0 {
 		limit.SetBound(m.OutgoingLimit)
@@ -220,18 +233,18 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 		"xml":               x,
 		"elapsedTimeOffset": float64(time.Now().UnixMilli()-a.state.StartTime) / 1000,
 	}
-	peer := peerCall{addr: m.Dst, tls: a.migCfg.PeerTLS, timeout: a.migCfg.peerTimeout(), vmID: a.id, incoming: m.IncomingLimit}
-	if peer.tls != nil {
-		peer.tls = peer.tls.Clone()
-		peer.tls.ServerName = host
-	}
+	peer := a.peer(m.Dst)
+	peer.incoming = m.IncomingLimit
 	root, self, lv, id, gate := c.ActorSystem().Root, c.Self(), a.lv, a.id, a.mig.gate
 	log := a.log
-	go func() {
-		verr, cause := runMigration(peer, params, gate, limit, func() error {
+	run := migrationRun{peer: peer, params: params, gate: gate, limit: limit, retry: a.migCfg.RetryInterval,
+		refused: func(e *vdsm.Error) { root.Send(self, &migrationRetrying{gen: gen, err: e}) },
+		migrate: func() error {
 			root.Send(self, &migrationStarting{gen: gen})
 			return lv.Migrate(id, opts)
-		})
+		}}
+	go func() {
+		verr, cause := run.run()
 		if verr != nil {
 			log.Warn().Err(cause).Str("dst", peer.addr).Int("code", verr.Code).Msg("migration failed; the VM stays here")
 		}
@@ -269,61 +282,6 @@ func (g *migrationGate) cancel() bool {
 
 func (g *migrationGate) cancelled() bool { return isClosed(g.stop) }
 
-// peerCall is the way to the destination agent.
-type peerCall struct {
-	addr     string
-	tls      *tls.Config
-	timeout  time.Duration
-	vmID     string
-	incoming int
-}
-
-func (p peerCall) call(method string, params map[string]any) (json.RawMessage, error) {
-	cl, err := client.Dial(client.Options{Addr: p.addr, TLS: p.tls, Timeout: p.timeout})
-	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
-	return cl.Call(method, params)
-}
-
-// runMigration is the source's whole migration off the actor: wait for a slot of the host's
-// outgoing limit, prepare the destination, migrate, and on failure remove the destination's half.
-// It returns the error VM.getMigrationStatus shows.
-func runMigration(p peerCall, params map[string]any, gate *migrationGate, limit *OutgoingLimit, migrate func() error) (*vdsm.Error, error) {
-	if !limit.Acquire(gate.stop) {
-		return &vdsm.Error{Code: vdsm.CodeMigrationCancelFailed, Message: "Migration canceled"},
-			errors.New("cancelled while waiting for a slot of max_outgoing_migrations")
-	}
-	defer limit.Release()
-	create := map[string]any{"vmID": p.vmID, "params": params}
-	if p.incoming > 0 {
-		create["incomingLimit"] = p.incoming
-	}
-	if _, err := p.call("VM.migrationCreate", create); err != nil {
-		var rpc *client.Error
-		if errors.As(err, &rpc) {
-			// The destination refused: its own error, as VDSM passes it on.
-			return &vdsm.Error{Code: rpc.Code, Message: rpc.Message}, err
-		}
-		return vdsm.NewError(vdsm.CodeNoConnectionToPeer), err
-	}
-	err := errors.New("cancelled before the migration started")
-	if gate.begin() {
-		err = migrate()
-	}
-	if err == nil {
-		return nil, nil
-	}
-	// libvirt tears its half down on the destination; the destination agent's VM goes with it.
-	_, _ = p.call("VM.destroy", map[string]any{"vmID": p.vmID})
-	if errors.Is(err, virt.ErrMigrationAborted) || gate.cancelled() {
-		return &vdsm.Error{Code: vdsm.CodeMigrationCancelFailed, Message: "Migration canceled"}, err
-	}
-	// migration.py _recover: the bare migrateErr; the cause goes to the log.
-	return vdsm.NewError(vdsm.CodeMigrationError), err
-}
-
 func (a *vmActor) migrationEnded(c actor.Context, m *migrationEnded) {
 	if a.mig == nil || m.gen != a.mig.gen {
 		return
@@ -332,6 +290,7 @@ func (a *vmActor) migrationEnded(c actor.Context, m *migrationEnded) {
 	a.stopMonitor()
 	if m.err != nil {
 		a.mig.code, a.mig.message = m.err.Code, m.err.Message
+		a.recordDest("")
 		a.step(c, MigrationFailed{})
 		return
 	}

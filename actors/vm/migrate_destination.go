@@ -65,6 +65,11 @@ func (r *Registry) migrationCreate(c actor.Context, m *MigrationCreate) {
 func (a *vmActor) startIncoming(c actor.Context) {
 	a.state, _ = Step(State{}, *a.incoming, time.Now())
 	a.report(c, nil, true)
+	a.awaitIncoming(c)
+}
+
+// awaitIncoming bounds the wait for the incoming domain to run here by DestinationTimeout.
+func (a *vmActor) awaitIncoming(c actor.Context) {
 	root, self := c.ActorSystem().Root, c.Self()
 	a.inTimer = time.AfterFunc(a.migCfg.DestinationTimeout, func() { root.Send(self, &incomingTimedOut{}) })
 }

@@ -30,12 +30,15 @@ type migrationTick struct{ gen int }
 type migrationProgress struct {
 	id       string
 	progress int
+	// downtime, in ms, once the migration has completed and libvirt measured it; nil before.
+	downtime *uint64
 }
 
 func (a *vmActor) migrationStarting(c actor.Context, m *migrationStarting) {
 	if a.mig == nil || m.gen != a.mig.gen || !a.mig.running {
 		return
 	}
+	a.mig.code, a.mig.message = vdsm.CodeDone, "Migration in progress" // after refusals, if any
 	var init []ConvergenceAction
 	init, a.mig.conv = a.mig.schedule.start()
 	a.converge(init)
@@ -76,46 +79,6 @@ func (a *vmActor) migrationTick(c actor.Context, m *migrationTick) {
 	if a.mig.running && !a.mig.conv.done {
 		a.armMonitor(c)
 	}
-}
-
-// recoverMigration: a restarted agent finds its VM's domain in an outgoing migration (libvirt's
-// job goes on without the agent that started it), as VDSM's recovery does: Migration Source, the
-// monitor reading the job, VM.migrateCancel aborting it. Where it goes is unknown here, so the
-// destination's half is left to libvirt and the engine.
-func (a *vmActor) recoverMigration(c actor.Context) {
-	if !outgoingAllowed(a.state) {
-		return
-	}
-	var j virt.JobInfo
-	if err := a.call(func(id string) error { var err error; j, err = a.lv.Job(id); return err }); err != nil || !j.Active || !j.Outgoing {
-		return
-	}
-	a.log.Info().Msg("recovered an outgoing migration in progress")
-	gate := newMigrationGate()
-	gate.begin() // libvirt's job runs: a cancel aborts it
-	a.mig = &outgoingMigration{gen: 1, running: true, recovered: true, gate: gate, conv: &convergence{},
-		code: vdsm.CodeDone, message: "Migration in progress", progress: j.Progress()}
-	a.step(c, MigrateRequested{})
-	a.armMonitor(c)
-}
-
-// recoveredEnded: a recovered migration's job is over. Had it succeeded, the domain would be
-// gone (libvirt's STOPPED/migrated takes the VM down); still here, it failed or was cancelled,
-// and the VM carries on: Up.
-func (a *vmActor) recoveredEnded(c actor.Context) {
-	var state int
-	err := a.call(func(id string) error { var err error; state, _, err = a.lv.State(id); return err })
-	if err != nil || state == virt.StateShutoff {
-		// Gone or going: the lifecycle event decides.
-		return
-	}
-	a.mig.running = false
-	if a.mig.gate.cancelled() {
-		a.mig.code, a.mig.message = vdsm.CodeMigrationCancelFailed, "Migration canceled"
-	} else {
-		a.mig.code, a.mig.message = vdsm.CodeMigrationError, vdsm.Message(vdsm.CodeMigrationError)
-	}
-	a.step(c, MigrationFailed{})
 }
 
 // readJob reads libvirt's job and keeps the progress, which only grows (as VDSM's
@@ -163,14 +126,35 @@ func (a *vmActor) converge(actions []ConvergenceAction) {
 // publishMigration sends a VM_migration_status event (vm.py send_migration_status_event): the
 // progress, and post-copy never running.
 func (r *Registry) publishMigration(c actor.Context, m *migrationProgress) {
-	params := vdsm.VMStatusParams{VMID: m.id, Details: map[string]any{"progress": m.progress, "postcopy": false},
-		NotifyTime: r.cfg.Clock.EventTime(time.Now())}
+	details := map[string]any{"progress": m.progress, "postcopy": false}
+	if m.downtime != nil {
+		details["downtime"] = *m.downtime
+	}
+	params := vdsm.VMStatusParams{VMID: m.id, Details: details, NotifyTime: r.cfg.Clock.EventTime(time.Now())}
 	body, err := jsonrpc.AppendNotification(nil, "|virt|VM_migration_status|"+m.id, params)
 	if err != nil {
 		r.cfg.Log.Error().Err(err).Str("vm_id", m.id).Msg("encoding a migration status event")
 		return
 	}
 	c.Send(r.cfg.Broker, &broker.Publish{Dest: stomp.EventQueue, Body: body})
+}
+
+// jobCompleted: libvirt's JOB_COMPLETED, on the source of a migration that completed, carries
+// how long the guest was paused. VDSM (vm.py onJobCompleted) sends it as downtime, libvirt's
+// downtime_net, in a last VM_migration_status event with progress 100; the engine takes it as
+// the migration's actual downtime (VmMigrationProgressMonitoring). The event follows the
+// STOPPED/migrated that made the VM Down and forgotten here, so the registry sends it itself:
+// the VM actor may be gone.
+func (r *Registry) jobCompleted(c actor.Context, e virt.Event) {
+	if !e.Job.Outgoing {
+		return
+	}
+	m := &migrationProgress{id: e.UUID, progress: 100}
+	if e.Job.HasDowntimeNet {
+		d := e.Job.DowntimeNetMs
+		m.downtime = &d
+	}
+	r.publishMigration(c, m)
 }
 
 func isClosed(ch <-chan struct{}) bool {

@@ -257,6 +257,10 @@ func (r *Registry) create(c actor.Context, m *Create) {
 }
 
 func (r *Registry) route(c actor.Context, e virt.Event) {
+	if e.Kind == virt.KindJobCompleted {
+		r.jobCompleted(c, e) // migrate_monitor.go
+		return
+	}
 	if en, ok := r.vms[e.UUID]; ok {
 		c.Send(en.h.PID, &libvirtEvent{e: e})
 		return
@@ -280,14 +284,17 @@ func (r *Registry) changed(c actor.Context, m *stateChanged) {
 	if m.xml != "" {
 		en.xml = m.xml
 	}
-	for _, e := range m.emit {
-		r.publish(c, m.id, en, e)
-	}
 	if m.remove {
 		delete(r.vms, m.id)
 		r.cfg.Index.with(m.id, nil)
 	}
+	// The host's counts before the events: the broker and the client run while this turn goes
+	// on, so a client reading Host.getStats on an event would otherwise race the update it
+	// announces (vmMigrating still counting a VM its event says is Down).
 	r.updateCounts(c)
+	for _, e := range m.emit {
+		r.publish(c, m.id, en, e)
+	}
 }
 
 // publish sends a |virt|VM_status|<vmId> event. Events wait for readiness: the engine ignores

@@ -24,7 +24,12 @@ type MigrationFailed struct{}
 // migration_destination_timeout.
 type IncomingTimedOut struct{}
 
+// OutgoingRecovered: a restarted agent found the VM's domain in an outgoing migration
+// (libvirt's job goes on without the agent that started it).
+type OutgoingRecovered struct{}
+
 func (IncomingCreated) isEvent()    {}
+func (OutgoingRecovered) isEvent()  {}
 func (MigrateRequested) isEvent()   {}
 func (MigrationSucceeded) isEvent() {}
 func (MigrationFailed) isEvent()    {}
@@ -44,6 +49,14 @@ func migrationStep(s State, e Event) (State, []Effect, bool) {
 	switch e.(type) {
 	case MigrateRequested:
 		if !outgoingAllowed(s) {
+			return s, nil, true
+		}
+		s.Status = vdsm.StatusMigrationSource
+		return s, []Effect{EmitStatus{Kind: PayloadStatus}}, true
+	case OutgoingRecovered:
+		// Recovery reads a domain paused for a migration as its incoming half; a source in its
+		// last pass is paused so too.
+		if !outgoingAllowed(s) && s.Status != vdsm.StatusMigrationDestination {
 			return s, nil, true
 		}
 		s.Status = vdsm.StatusMigrationSource

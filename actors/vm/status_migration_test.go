@@ -12,6 +12,8 @@ func migrationEvent(name string, a *eventArgs) Event {
 		return MigrationSucceeded{}
 	case "MigrationFailed":
 		return MigrationFailed{}
+	case "OutgoingRecovered":
+		return OutgoingRecovered{}
 	case "IncomingTimedOut":
 		return IncomingTimedOut{}
 	}

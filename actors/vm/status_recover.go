@@ -21,8 +21,9 @@ func recovered(r Recovered, now time.Time) (State, []Effect) {
 	return recoverState(r.State, r.Reason, r.Meta, now)
 }
 
-// recoverState reads a domain left in a migration's state by another tool as what it is now:
-// paused or running. This agent starts no migration, so none of its own is ever in flight.
+// recoverState reads a domain in a post-copy state as what it is now, paused or running (this
+// agent starts no post-copy migration), and one paused for a migration as its incoming half: the
+// VM actor then reads libvirt's job to tell an outgoing migration (migrate_recovery.go).
 func recoverState(libvirtState, reason int, meta Metadata, now time.Time) (State, []Effect) {
 	s := State{
 		StartTime:       meta.StartTime,
@@ -51,6 +52,12 @@ func recoverState(libvirtState, reason int, meta Metadata, now time.Time) (State
 	switch libvirtState {
 	case DomainPaused:
 		s.Status = vdsm.StatusPaused
+		if reason == PausedMigration {
+			// The incoming half of a migration, which libvirt keeps paused until its last pass
+			// (a source is paused so only during its last pass): the VM actor confirms it from
+			// libvirt's job before its first report (migrate_recovery.go).
+			s.Status = vdsm.StatusMigrationDestination
+		}
 		if reason == PausedIOError {
 			s.PauseCode = vdsm.PauseCodeEIO
 		}

@@ -254,3 +254,84 @@ func TestMigrateOutgoingLimitWaits(t *testing.T) {
 		t.Fatalf("the second migration, run: %d %q", code, msg)
 	}
 }
+
+// migrationFillers takes a destination's max_incoming_migrations (2) with VMs that never arrive.
+func migrationFillers(t *testing.T, dst *testAgent, prefix string) []string {
+	t.Helper()
+	ids := []string{"3c1d2e4f-0000-4000-8000-0000000" + prefix + "1", "3c1d2e4f-0000-4000-8000-0000000" + prefix + "2"}
+	for i, id := range ids {
+		dst.call(t, "VM.migrationCreate", map[string]any{"vmID": id, "params": map[string]any{
+			"vmId": id, "_srcDomXML": domainXML(t, fmt.Sprintf("filler%s%d", prefix, i), id)}})
+	}
+	return ids
+}
+
+// A destination without room (82) is asked again after migration_retry_timeout, as VDSM's
+// source thread does; once it has room the migration goes on (and libvirt's test driver refuses
+// it: Up, 12). The first VM.migrationCreate is held in the destination's registry while a filler
+// is destroyed, so the filler's removal reaches the registry after that first call (refused) and
+// before the second (admitted).
+func TestMigrateRetriesBusyDestination(t *testing.T) {
+	src := startAgent(t, func(c *agentConfig) { c.MigrationRetryTimeout = time.Millisecond })
+	dst := startAgent(t)
+	srcEvents, dstEvents := events(t, src), events(t, dst)
+	c := src.dial(t)
+	id := "3c1d2e4f-0000-4000-8000-00000000d001"
+	createVM(t, c, "mig-busy", id)
+	srcEvents.wait(id, "Powering up")
+	fillers := migrationFillers(t, dst, "0d10")
+	hold, seen := make(chan struct{}), make(chan string, 1)
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(hold)
+		}
+	}
+	t.Cleanup(release)
+	dst.faults.Set(supervisor.Rule{Kind: "registry", Message: "*vm.MigrationCreate", Action: supervisor.Delay,
+		Delay: time.Minute, Until: hold, Times: 1, Fired: seen})
+	if res, err := c.Call("VM.migrate", map[string]any{"vmID": id, "params": map[string]any{"dst": dst.addr, "method": "online"}}); err != nil || string(res) != "true" {
+		t.Fatalf("VM.migrate: %s %v", res, err)
+	}
+	srcEvents.wait(id, "Migration Source")
+	<-seen
+	dst.call(t, "VM.destroy", map[string]any{"vmID": fillers[0]})
+	release()
+	// The retry's VM.migrationCreate made the VM there; the source removed it after libvirt's
+	// refusal.
+	dstEvents.wait(id, "Down")
+	srcEvents.wait(id, "Up", "Powering up")
+	if code, msg := migrationStatus(t, src, id); code != 12 || msg != "Fatal error during migration" {
+		t.Fatalf("status after the retried migration: %d %q", code, msg)
+	}
+	dst.call(t, "VM.destroy", map[string]any{"vmID": fillers[1]})
+}
+
+// A destination that never has room is asked a bounded number of times (VDSM asks until the
+// migration is cancelled): then the VM is Up with the destination's refusal.
+func TestMigrateBusyDestinationGivesUp(t *testing.T) {
+	src := startAgent(t, func(c *agentConfig) { c.MigrationRetryTimeout = time.Millisecond })
+	dst := startAgent(t)
+	srcEvents := events(t, src)
+	c := src.dial(t)
+	id := "3c1d2e4f-0000-4000-8000-00000000d002"
+	createVM(t, c, "mig-busy2", id)
+	srcEvents.wait(id, "Powering up")
+	migrationFillers(t, dst, "0d20")
+	asked := make(chan string, 64)
+	dst.faults.Set(supervisor.Rule{Kind: "registry", Message: "*vm.MigrationCreate", Action: supervisor.Delay, Fired: asked})
+	if res, err := c.Call("VM.migrate", map[string]any{"vmID": id, "params": map[string]any{"dst": dst.addr, "method": "online"}}); err != nil || string(res) != "true" {
+		t.Fatalf("VM.migrate: %s %v", res, err)
+	}
+	srcEvents.wait(id, "Migration Source")
+	if p := srcEvents.wait(id, "Up", "Powering up", "Down"); p["status"] == "Down" {
+		t.Fatalf("the source after the refusals: %v", p)
+	}
+	if code, msg := migrationStatus(t, src, id); code != 82 || msg != "Incoming migration limit exceeded" {
+		t.Fatalf("status after the refusals: %d %q", code, msg)
+	}
+	if n := len(asked); n != 30 {
+		t.Fatalf("the destination was asked %d times, want 30", n)
+	}
+}

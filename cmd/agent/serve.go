@@ -28,6 +28,7 @@ func serve(args []string) int {
 	migMonitor := fs.Duration("migration-monitor-interval", 10*time.Second, "how often a running outgoing migration's progress is read, sent as VM_migration_status and its convergence schedule applied (VDSM's migration_monitor_interval)")
 	maxOutgoing := fs.Int("max-outgoing-migrations", 2, "outgoing live migrations running at once; more wait (VDSM's max_outgoing_migrations)")
 	destTimeout := fs.Duration("migration-destination-timeout", 6*time.Hour, "how long a destination waits for an incoming VM to arrive and run before it reports it Down (VDSM's migration_destination_timeout)")
+	retryTimeout := fs.Duration("migration-retry-timeout", 10*time.Second, "how long a source waits before asking a destination that had no room again (VDSM's migration_retry_timeout)")
 	workers := fs.Int("workers", 8, "worker actors")
 	queue := fs.Int("queue", 80, "requests admitted beyond the workers before answering 1100")
 	deadline := fs.Duration("deadline", 60*time.Second, "deadline of every verb not named by --verb-deadline")
@@ -65,7 +66,7 @@ func serve(args []string) int {
 		Deadline: *deadline, Deadlines: verbDeadlines, SampleInterval: *sample, StuckAfter: *stuck, MetricsListen: *metricsListen,
 		MigrationURI: *migrationURI, PayloadDir: *payloadDir, Log: log,
 		MigrationMonitorInterval: *migMonitor, MaxOutgoingMigrations: *maxOutgoing,
-		MigrationDestinationTimeout: *destTimeout}
+		MigrationDestinationTimeout: *destTimeout, MigrationRetryTimeout: *retryTimeout}
 	netf.apply(&cfg)
 	if *useTLS {
 		if cfg.TLS, err = agent.ServerTLS(*cert, *key, *ca); err != nil {
