@@ -21,44 +21,20 @@ set -euo pipefail
 out=$1 agent=$2 testbin=$3 run=$4
 cache=${CACHE:-/var/cache/hostagent/netkernel}
 
-kpkg=$(apt-cache depends linux-image-cloud-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -n1)
-[ -n "$kpkg" ] || { echo "netkernel-guest: no linux-image-*-cloud-amd64 in apt's lists (apt-get update?)" >&2; exit 1; }
-kver=$(apt-cache policy "$kpkg" | sed -n 's/^ *Candidate: //p')
-bver=$(apt-cache policy busybox-static | sed -n 's/^ *Candidate: //p')
-key=$(printf '%s\n' "$kpkg=$kver" "busybox-static=$bver" | cat - "$0" | sha256sum | cut -c1-16)
+. "$(dirname "$0")/guest-kernel.sh"
+cloud_kernel
+key=$(printf '%s\n' "$kpkg=$kver" "busybox-static=$bver" | cat - "$0" "$guest_kernel_lib" | sha256sum | cut -c1-16)
 base=$cache/$key
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The cached part: vmlinuz, busybox, and mods/ with the modules and mods/order, each module after
-# those it depends on. The package ships no modules.dep (depmod makes it on installation), so the
-# dependencies are read from each module's own .modinfo "depends=" entry, which is what depmod
-# reads too.
+# The cached part: vmlinuz, busybox, and mods/ with the modules and mods/order.
 if ! [ -s "$base/vmlinuz" ] || ! [ -s "$base/mods/order" ]; then
-  (cd "$work" && apt-get download -q "$kpkg" busybox-static >/dev/null 2>&1) ||
-    (cd "$work" && apt-get download "$kpkg" busybox-static >&2)
-  dpkg-deb -x "$work"/linux-image-*.deb "$work/k"
-  dpkg-deb -x "$work"/busybox-static_*.deb "$work/b"
-  release=${kpkg#linux-image-}
-  mods=$work/k/lib/modules/$release
-  mkdir -p "$base.tmp/mods"
-  order=()
-  add() {
-    local m=$1 f d
-    for d in "${order[@]}"; do [ "$d" = "$m" ] && return 0; done
-    f=$(find "$mods" -name "$m.ko" | head -n1)
-    [ -n "$f" ] || { echo "netkernel-guest: module $m not in $kpkg" >&2; exit 1; }
-    for d in $(tr '\0' '\n' <"$f" | sed -n 's/^depends=//p' | head -n1 | tr ',' ' '); do
-      add "$d"
-    done
-    cp "$f" "$base.tmp/mods/"
-    order+=("$m")
-  }
+  fetch_kernel "$work"
   # xfrm_user and nfnetlink: the netlink library opens XFRM and netfilter sockets beside the route
   # one, and without modprobe in the guest nothing loads their modules on demand as on a host.
-  for m in bonding 8021q dummy veth bridge xfrm_user nfnetlink; do add "$m"; done
-  printf '%s\n' "${order[@]}" >"$base.tmp/mods/order"
+  copy_modules "$base.tmp/mods" bonding 8021q dummy veth bridge xfrm_user nfnetlink
   cp "$work/k/boot/vmlinuz-$release" "$base.tmp/vmlinuz"
   cp "$work/b/bin/busybox" "$base.tmp/busybox"
   rm -rf "$base"

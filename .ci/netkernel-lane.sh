@@ -38,17 +38,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     cannot "apt-get install ${missing[*]} failed"
 fi
 
+. .ci/guest-kernel.sh
 accel=tcg
-why="no /dev/kvm"
-if [ -e /dev/kvm ]; then
-  if [ -e /sys/module/kvm_pvm ]; then
-    why="/dev/kvm is kvm_pvm (PVM): a stock guest kernel does not boot under it"
-  elif ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
-    why="the CPU has neither vmx nor svm"
-  else
-    accel=kvm why="/dev/kvm with hardware virtualization"
-  fi
+if kvm_usable; then
+  accel=kvm
 fi
+why=$kvm_why
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hostagent-netkernel.XXXXXX")
 qemu_pid=

@@ -15,11 +15,9 @@
 set -euo pipefail
 cache=${CACHE:-/var/cache/hostagent/guest}
 
-kpkg=$(apt-cache depends linux-image-cloud-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -n1)
-[ -n "$kpkg" ] || { echo "qemu-guest: no linux-image-*-cloud-amd64 in apt's lists (apt-get update?)" >&2; exit 1; }
-kver=$(apt-cache policy "$kpkg" | sed -n 's/^ *Candidate: //p')
-bver=$(apt-cache policy busybox-static | sed -n 's/^ *Candidate: //p')
-key=$(printf '%s\n' "$kpkg=$kver" "busybox-static=$bver" | cat - "$0" | sha256sum | cut -c1-16)
+. "$(dirname "$0")/guest-kernel.sh"
+cloud_kernel
+key=$(printf '%s\n' "$kpkg=$kver" "busybox-static=$bver" | cat - "$0" "$guest_kernel_lib" | sha256sum | cut -c1-16)
 out=$cache/$key
 if [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ]; then
   echo "$out"
@@ -28,32 +26,13 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(cd "$work" && apt-get download -q "$kpkg" busybox-static >/dev/null 2>&1) ||
-  (cd "$work" && apt-get download "$kpkg" busybox-static >&2)
-dpkg-deb -x "$work"/linux-image-*.deb "$work/k"
-dpkg-deb -x "$work"/busybox-static_*.deb "$work/b"
-release=${kpkg#linux-image-}
-mods=$work/k/lib/modules/$release
+fetch_kernel "$work"
 
 root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,mods}
 cp "$work/b/bin/busybox" "$root/bin/busybox"
 
-# Each module after those it depends on (read from the module's own .modinfo "depends=" entry).
-order=()
-add() {
-  local m=$1 f d
-  for d in "${order[@]}"; do [ "$d" = "$m" ] && return 0; done
-  f=$(find "$mods" -name "$m.ko" | head -n1)
-  [ -n "$f" ] || { echo "qemu-guest: module $m not in $kpkg" >&2; exit 1; }
-  for d in $(tr '\0' '\n' <"$f" | sed -n 's/^depends=//p' | head -n1 | tr ',' ' '); do
-    add "$d"
-  done
-  cp "$f" "$root/mods/"
-  order+=("$m")
-}
-for m in virtio_pci virtio_net virtio_balloon button evdev; do add "$m"; done
-printf '%s\n' "${order[@]}" >"$root/mods/order"
+copy_modules "$root/mods" virtio_pci virtio_net virtio_balloon button evdev
 
 cat >"$root/init" <<'EOF'
 #!/bin/busybox sh

@@ -30,20 +30,14 @@ fi
 qemu_guest
 say "guest: $guest"
 
+. .ci/guest-kernel.sh
 type=qemu
-why="no /dev/kvm"
-if [ -e /dev/kvm ]; then
-  if [ -e /sys/module/kvm_pvm ]; then
-    why="/dev/kvm is kvm_pvm (PVM): a stock guest kernel does not boot under it"
-  elif ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
-    why="the CPU has neither vmx nor svm"
-  else
-    type=kvm
-    why="/dev/kvm with hardware virtualization"
-    # QEMU runs as libvirt-qemu:kvm; without udev /dev/kvm is root's alone.
-    chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
-  fi
+if kvm_usable; then
+  type=kvm
+  # QEMU runs as libvirt-qemu:kvm; without udev /dev/kvm is root's alone.
+  chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
 fi
+why=$kvm_why
 say "domain type $type ($why)"
 
 state=$(mktemp -d /run/hostagent-qemu-lane.XXXXXX)
