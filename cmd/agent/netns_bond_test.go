@@ -48,7 +48,7 @@ func TestNetnsLaneBonds(t *testing.T) {
 	}
 	l.start()
 	c := l.dial()
-	caps := l.bondCaps(c)
+	caps := laneCapsAs[bondLaneCaps](l, c)
 	if caps.NICs["dummy_1"] == nil || caps.NICs["dummy_2"] == nil || len(caps.Bondings) != 0 || len(caps.VLANs) != 0 || len(caps.Networks) != 0 {
 		t.Fatalf("caps before the bond: %+v", caps)
 	}
@@ -93,7 +93,7 @@ func TestNetnsLaneBonds(t *testing.T) {
 	if res, err := c.Wait(pending); err != nil || !strings.Contains(string(res), `"code":0`) {
 		t.Fatalf("setupNetworks: %s %v; the agent's log:\n%s", res, err, l.log())
 	}
-	caps = l.bondCaps(c)
+	caps = laneCapsAs[bondLaneCaps](l, c)
 	bond, vlan, net, br := caps.Bondings["bond0"], caps.VLANs["bond0.100"], caps.Networks["vlan100"], caps.Bridges["vlan100"]
 	if strings.Join(bond.Slaves, ",") != "dummy_1,dummy_2" || bond.Opts["mode"] != "1" || bond.Opts["miimon"] != "100" ||
 		vlan.Iface != "bond0" || vlan.VLANID != 100 ||
@@ -116,7 +116,7 @@ func TestNetnsLaneBonds(t *testing.T) {
 	l.call(c, "Host.setupNetworks", map[string]any{"networks": map[string]any{},
 		"bondings": map[string]any{"bond0": map[string]any{"nics": []string{"dummy_1", "dummy_2"}, "options": lacp}},
 		"options":  map[string]any{"connectivityCheck": "false"}})
-	caps = l.bondCaps(c)
+	caps = laneCapsAs[bondLaneCaps](l, c)
 	// VDSM reports the mode and what differs from the mode's defaults, enums by number.
 	if opts := fmt.Sprint(caps.Bondings["bond0"].Opts); opts != "map[miimon:200 mode:4 xmit_hash_policy:2]" ||
 		strings.Join(caps.Bondings["bond0"].Slaves, ",") != "dummy_1,dummy_2" || caps.Networks["vlan100"].Addr != "10.79.0.2" {
@@ -149,7 +149,7 @@ func TestNetnsLaneBonds(t *testing.T) {
 	if got := l.bondDetails(); fmt.Sprint(got) != fmt.Sprint(beforeOpts) {
 		t.Fatalf("bond0's options after the rollback: %v\nbefore the change: %v", got, beforeOpts)
 	}
-	if caps = l.bondCaps(c); fmt.Sprint(caps.Bondings["bond0"].Opts) != "map[miimon:200 mode:4 xmit_hash_policy:2]" {
+	if caps = laneCapsAs[bondLaneCaps](l, c); fmt.Sprint(caps.Bondings["bond0"].Opts) != "map[miimon:200 mode:4 xmit_hash_policy:2]" {
 		t.Fatalf("caps after the rollback: %+v", caps)
 	}
 
@@ -161,7 +161,7 @@ func TestNetnsLaneBonds(t *testing.T) {
 	if got := l.bondDetails(); got["mode"] != "802.3ad" || got["miimon"] != float64(300) || got["xmit_hash_policy"] != "layer2+3" {
 		t.Fatalf("ip -d link show bond0 after a live change: %v", got)
 	}
-	if caps = l.bondCaps(c); fmt.Sprint(caps.Bondings["bond0"].Opts) != "map[miimon:300 mode:4 xmit_hash_policy:2]" {
+	if caps = laneCapsAs[bondLaneCaps](l, c); fmt.Sprint(caps.Bondings["bond0"].Opts) != "map[miimon:300 mode:4 xmit_hash_policy:2]" {
 		t.Fatalf("caps after a live change: %+v", caps)
 	}
 
@@ -169,7 +169,7 @@ func TestNetnsLaneBonds(t *testing.T) {
 	l.call(c, "Host.setupNetworks", map[string]any{"networks": map[string]any{},
 		"bondings": map[string]any{"bond0": map[string]any{"nics": []string{"dummy_1"}, "options": lacp}},
 		"options":  map[string]any{"connectivityCheck": "false"}})
-	caps = l.bondCaps(c)
+	caps = laneCapsAs[bondLaneCaps](l, c)
 	if strings.Join(caps.Bondings["bond0"].Slaves, ",") != "dummy_1" || caps.Networks["vlan100"].Addr != "10.79.0.2" {
 		t.Fatalf("caps with dummy_2 out of the bond: %+v", caps)
 	}
@@ -181,7 +181,7 @@ func TestNetnsLaneBonds(t *testing.T) {
 	l.call(c, "Host.setupNetworks", map[string]any{"networks": map[string]any{"vlan100": map[string]any{"remove": "true"}},
 		"bondings": map[string]any{"bond0": map[string]any{"remove": "true"}},
 		"options":  map[string]any{"connectivityCheck": "false"}})
-	caps = l.bondCaps(c)
+	caps = laneCapsAs[bondLaneCaps](l, c)
 	if len(caps.Bondings) != 0 || len(caps.VLANs) != 0 || len(caps.Networks) != 0 || caps.Bridges["vlan100"] != nil {
 		t.Fatalf("caps after the removal: %+v", caps)
 	}
@@ -213,15 +213,6 @@ type bondLaneCaps struct {
 	} `json:"networks"`
 	Bridges map[string]any `json:"bridges"`
 	NICs    map[string]any `json:"nics"`
-}
-
-func (l *netLane) bondCaps(c *client.Client) bondLaneCaps {
-	l.t.Helper()
-	var caps bondLaneCaps
-	if err := json.Unmarshal(l.call(c, "Host.getCapabilities", nil), &caps); err != nil {
-		l.t.Fatal(err)
-	}
-	return caps
 }
 
 // links is the agent namespace's links as the agent's own netlink adapter reads them.

@@ -36,7 +36,7 @@ func TestNetnsLaneIPv6(t *testing.T) {
 	l.start()
 
 	c := l.dialTo(laneAgentAddr6)
-	caps := l.caps6(c)
+	caps := laneCapsAs[laneCaps6](l, c)
 	if nic := caps.NICs["veth_0"]; caps.LastClientIface != "veth_0" || !slices.Contains(nic.IPv6Addrs, laneAgentAddr6+"/64") ||
 		nic.IPv6Gateway != laneEngineAddr6 {
 		t.Fatalf("caps before install: %+v", caps)
@@ -75,7 +75,7 @@ func TestNetnsLaneIPv6(t *testing.T) {
 	if res, err := c.Wait(pending); err != nil || !strings.Contains(string(res), `"code":0`) {
 		t.Fatalf("setupNetworks over the connection that sent it: %s %v", res, err)
 	}
-	caps = l.caps6(confirm)
+	caps = laneCapsAs[laneCaps6](l, confirm)
 	mgmt, nic := caps.Networks["ovirtmgmt"], caps.NICs["veth_0"]
 	if caps.LastClientIface != "ovirtmgmt" || !slices.Contains(mgmt.IPv6Addrs, laneAgentAddr6+"/64") ||
 		mgmt.IPv6Gateway != laneEngineAddr6 || !slices.Contains(mgmt.IPv4Addrs, laneAgentAddr+"/24") ||
@@ -116,7 +116,7 @@ func TestNetnsLaneIPv6(t *testing.T) {
 	l.stop(syscall.SIGKILL)
 	l.start()
 	c = l.dialTo(laneAgentAddr6)
-	l.caps6(c) // answered once the network actor's restore is done
+	laneCapsAs[laneCaps6](l, c) // answered once the network actor's restore is done
 	if got := l.kernel(); got != safe {
 		t.Fatalf("after the restart:\n%s\nthe safe configuration:\n%s", got, safe)
 	}
@@ -138,15 +138,6 @@ type laneCaps6 struct {
 	Networks        map[string]laneIPConfig `json:"networks"`
 	NICs            map[string]laneIPConfig `json:"nics"`
 	LastClientIface string                  `json:"lastClientIface"`
-}
-
-func (l *netLane) caps6(c *client.Client) laneCaps6 {
-	l.t.Helper()
-	var caps laneCaps6
-	if err := json.Unmarshal(l.call(c, "Host.getCapabilities", nil), &caps); err != nil {
-		l.t.Fatal(err)
-	}
-	return caps
 }
 
 // netStats checks Host.getStats' netConfigDirty and, in VDSM's shape (numbers as decimal strings,

@@ -86,7 +86,7 @@ func TestNetnsLane(t *testing.T) {
 
 	// The host as the engine first finds it: a NIC carrying the address, no networks.
 	c := l.dial()
-	caps := l.caps(c)
+	caps := laneCapsAs[laneCaps](l, c)
 	if len(caps.Networks) != 0 || caps.LastClientIface != "veth_0" || caps.NICs["veth_0"] == nil || caps.NetConfigDirty != "False" {
 		t.Fatalf("caps before install: %+v", caps)
 	}
@@ -111,7 +111,7 @@ func TestNetnsLane(t *testing.T) {
 	if err != nil || !strings.Contains(string(res), `"code":0`) {
 		t.Fatalf("setupNetworks over the connection that sent it: %s %v", res, err)
 	}
-	caps = l.caps(confirm)
+	caps = laneCapsAs[laneCaps](l, confirm)
 	mgmt, ok := caps.Networks["ovirtmgmt"]
 	if !ok || !mgmt.Bridged || mgmt.Addr != laneAgentAddr || caps.LastClientIface != "ovirtmgmt" ||
 		caps.Bridges["ovirtmgmt"] == nil || caps.NetConfigDirty != "True" || strings.Join(mgmt.Ports, ",") != "veth_0" {
@@ -146,7 +146,7 @@ func TestNetnsLane(t *testing.T) {
 	l.stop(syscall.SIGKILL)
 	l.start()
 	c = l.dial()
-	caps = l.caps(c) // answered once the network actor's start, and its restore, is done
+	caps = laneCapsAs[laneCaps](l, c) // answered once the network actor's start, and its restore, is done
 	if _, ok := caps.Networks["vmnet"]; ok || caps.Networks["ovirtmgmt"].Addr != laneAgentAddr || caps.NetConfigDirty != "False" {
 		t.Fatalf("caps after the restart: %+v", caps)
 	}
@@ -318,9 +318,10 @@ type laneCaps struct {
 	NetConfigDirty  string         `json:"netConfigDirty"`
 }
 
-func (l *netLane) caps(c *client.Client) laneCaps {
+// laneCapsAs is Host.getCapabilities read into the fields a lane test looks at.
+func laneCapsAs[T any](l *netLane, c *client.Client) T {
 	l.t.Helper()
-	var caps laneCaps
+	var caps T
 	if err := json.Unmarshal(l.call(c, "Host.getCapabilities", nil), &caps); err != nil {
 		l.t.Fatal(err)
 	}
