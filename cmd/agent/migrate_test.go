@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,13 +212,7 @@ func TestMigrateOutgoingLimitWaits(t *testing.T) {
 		next.wait(id, "Powering up")
 	}
 	hold, fired := make(chan struct{}), make(chan string, 4)
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			close(hold)
-		}
-	}
+	release := sync.OnceFunc(func() { close(hold) })
 	t.Cleanup(release)
 	dst.faults.Set(supervisor.Rule{Kind: "registry", Message: "*vm.MigrationCreate", Action: supervisor.Delay,
 		Delay: time.Minute, Until: hold, Fired: fired})
@@ -281,13 +276,7 @@ func TestMigrateRetriesBusyDestination(t *testing.T) {
 	srcEvents.wait(id, "Powering up")
 	fillers := migrationFillers(t, dst, "0d10")
 	hold, seen := make(chan struct{}), make(chan string, 1)
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			close(hold)
-		}
-	}
+	release := sync.OnceFunc(func() { close(hold) })
 	t.Cleanup(release)
 	dst.faults.Set(supervisor.Rule{Kind: "registry", Message: "*vm.MigrationCreate", Action: supervisor.Delay,
 		Delay: time.Minute, Until: hold, Times: 1, Fired: seen})
