@@ -1,8 +1,9 @@
 // Package net is the network actor: the one owner of the host's network configuration. It
 // applies Host.setupNetworks requests one at a time, each all-or-nothing, keeps the running and
 // the safe configuration on disk, rolls a change back when the connectivity check is not
-// confirmed in time, and restores the safe configuration at start. It changes links only
-// through hostnet; nothing else in the agent changes links.
+// confirmed in time, and restores the safe configuration at start. It also makes VDSM's dummy
+// bridge for the VM actors (dummybridge.go). It changes links only through hostnet; nothing else
+// in the agent changes links.
 package net
 
 import (
@@ -108,6 +109,8 @@ func (a *Actor) Receive(c actor.Context) {
 		}
 		a.safe, a.dirty, a.journal = a.running, false, nil
 		m.Reply.Result(true)
+	case *EnsureDummyBridge:
+		c.Respond(a.ensureDummyBridge())
 	case *GetCapabilities:
 		c.Send(a.cfg.Host, &host.GetCapabilities{Reply: m.Reply, ClientIface: m.ClientIface, Networks: a.report()})
 	case *GetNetworkCapabilities:

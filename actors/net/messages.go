@@ -33,6 +33,17 @@ type GetCapabilities struct {
 // GetCapabilities.
 type GetNetworkCapabilities struct{ Reply *reply.Reply }
 
+// EnsureDummyBridge asks for VDSM's dummy bridge (domxml.DummyBridge), the bridge a vNIC with no
+// network is plugged into, made unless it exists. A VM actor sends it with RequestFuture before
+// it defines a domain or puts a NIC on that bridge; it is answered with a *DummyBridgeEnsured.
+type EnsureDummyBridge struct{}
+
+// DummyBridgeEnsured answers EnsureDummyBridge: Created says this request made the bridge.
+type DummyBridgeEnsured struct {
+	Created bool
+	Err     error
+}
+
 // connectivityTimeout is the actor's own timer message: the setupNetworks numbered gen was not
 // confirmed in time.
 type connectivityTimeout struct{ gen int }
