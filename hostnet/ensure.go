@@ -7,21 +7,11 @@ import (
 	"github.com/vishvananda/netlink"
 )
 
-// EnsureBridge makes the bridge name in the agent's own namespace unless it is there, as VDSM's
+// EnsureBridge makes the bridge name in the handle's namespace unless it is there, as VDSM's
 // `vdsm-tool dummybr` makes ";vdsmdummy;" for vNICs with no network: `ip link add NAME type
 // bridge`, nothing more. The bridge gets no ports and stays down, so a NIC on it reaches nothing.
 // It is not Apply's OpCreateBridge: no network owns this bridge, it is no step of a plan, and it
-// outlives the VMs that use it as VDSM's does.
-func EnsureBridge(name string) (created bool, err error) {
-	h, err := Open(nil)
-	if err != nil {
-		return false, err
-	}
-	defer h.Close()
-	return h.EnsureBridge(name)
-}
-
-// EnsureBridge is the package's EnsureBridge in the handle's namespace.
+// outlives the VMs that use it as VDSM's does. The network actor is its one caller.
 func (h *Handle) EnsureBridge(name string) (created bool, err error) {
 	l, err := h.nl.LinkByName(name)
 	switch {

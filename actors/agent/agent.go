@@ -209,7 +209,7 @@ func Start(cfg Config) (*Agent, error) {
 		return -1
 	})
 	a.registry = root.Spawn(vm.NewRegistry(vm.Config{
-		Libvirt: lv, Index: index, Broker: a.broker, Host: a.host, Ready: &a.ready, OnReady: func() { close(a.readyCh) }, Clock: clock,
+		Libvirt: lv, Index: index, Broker: a.broker, Host: a.host, Net: a.net, Ready: &a.ready, OnReady: func() { close(a.readyCh) }, Clock: clock,
 		StuckAfter: cfg.StuckAfter, Faults: cfg.Faults, Metrics: a.metrics, LastSample: lastSample, Log: cfg.Log.With().Str("actor", "vm").Logger(),
 		Engine: host.EngineHost(cfg.Root, lv),
 		Migration: vm.MigrationConfig{DestURI: cfg.MigrationURI, PeerTLS: vm.PeerTLS(cfg.TLS),

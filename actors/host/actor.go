@@ -21,9 +21,6 @@ type Config struct {
 	SampleInterval time.Duration
 	FakeNICs       []string // device name patterns reported as NICs; nil: VDSM's default
 	Log            zerolog.Logger
-	// EnsureBridge makes a Linux bridge unless it exists, reporting whether it made it; nil:
-	// hostnet.EnsureBridge. Tests put a recorder here.
-	EnsureBridge func(name string) (created bool, err error)
 }
 
 // Actor owns the host-wide view: capabilities, the /proc sampler, the MOM policy. It is the only
@@ -31,7 +28,8 @@ type Config struct {
 //
 // Owns: the capabilities (read once), the last two /proc samples, the VM counts the registry
 // reports, the MOM policy, the host's libvirt networks (what VM actors define domains on, and
-// the vdsm-<net> networks of configured networks) and the dummy bridge.
+// the vdsm-<net> networks of configured networks). Links, VDSM's dummy bridge among them, are
+// the network actor's.
 // Takes: *sampleTick (its coalesced timer), *GetCapabilities, *GetNetworkCapabilities,
 // *GetStats, *GetHardwareInfo, *SetMOMPolicy (each answered through its Reply), *VMCountsUpdate,
 // *NetworksChanged, *DomainNetworks and *ProvideDomainNetworks (answered with Respond:

@@ -5,8 +5,9 @@ package host
 // actor about to define a domain asks it what exists and has it make what is missing, rather
 // than listing and creating networks itself: two VM actors making the same display network at
 // once would race (one finding it defined by the other and not yet started), and a VM actor's
-// business is its own domain, not the host's networks and links. The host actor takes one
-// request at a time, which is what removes the race.
+// business is its own domain, not the host's networks. The host actor takes one request at a
+// time, which is what removes the race. Links are not made here: the dummy bridge a domain may
+// name is the network actor's (actors/net/dummybridge.go).
 //
 // These calls run in the host actor's turn, as its capabilities and syncLibvirtNetworks already
 // do. They go to libvirtd's network driver, never to a guest's QEMU monitor, so whatever would
@@ -20,13 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/hostagent/hostagent/engine/domxml"
-	"github.com/hostagent/hostagent/hostnet"
 )
-
-// systemURI is the host's own libvirt, the only one on whose behalf the agent changes host links.
-const systemURI = "qemu:///system"
 
 var errNoLibvirt = errors.New("no libvirt connection")
 
@@ -52,7 +47,7 @@ func (a *Actor) domainNetworks() *DomainNetworksFound {
 	return out
 }
 
-// provideDomainNetworks makes the display networks that are absent, and the dummy bridge.
+// provideDomainNetworks makes the display networks that are absent.
 func (a *Actor) provideDomainNetworks(m *ProvideDomainNetworks) *DomainNetworksProvided {
 	out := &DomainNetworksProvided{}
 	lv := a.cfg.Libvirt
@@ -83,27 +78,7 @@ func (a *Actor) provideDomainNetworks(m *ProvideDomainNetworks) *DomainNetworksP
 			}
 		}
 	}
-	if m.DummyBridge && lv != nil && lv.URI() == systemURI {
-		// VDSM makes this bridge when the host is configured (vdsm-tool dummybr); the agent has no
-		// such step, so it makes it when a VM first needs it, and only on the host's own system
-		// libvirt: a session or test connection is no licence to change the machine's links.
-		created, err := a.ensureBridge(domxml.DummyBridge)
-		if err != nil {
-			out.Err = fmt.Errorf("dummy bridge: %w", err)
-			return out
-		}
-		if created {
-			out.Created = append(out.Created, domxml.DummyBridge)
-		}
-	}
 	return out
-}
-
-func (a *Actor) ensureBridge(name string) (bool, error) {
-	if a.cfg.EnsureBridge != nil {
-		return a.cfg.EnsureBridge(name)
-	}
-	return hostnet.EnsureBridge(name)
 }
 
 // linuxBridges lists the machine's bridges, the devices a display network can be made on.

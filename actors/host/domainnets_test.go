@@ -94,28 +94,6 @@ func TestDisplayNetworkMadeOnce(t *testing.T) {
 	}
 }
 
-// The dummy bridge is a change to the machine's links: only a host on its system libvirt makes
-// it, never one running on a test (or session) connection.
-func TestDummyBridgeOnlyOnSystemLibvirt(t *testing.T) {
-	var calls []string
-	var mu sync.Mutex
-	sys, pid := spawnHost(t, Config{Libvirt: openTestDriver(t), EnsureBridge: func(name string) (bool, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		calls = append(calls, name)
-		return true, nil
-	}})
-	got := ask[*DomainNetworksProvided](t, sys, pid, &ProvideDomainNetworks{DummyBridge: true})
-	if got.Err != nil || len(got.Created) != 0 {
-		t.Fatalf("answer: %+v", got)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(calls) != 0 {
-		t.Fatalf("bridges made on a test connection: %v", calls)
-	}
-}
-
 // A display network libvirt refuses fails the domain with the words VM.create's start failure
 // has always carried, libvirt's reason included.
 func TestDisplayNetworkFailure(t *testing.T) {

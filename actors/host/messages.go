@@ -63,16 +63,15 @@ type DomainNetworksFound struct {
 }
 
 // ProvideDomainNetworks asks the host actor to make what a resolved domain XML needs of the
-// host before it is defined: its display networks (domxml.Resolve's DisplayNetworks) and the
-// dummy bridge. Sent with RequestFuture; answered with a *DomainNetworksProvided.
+// host before it is defined: its display networks (domxml.Resolve's DisplayNetworks). Sent
+// with RequestFuture; answered with a *DomainNetworksProvided.
 type ProvideDomainNetworks struct {
-	Display     []domxml.DisplayNetwork
-	DummyBridge bool
+	Display []domxml.DisplayNetwork
 }
 
 // DomainNetworksProvided is the answer to ProvideDomainNetworks: Err is the first failure, in
 // the words VM.create's start failure reports; Created names what this request made (a
-// display network or bridge that was there already is not in it).
+// display network that was there already is not in it).
 type DomainNetworksProvided struct {
 	Created []string
 	Err     error

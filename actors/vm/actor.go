@@ -12,7 +12,8 @@ package vm
 //
 // Sends: stateChanged to the registry after every step (the read model follows it and publishes
 // the status events it carries); answers on the verbs' replies; shutdownTimedOut to itself;
-// DomainNetworks and ProvideDomainNetworks to the host actor before it defines (engine.go).
+// DomainNetworks and ProvideDomainNetworks to the host actor before it defines (engine.go),
+// EnsureDummyBridge to the network actor when a NIC is on no network (dummybridge.go).
 
 import (
 	"sync/atomic"
@@ -50,6 +51,9 @@ type vmActor struct {
 	// (engine.go).
 	hostActor *actor.PID
 	hostWait  time.Duration
+	// netActor makes the dummy bridge (dummybridge.go); nil when the agent does not manage the
+	// host's networks. Its answer is waited for within hostWait too.
+	netActor *actor.PID
 
 	state   State
 	info    DomainInfo

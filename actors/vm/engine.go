@@ -47,9 +47,10 @@ func (r *Registry) engineCreate(m *Create, xml string) (*engineParams, bool) {
 var errNoHost = errors.New("no host actor")
 
 // defineEngine resolves the domain XML against the host as VDSM does before it defines a
-// domain (domxml.Resolve), has the host actor provide what the XML asks of the host, and defines
-// the result. The host's networks and links are the host actor's (actors/host/domainnets.go):
-// this actor only asks, and waits for the answer within hostWait.
+// domain (domxml.Resolve), has what the XML asks of the host provided, and defines the result.
+// The host's libvirt networks are the host actor's (actors/host/domainnets.go), its links the
+// network actor's (dummybridge.go): this actor only asks, and waits for the answer within
+// hostWait.
 func (a *vmActor) defineEngine(c actor.Context) (string, error) {
 	var p engineParams
 	if a.engine != nil {
@@ -81,8 +82,8 @@ func (a *vmActor) defineEngine(c actor.Context) (string, error) {
 	for _, ch := range res.Changes {
 		a.log.Info().Msg("engine XML: " + ch)
 	}
-	if len(res.DisplayNetworks) > 0 || res.DummyBridge {
-		made, err := askHost[*host.DomainNetworksProvided](a, c, &host.ProvideDomainNetworks{Display: res.DisplayNetworks, DummyBridge: res.DummyBridge})
+	if len(res.DisplayNetworks) > 0 {
+		made, err := askHost[*host.DomainNetworksProvided](a, c, &host.ProvideDomainNetworks{Display: res.DisplayNetworks})
 		if err != nil {
 			return "", fmt.Errorf("host networks: %w", err)
 		}
@@ -91,6 +92,11 @@ func (a *vmActor) defineEngine(c actor.Context) (string, error) {
 		}
 		for _, name := range made.Created {
 			a.log.Info().Msg("engine XML: the host actor created " + name)
+		}
+	}
+	if res.DummyBridge {
+		if err := a.provideDummyBridge(c); err != nil {
+			return "", err
 		}
 	}
 	return a.lv.Define(res.XML)

@@ -10,12 +10,10 @@ package vm
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/hostagent/hostagent/actors/host"
 	"github.com/hostagent/hostagent/engine/domxml"
 	"github.com/hostagent/hostagent/protocol/vdsm"
 	"github.com/hostagent/hostagent/reply"
@@ -310,21 +308,4 @@ func (a *vmActor) liveXML() (string, error) {
 func (a *vmActor) xmlNow() string {
 	x, _ := a.liveXML()
 	return x
-}
-
-// provideDummyBridge has the host actor make the bridge of NICs with no network before a NIC is
-// put on it, as VM.create does: on a host that never started a VM with such a NIC, a plug or a
-// cable pulled out would otherwise name a bridge that does not exist.
-func (a *vmActor) provideDummyBridge(c actor.Context) error {
-	made, err := askHost[*host.DomainNetworksProvided](a, c, &host.ProvideDomainNetworks{DummyBridge: true})
-	if err != nil {
-		return fmt.Errorf("host networks: %w", err)
-	}
-	if made.Err != nil {
-		return made.Err
-	}
-	for _, name := range made.Created {
-		a.log.Info().Msg("the host actor created " + name)
-	}
-	return nil
 }

@@ -46,6 +46,7 @@ type Config struct {
 	Index      *Index
 	Broker     *actor.PID // events go to its subscribers of jms.queue.events
 	Host       *actor.PID // told the VM counters for Host.getStats; asked for the networks a domain names
+	Net        *actor.PID // the network actor, asked for the dummy bridge; nil without --manage-networks
 	Ready      *atomic.Bool
 	OnReady    func() // called once recovery is done
 	Clock      Clock
@@ -58,7 +59,7 @@ type Config struct {
 	// PayloadDir is where payload disk images are built ("": payload sources are left as the
 	// engine wrote them).
 	PayloadDir string
-	// HostWait bounds a VM actor's wait for the host actor's answer (0: a minute).
+	// HostWait bounds a VM actor's wait for the host or the network actor's answer (0: a minute).
 	HostWait time.Duration
 	Log      zerolog.Logger
 }
@@ -167,7 +168,7 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 	a.ran = new(atomic.Bool)
 	a.migCfg = &r.cfg.Migration
 	a.payloadDir = r.cfg.PayloadDir
-	a.hostActor, a.hostWait = r.cfg.Host, r.cfg.HostWait
+	a.hostActor, a.hostWait, a.netActor = r.cfg.Host, r.cfg.HostWait, r.cfg.Net
 	created := *a
 	producer := func() actor.Actor {
 		fresh := created
