@@ -29,7 +29,7 @@ var errNoDummyBridge = fmt.Errorf("bridge %s does not exist and this agent does 
 // domain cannot be defined, nor the NIC put on the bridge, before the bridge exists.
 func (a *vmActor) provideDummyBridge(c actor.Context) error {
 	if a.netActor == nil {
-		if strings.HasPrefix(a.lv.URI(), "test:") {
+		if testDriver(a.lv.URI()) {
 			return nil
 		}
 		found, err := askHost[*host.DomainNetworksFound](a, c, &host.DomainNetworks{})
@@ -62,4 +62,12 @@ func dummyBridgeListed(bridges []string) error {
 		return nil
 	}
 	return errNoDummyBridge
+}
+
+// testDriver says whether uri is libvirt's test driver, local (test:///default) or through a
+// daemon (test+unix:///default?socket=...).
+func testDriver(uri string) bool {
+	scheme, _, _ := strings.Cut(uri, ":")
+	driver, _, _ := strings.Cut(scheme, "+")
+	return driver == "test"
 }

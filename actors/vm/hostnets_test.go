@@ -315,3 +315,12 @@ func TestDummyBridgeListed(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+func TestTestDriver(t *testing.T) {
+	for uri, want := range map[string]bool{"test:///default": true, "test+unix:///default?socket=/run/x": true,
+		"qemu:///system": false, "qemu+tls://h/system": false, "testing:///": false} {
+		if testDriver(uri) != want {
+			t.Errorf("testDriver(%q) = %v", uri, !want)
+		}
+	}
+}
