@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -150,4 +151,23 @@ func TestNetworkVerbsInNamespace(t *testing.T) {
 	mustContain(t, next(t, answers), `"id":3,"error":{"code":23,"message":"Nic eth9 does not exist"}`)
 	request(t, a, answers, 4, "Host.setupNetworks", map[string]any{"networks": map[string]any{}, "bondings": map[string]any{}})
 	mustContain(t, next(t, answers), `"id":4,"error":{"code":-32603`)
+
+	// A VM with a NIC on no network: the VM actor has the network actor make the dummy bridge in
+	// the namespace it manages before the domain is defined, in the VM actor's first turn, which
+	// a verb for that VM (a plug with no device) waits behind.
+	id := "d0d0d0d0-0000-4000-8000-000000000001"
+	xml := `<domain type='test'><name>dummy</name><uuid>` + id + `</uuid><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type></os><devices><interface type='bridge'><mac address='56:6f:d0:d0:00:01'/>
+<source bridge=';vdsmdummy;'/><model type='virtio'/></interface></devices></domain>`
+	request(t, a, answers, 6, "VM.create", map[string]any{"vmID": id, "vmParams": map[string]any{"vmId": id, "xml": xml}})
+	mustContain(t, next(t, answers), `"id":6,"result":`)
+	request(t, a, answers, 7, "VM.hotplugNic", map[string]any{"vmID": id, "params": map[string]any{"vmId": id, "xml": "<hotplug><devices/></hotplug>"}})
+	mustContain(t, next(t, answers), `"id":7,"error":{"code":49`)
+	cur, err = h.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(cur.Links, func(l hostnet.Link) bool { return l.Name == ";vdsmdummy;" && l.Kind == hostnet.KindBridge }) {
+		t.Fatalf("no dummy bridge in the namespace: %+v", cur.Links)
+	}
 }
