@@ -29,8 +29,7 @@ func (a *Actor) ensureDummyBridge() *DummyBridgeEnsured {
 	}
 	created, err := a.h.EnsureBridge(domxml.DummyBridge)
 	if err != nil {
-		a.cfg.Log.Error().Err(err).Msg("dummy bridge")
-		return &DummyBridgeEnsured{Err: err}
+		return &DummyBridgeEnsured{Err: err} // the VM actor reports it, with the VM it fails
 	}
 	if created {
 		a.cfg.Log.Info().Msg("created the dummy bridge " + domxml.DummyBridge)
