@@ -10,12 +10,12 @@ type Effect interface{ isEffect() }
 type PayloadKind int
 
 const (
-	PayloadRunning PayloadKind = iota // the VM reached Up: status and every running key
-	PayloadStatus                     // {status}: pause, cont
-	PayloadDown                       // the Down record, sent exactly once
-	PayloadIOError                    // {status, pauseCode, ioerror}: a disk error paused the VM
-	PayloadGuest                      // {status, guest keys}: the guest's own status changed
-	PayloadPauseCode                  // {status, pauseCode}: an outgoing migration entered post-copy
+	PayloadRunning   PayloadKind = iota // the VM reached Up: status and every running key
+	PayloadStatus                       // {status}: pause, cont
+	PayloadDown                         // the Down record, sent exactly once
+	PayloadIOError                      // {status, pauseCode, ioerror}: a disk error paused the VM
+	PayloadGuest                        // {status, guest keys}: the guest's own status changed
+	PayloadPauseCode                    // {status, pauseCode}: an outgoing migration entered post-copy
 )
 
 func (k PayloadKind) String() string {
