@@ -75,6 +75,8 @@ type Registry struct {
 	stopping bool   // shutting down: VM actors stopping now are not failures
 	spawned  uint64 // VM actors spawned so far: makes each one's name unique
 	lists    listings
+	// postCopied: VMs that migrated away in post-copy, until their JOB_COMPLETED (migrate_monitor.go).
+	postCopied map[string]bool
 
 	statsBuf bytes.Buffer // getStats' scratch; the reply copies out of it
 	statsEnc *json.Encoder
@@ -285,6 +287,7 @@ func (r *Registry) changed(c actor.Context, m *stateChanged) {
 		en.xml = m.xml
 	}
 	if m.remove {
+		r.leftInPostCopy(m) // migrate_monitor.go
 		delete(r.vms, m.id)
 		r.cfg.Index.with(m.id, nil)
 	}
