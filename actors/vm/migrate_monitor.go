@@ -155,14 +155,19 @@ func (r *Registry) publishMigration(c actor.Context, m *migrationProgress) {
 // the migration's actual downtime (VmMigrationProgressMonitoring). The event follows the
 // STOPPED/migrated that made the VM Down and forgotten here, so the registry sends it itself:
 // the VM actor may be gone. After post-copy VDSM sends libvirt's downtime instead, as
-// downtime_net means nothing then, and says postcopy: the registry remembers which VMs left in
-// post-copy (postCopied) until their event.
+// downtime_net means nothing then, and says postcopy. Whether the VM was in post-copy is in its
+// entry while the VM actor's last report has not arrived (the event usually overtakes it), and
+// in postCopied once it has.
 func (r *Registry) jobCompleted(c actor.Context, e virt.Event) {
 	if !e.Job.Outgoing {
 		return
 	}
 	m := &migrationProgress{id: e.UUID, progress: 100, postCopy: r.postCopied[e.UUID]}
 	delete(r.postCopied, e.UUID)
+	if en, ok := r.vms[e.UUID]; ok && en.state.PostCopy {
+		m.postCopy = true
+		r.notePostCopy(e.UUID, false) // the removal that follows has nothing to remember
+	}
 	d, has := e.Job.DowntimeNetMs, e.Job.HasDowntimeNet
 	if m.postCopy {
 		d, has = e.Job.DowntimeMs, e.Job.HasDowntime
@@ -173,16 +178,27 @@ func (r *Registry) jobCompleted(c actor.Context, e virt.Event) {
 	r.publishMigration(c, m)
 }
 
-// leftInPostCopy notes a VM forgotten because it migrated away in post-copy: its JOB_COMPLETED
-// follows. Only a completed migration has one, so the set holds a VM for moments.
+// leftInPostCopy notes a VM forgotten because it migrated away in post-copy, for its
+// JOB_COMPLETED, unless that came first. A completed migration has both, so the set holds a VM
+// only between the two.
 func (r *Registry) leftInPostCopy(m *stateChanged) {
 	if !m.remove || !m.state.PostCopy || m.state.Exit.Reason != vdsm.ExitReasonMigrationSucceeded {
 		return
 	}
+	if pending, seen := r.postCopied[m.id]; seen && !pending {
+		delete(r.postCopied, m.id)
+		return
+	}
+	r.notePostCopy(m.id, true)
+}
+
+// notePostCopy: pending, the VM left in post-copy and its JOB_COMPLETED is awaited; not
+// pending, its JOB_COMPLETED came while it was still listed.
+func (r *Registry) notePostCopy(id string, pending bool) {
 	if r.postCopied == nil {
 		r.postCopied = map[string]bool{}
 	}
-	r.postCopied[m.id] = true
+	r.postCopied[id] = pending
 }
 
 func isClosed(ch <-chan struct{}) bool {

@@ -75,7 +75,8 @@ type Registry struct {
 	stopping bool   // shutting down: VM actors stopping now are not failures
 	spawned  uint64 // VM actors spawned so far: makes each one's name unique
 	lists    listings
-	// postCopied: VMs that migrated away in post-copy, until their JOB_COMPLETED (migrate_monitor.go).
+	// postCopied: VMs whose post-copy migration completed, between its JOB_COMPLETED and the
+	// VM actor's last report, whichever comes first (migrate_monitor.go).
 	postCopied map[string]bool
 
 	statsBuf bytes.Buffer // getStats' scratch; the reply copies out of it
