@@ -59,10 +59,10 @@ func postCopyRefusal(t *testing.T, pid string) string {
 // step switches it to post-copy on the second pass. At 1 MiB/s with 1 ms of downtime allowed QEMU
 // completes in pre-copy only once a pass ends with less than a page dirtied, while the second
 // pass carries what the guest dirtied in the ~90 s of the first (at 8 MiB/s the idle guest
-// dirtied too little, and the second pass converged before the switch took). A reports Paused with pauseCode POSTCOPY (the engine's cue to
-// hand the VM over), then Down with "Migration succeeded" once; the last VM_migration_status
-// says postcopy; B has the VM Up and the guest's heartbeat carries on in B's log, without a
-// reboot.
+// dirtied too little, and the second pass converged before the switch took). A reports Paused
+// with pauseCode POSTCOPY (the engine's cue to hand the VM over), then Down with "Migration
+// succeeded" once; the last VM_migration_status says postcopy; B has the VM Up and the guest's
+// heartbeat carries on in B's log, without a reboot.
 func TestMigrationPostcopy(t *testing.T) {
 	a, b, tmpl := migrationLane(t)
 	id, name := laneGuest(t, a, tmpl, a, b)
