@@ -30,6 +30,10 @@ type MigrateOptions struct {
 	AutoConverge   bool
 	Compressed     bool
 	AbortOnError   bool
+	// PostCopy allows the migration to be switched to post-copy later (StartPostCopy), as VDSM
+	// asks when the convergence schedule holds a postcopy step. Not a switch by itself: the
+	// migration starts in pre-copy.
+	PostCopy bool
 }
 
 // flags are VDSM's (always live and peer to peer, the rest as asked), and the domain stays
@@ -47,6 +51,9 @@ func (o MigrateOptions) flags() libvirt.DomainMigrateFlags {
 	}
 	if o.AbortOnError {
 		f |= libvirt.MIGRATE_ABORT_ON_ERROR
+	}
+	if o.PostCopy {
+		f |= libvirt.MIGRATE_POSTCOPY
 	}
 	return f
 }
@@ -159,6 +166,14 @@ func (c *Conn) AbortJob(uuid string) error {
 // pass (the convergence schedule's setDowntime).
 func (c *Conn) SetMaxDowntime(uuid string, ms uint64) error {
 	return c.withDomain("set migration downtime", uuid, func(d *libvirt.Domain) error { return d.MigrateSetMaxDowntime(ms, 0) })
+}
+
+// StartPostCopy switches the domain's running outgoing migration, started with PostCopy, to
+// post-copy: the guest goes on running on the destination, which fetches the pages it still
+// lacks from here. libvirt only asks QEMU to switch; the SUSPENDED/postcopy event says when it
+// has.
+func (c *Conn) StartPostCopy(uuid string) error {
+	return c.withDomain("start post-copy", uuid, func(d *libvirt.Domain) error { return d.MigrateStartPostCopy(0) })
 }
 
 // JobCompleted is a JOB_COMPLETED event's payload, reduced to what a migration reports: libvirt

@@ -19,6 +19,7 @@ func TestMigrateFlagsAreVDSMs(t *testing.T) {
 		{MigrateOptions{Tunneled: true}, base | libvirt.MIGRATE_TUNNELLED},
 		{MigrateOptions{AutoConverge: true, Compressed: true, AbortOnError: true},
 			base | libvirt.MIGRATE_AUTO_CONVERGE | libvirt.MIGRATE_COMPRESSED | libvirt.MIGRATE_ABORT_ON_ERROR},
+		{MigrateOptions{PostCopy: true}, base | libvirt.MIGRATE_POSTCOPY},
 	}
 	for _, c := range cases {
 		if got := c.o.flags(); got != c.want {
@@ -98,6 +99,9 @@ func TestJobAndAbortOnTestDriver(t *testing.T) {
 	}
 	if err := c.AbortJob(uuid); err == nil || !strings.Contains(err.Error(), "abort job "+uuid) || !strings.Contains(err.Error(), "not supported") {
 		t.Fatalf("abort on the test driver: %v", err)
+	}
+	if err := c.StartPostCopy(uuid); err == nil || !strings.Contains(err.Error(), "start post-copy "+uuid) || !strings.Contains(err.Error(), "not supported") {
+		t.Fatalf("post-copy on the test driver: %v", err)
 	}
 	if _, err := c.Job("6a1f0b8e-0000-4000-8000-0000000000ff"); !errors.Is(err, ErrNoDomain) {
 		t.Fatalf("job of an unknown domain: %v", err)

@@ -101,6 +101,7 @@ type destroyHow struct {
 func (a *vmActor) stepWith(c actor.Context, e Event, how destroyHow) error {
 	var effects []Effect
 	a.state, effects = Step(a.state, e, time.Now())
+	a.migrationStepped() // migrate.go
 	if a.state.Status == vdsm.StatusDown {
 		a.disarm() // nothing left to force; before the report, so whoever sees Down sees it
 	}

@@ -145,6 +145,9 @@ type outgoingMigration struct {
 	schedule *ConvergenceSchedule
 	conv     *convergence
 	tick     *time.Timer
+	// postCopy: libvirt accepted the switch to post-copy (VDSM's PostCopyPhase.REQUESTED); the
+	// VM's state says when it runs (State.PostCopy, RUNNING).
+	postCopy bool
 }
 
 // migrationMessage handles the VM actor's migration messages; false: not one of them.
@@ -208,6 +211,7 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 		DestURI:        virt.DestURIFor(a.migCfg.DestURI, host),
 		BandwidthMiBps: m.MaxBandwidth,
 		Tunneled:       m.Tunneled, AutoConverge: m.AutoConverge, Compressed: m.Compressed, AbortOnError: m.AbortOnError,
+		PostCopy: m.Schedule.wantsPostCopy(),
 	}
 	if m.DstQemu != "" && !m.Tunneled {
 		opts.DataURI = "tcp://" + m.DstQemu
@@ -261,6 +265,9 @@ type migrationGate struct {
 	stop  chan struct{} // closed on cancel
 	phase atomic.Int32  // gateWaiting, then gateStarted or gateCancelled
 	once  sync.Once
+	// postCopy: the migration runs in post-copy (set by the actor from the VM's state): a
+	// failure then leaves the destination's half to the destination (migration.py _recover).
+	postCopy atomic.Bool
 }
 
 const (
@@ -301,8 +308,19 @@ func (a *vmActor) migrationEnded(c actor.Context, m *migrationEnded) {
 	a.step(c, MigrationSucceeded{})
 }
 
+// migrationStepped follows each step of the VM's status: the migration's goroutine must know once
+// post-copy runs.
+func (a *vmActor) migrationStepped() {
+	if a.mig != nil && a.mig.running && postCopySource(a.state) {
+		a.mig.gate.postCopy.Store(true)
+	}
+}
+
 func (a *vmActor) migrateCancel(m *MigrateCancel) {
-	if a.mig == nil || !a.mig.running {
+	if a.mig == nil || !a.mig.running || postCopySource(a.state) {
+		// In post-copy libvirt refuses to abort ("cannot abort migration in post-copy mode",
+		// VIR_ERR_OPERATION_INVALID), which VDSM answers migCancelErr: the guest already runs
+		// on the destination, and there is no way back.
 		m.Reply.Error(vdsm.CodeMigrationCancelFailed, vdsm.Message(vdsm.CodeMigrationCancelFailed))
 		return
 	}
@@ -313,6 +331,13 @@ func (a *vmActor) migrateCancel(m *MigrateCancel) {
 		return
 	}
 	err := a.call(a.lv.AbortJob)
+	if err != nil && errors.Is(err, virt.ErrNotRunning) && a.mig.postCopy {
+		// Switching to post-copy: libvirt's refusal is the post-copy one, not a job still to
+		// come.
+		a.log.Warn().Err(err).Msg("cancelling a migration that is switching to post-copy failed")
+		m.Reply.Error(vdsm.CodeMigrationCancelFailed, vdsm.Message(vdsm.CodeMigrationCancelFailed))
+		return
+	}
 	if err != nil && !errors.Is(err, virt.ErrNotRunning) {
 		failLibvirt(m.Reply, a.id, err)
 		return

@@ -32,6 +32,8 @@ type migrationProgress struct {
 	progress int
 	// downtime, in ms, once the migration has completed and libvirt measured it; nil before.
 	downtime *uint64
+	// postCopy: the migration runs (or ran) in post-copy.
+	postCopy bool
 }
 
 func (a *vmActor) migrationStarting(c actor.Context, m *migrationStarting) {
@@ -96,7 +98,7 @@ func (a *vmActor) readJob() (virt.JobInfo, bool) {
 }
 
 func (a *vmActor) publishProgress(c actor.Context) {
-	c.Send(a.registry, &migrationProgress{id: a.id, progress: a.mig.progress})
+	c.Send(a.registry, &migrationProgress{id: a.id, progress: a.mig.progress, postCopy: a.state.PostCopy})
 }
 
 // converge carries out the schedule's actions. A failed action is logged and the migration
@@ -118,15 +120,23 @@ func (a *vmActor) converge(actions []ConvergenceAction) {
 			}
 			a.stopMonitor()
 		case ActionPostCopy:
-			a.log.Warn().Msg("convergence schedule: post-copy is not supported; step skipped")
+			// vm.py switch_migration_to_post_copy: a refusal leaves the next step for the next
+			// pass.
+			if err := a.call(a.lv.StartPostCopy); err != nil {
+				a.log.Warn().Err(err).Msg("convergence schedule: switching to post-copy failed")
+				continue
+			}
+			a.log.Info().Msg("convergence schedule: switching to post-copy")
+			a.mig.postCopy = true
+			a.mig.conv.switched()
 		}
 	}
 }
 
 // publishMigration sends a VM_migration_status event (vm.py send_migration_status_event): the
-// progress, and post-copy never running.
+// progress, and whether post-copy runs.
 func (r *Registry) publishMigration(c actor.Context, m *migrationProgress) {
-	details := map[string]any{"progress": m.progress, "postcopy": false}
+	details := map[string]any{"progress": m.progress, "postcopy": m.postCopy}
 	if m.downtime != nil {
 		details["downtime"] = *m.downtime
 	}
@@ -144,17 +154,51 @@ func (r *Registry) publishMigration(c actor.Context, m *migrationProgress) {
 // downtime_net, in a last VM_migration_status event with progress 100; the engine takes it as
 // the migration's actual downtime (VmMigrationProgressMonitoring). The event follows the
 // STOPPED/migrated that made the VM Down and forgotten here, so the registry sends it itself:
-// the VM actor may be gone.
+// the VM actor may be gone. After post-copy VDSM sends libvirt's downtime instead, as
+// downtime_net means nothing then, and says postcopy. Whether the VM was in post-copy is in its
+// entry while the VM actor's last report has not arrived (the event usually overtakes it), and
+// in postCopied once it has.
 func (r *Registry) jobCompleted(c actor.Context, e virt.Event) {
 	if !e.Job.Outgoing {
 		return
 	}
-	m := &migrationProgress{id: e.UUID, progress: 100}
-	if e.Job.HasDowntimeNet {
-		d := e.Job.DowntimeNetMs
+	m := &migrationProgress{id: e.UUID, progress: 100, postCopy: r.postCopied[e.UUID]}
+	delete(r.postCopied, e.UUID)
+	if en, ok := r.vms[e.UUID]; ok && en.state.PostCopy {
+		m.postCopy = true
+		r.notePostCopy(e.UUID, false) // the removal that follows has nothing to remember
+	}
+	d, has := e.Job.DowntimeNetMs, e.Job.HasDowntimeNet
+	if m.postCopy {
+		d, has = e.Job.DowntimeMs, e.Job.HasDowntime
+	}
+	if has {
 		m.downtime = &d
 	}
 	r.publishMigration(c, m)
+}
+
+// leftInPostCopy notes a VM forgotten because it migrated away in post-copy, for its
+// JOB_COMPLETED, unless that came first. A completed migration has both, so the set holds a VM
+// only between the two.
+func (r *Registry) leftInPostCopy(m *stateChanged) {
+	if !m.remove || !m.state.PostCopy || m.state.Exit.Reason != vdsm.ExitReasonMigrationSucceeded {
+		return
+	}
+	if pending, seen := r.postCopied[m.id]; seen && !pending {
+		delete(r.postCopied, m.id)
+		return
+	}
+	r.notePostCopy(m.id, true)
+}
+
+// notePostCopy: pending, the VM left in post-copy and its JOB_COMPLETED is awaited; not
+// pending, its JOB_COMPLETED came while it was still listed.
+func (r *Registry) notePostCopy(id string, pending bool) {
+	if r.postCopied == nil {
+		r.postCopied = map[string]bool{}
+	}
+	r.postCopied[id] = pending
 }
 
 func isClosed(ch <-chan struct{}) bool {

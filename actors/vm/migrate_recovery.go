@@ -85,8 +85,18 @@ func (a *vmActor) recordDest(dst string) {
 // VDSM reads every domain paused for a migration as its source, the incoming half included, and
 // then waits for a job that never comes from that side.
 func (a *vmActor) recoverMigration(c actor.Context) {
+	if a.rec != nil && a.state.Status == vdsm.StatusDown && a.state.Exit.Reason == vdsm.ExitReasonPostcopyMigrationFailed {
+		// Found paused after a failed post-copy (status_recover.go): nobody may resume what is
+		// left of it. Its exit first, so that a later recovery still reads why.
+		a.saveMetadata(metadataOf(a.state))
+		if err := a.call(a.lv.Destroy); err != nil && !errors.Is(err, virt.ErrNoDomain) {
+			a.log.Warn().Err(err).Msg("destroying a VM lost in post-copy")
+		}
+		return
+	}
 	incoming := a.state.Status == vdsm.StatusMigrationDestination // status_recover.go
-	if a.rec == nil || (!outgoingAllowed(a.state) && !incoming) {
+	post := postCopySource(a.state)                               // likewise
+	if a.rec == nil || (!outgoingAllowed(a.state) && !incoming && !post) {
 		return
 	}
 	var j virt.JobInfo
@@ -97,6 +107,7 @@ func (a *vmActor) recoverMigration(c actor.Context) {
 		a.log.Info().Str("dst", dst).Msg("recovered an outgoing migration in progress")
 		gate := newMigrationGate()
 		gate.begin() // libvirt's job runs: a cancel aborts it
+		gate.postCopy.Store(post)
 		a.mig = &outgoingMigration{gen: 1, running: true, recovered: true, gate: gate, conv: &convergence{},
 			code: vdsm.CodeDone, message: "Migration in progress", progress: j.Progress(), dst: dst}
 		a.state, _ = Step(a.state, OutgoingRecovered{}, time.Now())
@@ -122,7 +133,8 @@ func (a *vmActor) recoveredEnded(c actor.Context) {
 	if a.mig.gate.cancelled() {
 		verr = &vdsm.Error{Code: vdsm.CodeMigrationCancelFailed, Message: "Migration canceled"}
 	}
-	if a.mig.dst == "" {
+	if a.mig.dst == "" || a.mig.gate.postCopy.Load() {
+		// In post-copy the destination takes care of its half itself (migration.py _recover).
 		a.migrationEnded(c, &migrationEnded{gen: a.mig.gen, err: verr})
 		return
 	}

@@ -119,6 +119,11 @@ func (r migrationRun) attempt() (*vdsm.Error, error) {
 	if err == nil {
 		return nil, nil
 	}
+	if r.gate.postCopy.Load() {
+		// Failed in post-copy: the VM is lost on both sides, and the destination, whose half
+		// is paused and incomplete, reports and destroys it itself (migration.py _recover).
+		return vdsm.NewError(vdsm.CodeMigrationError), err
+	}
 	// libvirt tears its half down on the destination; the destination agent's VM goes with it.
 	_, _ = p.call("VM.destroy", map[string]any{"vmID": p.vmID})
 	if errors.Is(err, virt.ErrMigrationAborted) || r.gate.cancelled() {

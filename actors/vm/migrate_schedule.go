@@ -5,7 +5,13 @@ package vm
 // on each new memory pass the first stalling step whose limit the pass count exceeds, one step per
 // pass. VDSM's stalling count is the number of passes since the monitor first saw the job (the
 // iteration libvirt reports may include passes of an earlier, cancelled migration), not a count
-// of samples without progress. Post-copy is not supported: a "postcopy" action is skipped.
+// of samples without progress.
+//
+// Post-copy as VDSM runs it: a schedule with a "postcopy" stalling step starts the migration with
+// VIR_MIGRATE_POSTCOPY (allowed, not yet switched); reaching that step asks libvirt to switch. A
+// switch libvirt accepts ends the schedule (post-copy either completes or loses the VM, nothing
+// is left to tune); a refused one leaves the next step for the next pass, which is why the
+// engine puts an abort after it.
 
 import (
 	"encoding/json"
@@ -114,7 +120,27 @@ type convergence struct {
 	initial uint64
 	last    uint64
 	done    bool // aborted: nothing more to do
+	// postCopy: the switch to post-copy was accepted; the monitor goes on reporting progress
+	// but applies no further step.
+	postCopy bool
 }
+
+// wantsPostCopy: the schedule has a postcopy stalling step, so the migration must start with
+// post-copy allowed (migration.py _migration_flags; an init action does not count).
+func (s *ConvergenceSchedule) wantsPostCopy() bool {
+	if s == nil {
+		return false
+	}
+	for _, st := range s.Stalling {
+		if st.Action.Name == ActionPostCopy {
+			return true
+		}
+	}
+	return false
+}
+
+// switched records that libvirt accepted the switch to post-copy.
+func (c *convergence) switched() { c.postCopy = true }
 
 // start returns the init actions and arms the stalling steps.
 func (s *ConvergenceSchedule) start() ([]ConvergenceAction, *convergence) {
@@ -133,7 +159,7 @@ func (c *convergence) sample(iteration uint64) []ConvergenceAction {
 		c.seen, c.initial, c.last = true, iteration, iteration
 		return nil
 	}
-	if iteration <= c.last {
+	if iteration <= c.last || c.postCopy {
 		return nil
 	}
 	c.last = iteration

@@ -14,6 +14,8 @@ import (
 //	error MESSAGE           the schedule is refused with this error
 //	start -> ACTIONS        what the monitor does as the migration starts
 //	pass N -> ACTIONS       what it does on a job-info sample reporting memory pass N
+//	switched -> -           libvirt accepted the switch to post-copy
+//	flags -> postcopy|-     whether the migration starts with post-copy allowed
 //
 // ACTIONS are comma-separated, "-" for none.
 func TestConvergenceScheduleTranscripts(t *testing.T) {
@@ -63,6 +65,12 @@ func TestConvergenceScheduleTranscripts(t *testing.T) {
 						t.Fatalf("line %d: %q (started: %v)", n+1, what, conv != nil)
 					}
 					got = conv.sample(pass)
+				case what == "switched":
+					conv.switched()
+				case what == "flags":
+					if sched.wantsPostCopy() {
+						got = []ConvergenceAction{{Name: ActionPostCopy}}
+					}
 				default:
 					t.Fatalf("line %d: unknown %q", n+1, what)
 				}

@@ -76,6 +76,9 @@ type Registry struct {
 	stopping bool   // shutting down: VM actors stopping now are not failures
 	spawned  uint64 // VM actors spawned so far: makes each one's name unique
 	lists    listings
+	// postCopied: VMs whose post-copy migration completed, between its JOB_COMPLETED and the
+	// VM actor's last report, whichever comes first (migrate_monitor.go).
+	postCopied map[string]bool
 
 	statsBuf bytes.Buffer // getStats' scratch; the reply copies out of it
 	statsEnc *json.Encoder
@@ -286,6 +289,7 @@ func (r *Registry) changed(c actor.Context, m *stateChanged) {
 		en.xml = m.xml
 	}
 	if m.remove {
+		r.leftInPostCopy(m) // migrate_monitor.go
 		delete(r.vms, m.id)
 		r.cfg.Index.with(m.id, nil)
 	}

@@ -46,6 +46,9 @@ type State struct {
 	Removing bool
 	// TimeOffset is the guest clock's offset from the host in seconds, "" until the guest set it.
 	TimeOffset string
+	// PostCopy: the VM's outgoing migration runs in post-copy (libvirt's SUSPENDED/postcopy on
+	// the source): the guest runs on the destination now (status_migration.go).
+	PostCopy bool
 }
 
 // Exit is a Down VM's exit record.
@@ -77,6 +80,9 @@ func LastStatus(s State) string {
 // minute of a start, reset or reboot an Up VM reads as what the guest is doing, and within five
 // minutes of a shutdown request as Powering down.
 func Reported(s State, now time.Time) string {
+	if postCopySource(s) { // status_migration.go
+		return vdsm.StatusPaused
+	}
 	last := LastStatus(s)
 	if last != vdsm.StatusUp {
 		return last

@@ -10,11 +10,12 @@ type Effect interface{ isEffect() }
 type PayloadKind int
 
 const (
-	PayloadRunning PayloadKind = iota // the VM reached Up: status and every running key
-	PayloadStatus                     // {status}: pause, cont
-	PayloadDown                       // the Down record, sent exactly once
-	PayloadIOError                    // {status, pauseCode, ioerror}: a disk error paused the VM
-	PayloadGuest                      // {status, guest keys}: the guest's own status changed
+	PayloadRunning   PayloadKind = iota // the VM reached Up: status and every running key
+	PayloadStatus                       // {status}: pause, cont
+	PayloadDown                         // the Down record, sent exactly once
+	PayloadIOError                      // {status, pauseCode, ioerror}: a disk error paused the VM
+	PayloadGuest                        // {status, guest keys}: the guest's own status changed
+	PayloadPauseCode                    // {status, pauseCode}: an outgoing migration entered post-copy
 )
 
 func (k PayloadKind) String() string {
@@ -29,6 +30,8 @@ func (k PayloadKind) String() string {
 		return "ioerror"
 	case PayloadGuest:
 		return "guest"
+	case PayloadPauseCode:
+		return "pausecode"
 	}
 	return "unknown"
 }
@@ -63,6 +66,8 @@ func (e EmitStatus) Payload(st vdsm.VmStats) any {
 		return p
 	case PayloadGuest:
 		return vdsm.GuestStatus{Status: r.Status, GuestInfo: r.GuestInfo}
+	case PayloadPauseCode:
+		return vdsm.PauseCodeStatus{Status: r.Status, PauseCode: r.PauseCode}
 	}
 	return vdsm.StatusOnly{Status: r.Status}
 }

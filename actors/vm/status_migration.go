@@ -6,6 +6,15 @@ import "github.com/hostagent/hostagent/protocol/vdsm"
 // status.go: the source goes Up → Migration Source → Down (reason 4, then forgotten) or back to
 // Up; the destination is Migration Destination until the domain arrives and runs (Up), or goes
 // away (Down, reason 8).
+//
+// Post-copy: once libvirt says the source entered it (SUSPENDED/postcopy) the source's lastStatus
+// stays Migration Source (Host.getVMList), but VM_status events and VM.getStats say Paused with
+// pauseCode POSTCOPY, as VDSM's _getVmStatus does: the engine (VmAnalyzer) hands the VM over to
+// the destination on exactly that. There is no way back: a failure from then on loses the VM
+// (vm.py handle_failed_post_copy), Down with exitCode 1 and reason 12 on both sides, the
+// source's domain destroyed and the VM forgotten, the destination's destroyed and listed until
+// the engine destroys it. The destination stays Migration Destination while its guest already
+// runs (RESUMED/postcopy), until RESUMED/migrated.
 
 // IncomingCreated: VM.migrationCreate admitted a VM whose domain will arrive with a migration.
 // StartTime is the source's start time, unix ms, so elapsedTime carries on.
@@ -68,6 +77,10 @@ func migrationStep(s State, e Event) (State, []Effect, bool) {
 		st, fx := migratedAway(s)
 		return st, fx, true
 	case MigrationFailed:
+		if postCopySource(s) {
+			st, fx := postCopyFailed(s, true)
+			return st, fx, true
+		}
 		st, fx := outgoingFailed(s)
 		return st, fx, true
 	case IncomingTimedOut:
@@ -100,6 +113,23 @@ func migratedAway(s State) (State, []Effect) {
 	return down(s, vdsm.ExitCodeNormal, vdsm.ExitReasonMigrationSucceeded, "")
 }
 
+// postCopySource: the VM's outgoing migration runs in post-copy.
+func postCopySource(s State) bool { return s.PostCopy && s.Status == vdsm.StatusMigrationSource }
+
+// postCopyFailed: the migration failed in post-copy, so neither side has the whole guest: Down
+// with "Migration failed in post-copy" and its domain destroyed. The source forgets the VM at
+// once (VDSM destroys it: the engine sends no VM.destroy after post-copy); the destination lists
+// it until the engine destroys it.
+func postCopyFailed(s State, forget bool) (State, []Effect) {
+	st, fx := down(s, vdsm.ExitCodeError, vdsm.ExitReasonPostcopyMigrationFailed, "")
+	if forget {
+		// Destroyed before it is undefined and dropped, as a VM still starting is.
+		st.Removing = true
+		return st, append(fx, DestroyDomain{}, Remove{})
+	}
+	return st, append(fx, DestroyDomain{})
+}
+
 // outgoingFailed puts the VM back to Up; if its vCPUs were stopped before, it still reads
 // Paused.
 func outgoingFailed(s State) (State, []Effect) {
@@ -129,6 +159,17 @@ func migrationLibvirt(s State, e Event) (State, []Effect, bool) {
 		case LibvirtSuspended:
 			// The last pass: the vCPUs stop here before they run there.
 			s.CPURunning = false
+			switch e.Detail {
+			case SuspendedPostcopy:
+				if s.PostCopy {
+					return s, nil, true
+				}
+				s.PostCopy, s.PauseCode = true, vdsm.PauseCodePostcopy
+				return s, []Effect{EmitStatus{Kind: PayloadPauseCode}}, true
+			case SuspendedPostcopyFailed:
+				st, fx := postCopyFailed(s, true)
+				return st, fx, true
+			}
 			return s, nil, true
 		case LibvirtResumed:
 			s.CPURunning = true
@@ -153,9 +194,13 @@ func migrationLibvirt(s State, e Event) (State, []Effect, bool) {
 			return s, nil, true
 		case LibvirtSuspended:
 			s.CPURunning = false
-			if e.Detail == SuspendedPaused {
+			switch e.Detail {
+			case SuspendedPaused:
 				// A paused VM arrived: the incoming migration is complete.
 				st, fx := reachedUp(s)
+				return st, fx, true
+			case SuspendedPostcopyFailed:
+				st, fx := postCopyFailed(s, false)
 				return st, fx, true
 			}
 			return s, nil, true

@@ -21,9 +21,11 @@ func recovered(r Recovered, now time.Time) (State, []Effect) {
 	return recoverState(r.State, r.Reason, r.Meta, now)
 }
 
-// recoverState reads a domain in a post-copy state as what it is now, paused or running (this
-// agent starts no post-copy migration), and one paused for a migration as its incoming half: the
-// VM actor then reads libvirt's job to tell an outgoing migration (migrate_recovery.go).
+// recoverState reads a domain paused for a migration as its incoming half: the VM actor then
+// reads libvirt's job to tell an outgoing migration (migrate_recovery.go). Post-copy as VDSM's
+// recovery reads it: paused for post-copy is the source (Migration Source, reported Paused with
+// pauseCode POSTCOPY), running in post-copy the destination, and paused after a failed
+// post-copy a lost VM (Down 1/12, its domain destroyed).
 func recoverState(libvirtState, reason int, meta Metadata, now time.Time) (State, []Effect) {
 	s := State{
 		StartTime:       meta.StartTime,
@@ -61,9 +63,22 @@ func recoverState(libvirtState, reason int, meta Metadata, now time.Time) (State
 		if reason == PausedIOError {
 			s.PauseCode = vdsm.PauseCodeEIO
 		}
+		switch reason {
+		case PausedPostcopy:
+			s.Status, s.PostCopy, s.PauseCode = vdsm.StatusMigrationSource, true, vdsm.PauseCodePostcopy
+		case PausedPostcopyFailed:
+			// Listed Down until the engine destroys it (VDSM forgets it at once, before the
+			// engine may have seen why); the VM actor destroys the domain (migrate_recovery.go).
+			st, fx := down(s, vdsm.ExitCodeError, vdsm.ExitReasonPostcopyMigrationFailed, "")
+			return st, append(fx, DestroyDomain{})
+		}
 	case DomainRunning, DomainBlocked, DomainShutdown:
 		// The vCPUs are there, merely idle or busy shutting down.
 		s.CPURunning = true
+		if libvirtState == DomainRunning && reason == RunningPostcopy {
+			// The destination of a post-copy migration: it runs here, the migration goes on.
+			s.Status = vdsm.StatusMigrationDestination
+		}
 	}
 	// Anything else (no state, PM-suspended) stays Up with stopped vCPUs, so it reads Paused.
 

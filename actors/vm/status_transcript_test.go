@@ -419,6 +419,7 @@ func formatState(s State, now time.Time) string {
 		{s.DestroyOnReboot, "destroyOnReboot"},
 		{s.LaunchPaused, "launchPaused"},
 		{s.Removing, "removing"},
+		{s.PostCopy, "postcopy"},
 	} {
 		if f.on {
 			parts = append(parts, f.name)
