@@ -216,6 +216,12 @@ EOF
     [ "${TH_MIGRATION_HOST:-yes}" = no ] || echo "migration_host = \"$(ip_of "$X")\""
     echo "migration_port_min = 49152"
     echo "migration_port_max = 49215"
+    # Post-copy needs userfaultfd, which the kernel gives a process with CAP_SYS_PTRACE or everyone
+    # when vm.unprivileged_userfaultfd=1. Rather than relax that sysctl for the whole machine, the
+    # test hosts' QEMU runs as root and keeps its capabilities.
+    echo 'user = "root"'
+    echo 'group = "root"'
+    echo "clear_emulator_capabilities = 0"
   } >>"$d/etc/qemu.conf"
   if [ "$cgmode" = none ]; then
     echo 'cgroup_controllers = [ ]' >>"$d/etc/qemu.conf"
