@@ -1,6 +1,8 @@
 package host
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -42,23 +44,77 @@ func TestReadLinkFixture(t *testing.T) {
 	}
 }
 
+// The state is VDSM's IFF_UP && IFF_RUNNING: up or down, never unknown.
 func TestReportedState(t *testing.T) {
 	cases := []struct {
 		l    linkAttrs
 		want string
 	}{
-		{linkAttrs{OperState: "up"}, "up"},
+		{linkAttrs{OperState: "up", Up: true}, "up"},
 		{linkAttrs{OperState: "down", Up: true}, "down"},
 		{linkAttrs{OperState: "lowerlayerdown", Up: true}, "down"},
-		{linkAttrs{OperState: "dormant"}, "down"},
+		{linkAttrs{OperState: "dormant", Up: true}, "down"},
 		{linkAttrs{OperState: "unknown", Up: true, Carrier: true}, "up"}, // loopback
+		{linkAttrs{OperState: "unknown", Up: true}, "up"},                // RUNNING without a carrier notion
 		{linkAttrs{OperState: "unknown"}, "down"},                        // administratively down
-		{linkAttrs{OperState: "unknown", Up: true}, "unknown"},
-		{linkAttrs{}, "unknown"}, // nothing in sysfs
+		{linkAttrs{}, "down"},                                            // nothing in sysfs
 	}
 	for _, c := range cases {
 		if got := reportedState(c.l); got != c.want {
 			t.Errorf("%+v: %s", c.l, got)
+		}
+	}
+}
+
+// VDSM's statistics speeds on devices the fixture does not have: bond modes, a VLAN over a NIC,
+// a veth and a VF whose kernel knows a speed, and a driver's "no link" value.
+func TestStatsSpeed(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{}
+	nic := func(name, speed, oper string) {
+		d := netDir + "/" + name + "/"
+		files[d+"device/vendor"] = "0x8086"
+		files[d+"speed"], files[d+"operstate"], files[d+"flags"] = speed, oper, "0x1003"
+	}
+	bond := func(name, mode, slaves, active string) {
+		d := netDir + "/" + name + "/bonding/"
+		files[d+"mode"], files[d+"slaves"], files[d+"active_slave"] = mode, slaves, active
+	}
+	nic("n1", "1000", "up")
+	nic("n2", "10000", "up")
+	nic("n3", "25000", "down")
+	nic("n4", "65535", "up")
+	bond("rr", "balance-rr 0", "n1 n2 n3", "")
+	bond("lacp", "802.3ad 4", "n1 n2", "")
+	bond("bcast", "broadcast 3", "n1 n2", "")
+	bond("ab", "active-backup 1", "n1 n2", "n2")
+	bond("ab-none", "active-backup 1", "n1 n2", "")
+	bond("empty", "balance-rr 0", "", "")
+	files[netDir+"/n2.7/uevent"] = "DEVTYPE=vlan\n"
+	files[netDir+"/n2.7/lower_n2/ifindex"] = "3"
+	files[netDir+"/n2.7/speed"], files[netDir+"/n2.7/operstate"], files[netDir+"/n2.7/flags"] = "10000", "up", "0x1003"
+	files[netDir+"/veth_a/speed"], files[netDir+"/veth_a/operstate"], files[netDir+"/veth_a/flags"] = "10000", "up", "0x1003"
+	nic("vf0", "10000", "up")
+	files[netDir+"/vf0/device/physfn/vendor"] = "0x8086"
+	for p, content := range files {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := fsRoot(root)
+	vlans := map[string]vlanLink{"rr.5": {parent: "rr", id: 5}}
+	want := map[string]int{
+		"n1": 1000, "n3": 0, "n4": 0,
+		"rr": 11000, "lacp": 11000, "bcast": 1000, "ab": 10000, "ab-none": 0, "empty": 0,
+		"n2.7": 10000, "rr.5": 11000, "veth_a": 0, "vf0": 0,
+	}
+	for name, w := range want {
+		if got := statsSpeed(r, name, vlans); got != w {
+			t.Errorf("%s: %d, want %d", name, got, w)
 		}
 	}
 }

@@ -268,15 +268,15 @@ func netStats(st *vdsm.HostStats, r fsRoot, now time.Time) {
 		return
 	}
 	at := float64(now.UnixNano()) / 1e9
+	vlans := readVLANConfig(r)
 	var rxDrop, txDrop uint64
 	for name, c := range counters {
-		l := readLink(r, name)
-		speed := l.Speed
+		speed := statsSpeed(r, name, vlans)
 		if speed <= 0 {
-			speed = 1000 // VDSM's figure for links that report none
+			speed = 1000 // netstats.py _normalize_network_stats: "speed or 1000"
 		}
 		st.Network[name] = vdsm.InterfaceStats{
-			Name: name, State: reportedState(l), Speed: strconv.Itoa(speed),
+			Name: name, State: reportedState(readLink(r, name)), Speed: strconv.Itoa(speed),
 			Rx: u64(c.RxBytes), Tx: u64(c.TxBytes),
 			RxErrors: u64(c.RxErrs), TxErrors: u64(c.TxErrs),
 			RxDropped: u64(c.RxDrop), TxDropped: u64(c.TxDrop),
@@ -285,7 +285,10 @@ func netStats(st *vdsm.HostStats, r fsRoot, now time.Time) {
 		rxDrop += c.RxDrop
 		txDrop += c.TxDrop
 	}
-	st.RxDropped, st.TxDropped = u64(rxDrop), u64(txDrop)
+	// VDSM's netstats.report() returns 'rxDropped': tx_dropped, 'txDropped': rx_dropped, the
+	// host totals crossed, and the engine has always shown them so; the per-interface figures
+	// are not crossed.
+	st.RxDropped, st.TxDropped = u64(txDrop), u64(rxDrop)
 }
 
 func u64(n uint64) string { return strconv.FormatUint(n, 10) }

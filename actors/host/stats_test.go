@@ -86,10 +86,22 @@ func TestStatsTwoSamples(t *testing.T) {
 		RxErrors: "2", TxErrors: "0", RxDropped: "7", TxDropped: "1", SampleTime: at,
 	})
 	eq("lo", st.Network["lo"].State, "up")
-	eq("lo speed", st.Network["lo"].Speed, "1000") // no speed: VDSM's 1000
 	eq("eth2", st.Network["eth2"].State, "down")
-	eq("rxDropped", st.RxDropped, "17") // 7 + 3 + 3 + 4
-	eq("txDropped", st.TxDropped, "1")
+	// VDSM's speeds: a NIC's own when it is up (eth0, eth1), the active slave's for an
+	// active-backup bond, the bond's for a VLAN on it, and 1000 for a NIC that is down (eth2,
+	// wlp2s0) and for every other kind, though the kernel may know one (the bridge's sysfs has
+	// none here; a veth's says 10000).
+	speeds := map[string]string{}
+	for name, n := range st.Network {
+		speeds[name] = n.Speed
+	}
+	eq("speeds", speeds, map[string]string{
+		"eth0": "10000", "eth1": "10000", "bond0": "10000", "bond0.100": "10000",
+		"eth2": "1000", "wlp2s0": "1000", "lo": "1000", "ovirtmgmt": "1000",
+	})
+	// Crossed, as VDSM's netstats.report() sends them: rxDropped is the transmit drops' sum.
+	eq("rxDropped", st.RxDropped, "1")
+	eq("txDropped", st.TxDropped, "17") // 7 + 3 + 3 + 4
 
 	eq("diskStats keys", len(st.DiskStats), 3)
 	for _, p := range []string{"/tmp", "/var/log", "/run/vdsm/"} {

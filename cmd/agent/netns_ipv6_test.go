@@ -170,5 +170,10 @@ func (l *netLane) netStats(c *client.Client, dirty string) {
 		if s.Rx == "0" || s.Tx == "0" {
 			l.t.Fatalf("getStats network %s counted no traffic: %+v", dev, s)
 		}
+		// VDSM reports the kernel's speed for NICs, bonds and VLANs only: a bridge and a veth
+		// (whose kernel figure is 10000) are 1000.
+		if s.Speed != "1000" {
+			l.t.Fatalf("getStats network %s speed %s, want VDSM's 1000", dev, s.Speed)
+		}
 	}
 }
