@@ -133,6 +133,10 @@ func TestApplyAndRollBackInNamespace(t *testing.T) {
 	if strings.Join(br.Addrs, ",") != "10.9.0.2/24" {
 		t.Errorf("bridge addresses = %v, want the host's address", br.Addrs)
 	}
+	// No ipv6addr: IPv6 off on the bridge, as VDSM has it.
+	if br.IPv6Conf["disable_ipv6"] != "1" {
+		t.Errorf("bridge IPv6 settings = %v, want IPv6 disabled", br.IPv6Conf)
+	}
 	nic := linkOf(t, after, "veth_nic0")
 	if nic.Master != "ovirtmgmt" || nic.MTU != 1400 || len(nic.Addrs) != 0 {
 		t.Errorf("nic = %+v, want a port of ovirtmgmt with MTU 1400 and no address", nic)
@@ -177,8 +181,8 @@ func TestIPv6MovesToBridgeInNamespace(t *testing.T) {
 	if strings.Join(br.Addrs, ",") != "10.9.0.2/24,fd00:9::2/64" {
 		t.Errorf("bridge addresses = %v, want both of the host's", br.Addrs)
 	}
-	if br.IPv6Conf["autoconf"] != "0" || br.IPv6Conf["accept_ra"] != "0" {
-		t.Errorf("bridge IPv6 settings = %v, want no autoconfiguration", br.IPv6Conf)
+	if br.IPv6Conf["autoconf"] != "0" || br.IPv6Conf["accept_ra"] != "0" || br.IPv6Conf["disable_ipv6"] != "0" {
+		t.Errorf("bridge IPv6 settings = %v, want IPv6 on without autoconfiguration", br.IPv6Conf)
 	}
 	if nic := linkOf(t, after, "veth_nic0"); len(nic.Addrs) != 0 {
 		t.Errorf("nic addresses = %v, want none", nic.Addrs)
@@ -207,6 +211,69 @@ func TestIPv6MovesToBridgeInNamespace(t *testing.T) {
 		t.Errorf("after the removal's rollback:\n%s\nbefore the removal:\n%s", got, want)
 	}
 
+	if err := h.Rollback(p); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kernelState(read(t, h)), kernelState(before); got != want {
+		t.Errorf("after rollback:\n%s\nbefore:\n%s", got, want)
+	}
+}
+
+// TestNoIPv6InNamespace: a bridgeless network without an IPv6 address turns IPv6 off on its
+// NIC, which had an IPv6 address: the kernel then has no IPv6 address there, not even a
+// link-local one. Adding an ipv6addr turns it back on, and the rollbacks restore each state.
+func TestNoIPv6InNamespace(t *testing.T) {
+	h := testNamespace(t)
+	if err := h.Apply(Step{Op: OpAddAddr, Link: "veth_nic0", Addr: "fd00:9::2/64"}); err != nil {
+		t.Fatal(err)
+	}
+	v6addrs := func() []netlink.Addr {
+		t.Helper()
+		l, err := h.nl.LinkByName("veth_nic0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := h.nl.AddrList(l, netlink.FAMILY_V6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	before := read(t, h)
+	if c := linkOf(t, before, "veth_nic0").IPv6Conf; c["disable_ipv6"] != "0" {
+		t.Fatalf("veth_nic0 IPv6 settings before = %v", c)
+	}
+	p := plan(t, before, `{"ovirtmgmt": {"nic": "veth_nic0", "bridged": "false", "ipaddr": "10.9.0.2",
+		"netmask": "255.255.255.0", "gateway": "10.9.0.1", "defaultRoute": true}}`)
+	if err := h.Execute(p); err != nil {
+		t.Fatal(err)
+	}
+	off := read(t, h)
+	nic := linkOf(t, off, "veth_nic0")
+	if nic.IPv6Conf["disable_ipv6"] != "1" || strings.Join(nic.Addrs, ",") != "10.9.0.2/24" {
+		t.Errorf("veth_nic0 = %+v, want IPv6 disabled and the IPv4 address alone", nic)
+	}
+	if a := v6addrs(); len(a) != 0 {
+		t.Errorf("veth_nic0 IPv6 addresses with IPv6 disabled: %v", a)
+	}
+
+	cur := off
+	cur.Networks = p.Config.Networks
+	on := plan(t, cur, `{"ovirtmgmt": {"nic": "veth_nic0", "bridged": "false", "ipaddr": "10.9.0.2",
+		"netmask": "255.255.255.0", "gateway": "10.9.0.1", "ipv6addr": "fd00:9::2/64", "defaultRoute": true}}`)
+	if err := h.Execute(on); err != nil {
+		t.Fatal(err)
+	}
+	nic = linkOf(t, read(t, h), "veth_nic0")
+	if nic.IPv6Conf["disable_ipv6"] != "0" || strings.Join(nic.Addrs, ",") != "10.9.0.2/24,fd00:9::2/64" {
+		t.Errorf("veth_nic0 = %+v, want IPv6 on with both addresses", nic)
+	}
+	if err := h.Rollback(on); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kernelState(read(t, h)), kernelState(off); got != want {
+		t.Errorf("after the second rollback:\n%s\nbefore:\n%s", got, want)
+	}
 	if err := h.Rollback(p); err != nil {
 		t.Fatal(err)
 	}

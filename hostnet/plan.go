@@ -333,19 +333,28 @@ func (p *planner) addNetwork(n Network, sbMTU int) {
 			p.createBridge(n.Name, n.MTU, n.STP)
 		}
 		// Before the bridge comes up and solicits routers, so no advertisement is taken.
-		p.setIPv6Conf(n.Name, staticIPv6)
+		p.setIPv6Conf(n.Name, n.ipv6Conf())
 		p.setMaster(top, n.Name)
 		p.setMTU(n.Name, n.MTU)
 		p.setUp(n.Name, true)
 	}
 	l3 := n.L3()
-	p.setIPv6Conf(l3, staticIPv6)
+	p.setIPv6Conf(l3, n.ipv6Conf())
 	for _, a := range n.addrs() {
 		p.addAddr(l3, a)
 	}
 	for _, r := range n.routes() {
 		p.setRoute(r)
 	}
+}
+
+// ipv6Conf is the IPv6 settings of the network's L3 device: IPv6 off entirely without an IPv6
+// address, as VDSM has it.
+func (n Network) ipv6Conf() map[string]string {
+	if _, ok := n.IPv6(); ok {
+		return staticIPv6
+	}
+	return noIPv6
 }
 
 // addrs are the static addresses the network puts on its L3 device, as the kernel prints them.

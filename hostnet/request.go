@@ -244,6 +244,11 @@ func decodeNetwork(name string, a map[string]any) (Network, error) {
 	n.DHCPv6 = toBool(a["dhcpv6"])
 	n.IPv6Autoconf = toBool(a["ipv6autoconf"])
 	n.IPv6Addr, n.IPv6Gateway = str(a["ipv6addr"]), str(a["ipv6gateway"])
+	// VDSM's canonicalize._canonicalize_ipv6 keeps the address as Python's ip_interface prints
+	// it: compressed, with its prefix (/128 when none was given). A bad one is validation's.
+	if p, err := parseIPv6(n.IPv6Addr); n.IPv6Addr != "" && err == nil {
+		n.IPv6Addr = p.String()
+	}
 	return n, nil
 }
 
@@ -392,5 +397,7 @@ func parseIPv6(s string) (netip.Prefix, error) {
 	if err != nil || !a.Is6() {
 		return netip.Prefix{}, fmt.Errorf("bad IPv6 address %q", s)
 	}
-	return netip.PrefixFrom(a, 64), nil
+	// ipaddress.ip_interface, which VDSM reads the address with, takes a bare address for a
+	// host route's /128.
+	return netip.PrefixFrom(a, 128), nil
 }

@@ -16,13 +16,20 @@ import (
 
 // ipv6ConfKeys are the per-device IPv6 settings the agent manages, files of
 // /proc/sys/net/ipv6/conf/<device>/. The kernel has no netlink call that sets them.
-var ipv6ConfKeys = []string{"accept_ra", "autoconf"}
+var ipv6ConfKeys = []string{"accept_ra", "autoconf", "disable_ipv6"}
 
-// staticIPv6 is what a network's device gets: the agent runs no SLAAC or DHCPv6 (it refuses
-// ipv6autoconf and dhcpv6), so a router advertisement must not add addresses or routes the
-// network does not have, and caps must not report ipv6autoconf, which the engine reads as the
-// network's IPv6 boot protocol. VDSM's nmstate configuration turns autoconf off likewise.
-var staticIPv6 = map[string]string{"accept_ra": "0", "autoconf": "0"}
+// staticIPv6 is what a network's device gets when the network has an IPv6 address: the agent
+// runs no SLAAC or DHCPv6 (it refuses ipv6autoconf and dhcpv6), so a router advertisement must
+// not add addresses or routes the network does not have, and caps must not report
+// ipv6autoconf, which the engine reads as the network's IPv6 boot protocol. VDSM's nmstate
+// configuration (nmstate/ip.py _create_ipv6) turns autoconf off likewise.
+var staticIPv6 = map[string]string{"accept_ra": "0", "autoconf": "0", "disable_ipv6": "0"}
+
+// noIPv6 is what a network's device gets when the network has no IPv6 address: VDSM's
+// _create_ipv6 then sets the device's IPv6 "enabled: false", which NetworkManager applies as
+// disable_ipv6=1, so the device has not even a link-local address. Keys are written in order,
+// so autoconfiguration is already off should anything turn IPv6 back on.
+var noIPv6 = map[string]string{"accept_ra": "0", "autoconf": "0", "disable_ipv6": "1"}
 
 // inNamespace runs fn where /proc/sys/net is the handle's namespace's. For another namespace
 // that is a thread that entered it (which needs CAP_SYS_ADMIN, as a test running as root has);
