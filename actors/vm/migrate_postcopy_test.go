@@ -123,6 +123,16 @@ func TestPostCopySource(t *testing.T) {
 	if stats[0]["status"] != "Paused" || stats[0]["pauseCode"] != "POSTCOPY" {
 		t.Fatalf("VM.getStats in post-copy: status %v, pauseCode %v", stats[0]["status"], stats[0]["pauseCode"])
 	}
+	// vm.py getStats: the running stats are the destination's; the source has the configuration,
+	// the migration's progress (none yet: libvirt's job never ran) and the pause code.
+	for _, k := range []string{"elapsedTime", "monitorResponse", "cpuUser", "displayInfo", "memUsage", "appsList"} {
+		if v, ok := stats[0][k]; ok {
+			t.Errorf("VM.getStats in post-copy has %s: %v", k, v)
+		}
+	}
+	if stats[0]["migrationProgress"] != float64(0) || stats[0]["vmName"] != "postcopy-ok" || stats[0]["vmId"] != id {
+		t.Errorf("VM.getStats in post-copy: %v", stats[0])
+	}
 	if s := h.listStatus(id); s != "Migration Source" {
 		t.Fatalf("Host.getVMList in post-copy: %q", s)
 	}
