@@ -5,12 +5,14 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
 
+	"github.com/hostagent/hostagent/protocol/vdsm"
 	"github.com/hostagent/hostagent/supervisor"
 	"github.com/hostagent/hostagent/virt"
 )
@@ -148,5 +150,46 @@ func TestPostCopyMigrationCallFails(t *testing.T) {
 	}
 	if _, err := h.lv.XML(id); !errors.Is(err, virt.ErrNoDomain) {
 		t.Fatalf("the lost VM's domain is still defined: %v", err)
+	}
+}
+
+// When libvirt's migration call fails, the domain's state says whether post-copy ran, whatever
+// the VM actor has stepped so far (its SUSPENDED/postcopy may still be on the way): in
+// post-copy the destination keeps its VM and the end says the VM is lost; before it the
+// destination's half is destroyed.
+func TestMigrationAttemptFailsInPostCopy(t *testing.T) {
+	for _, tt := range []struct {
+		name                 string
+		stepped, libvirtSays bool
+		wantCalls            string
+		wantPostCopy         bool
+	}{
+		{"stepped", true, false, "VM.migrationCreate", true},
+		{"libvirt says", false, true, "VM.migrationCreate", true},
+		{"pre-copy", false, false, "VM.migrationCreate VM.destroy", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dst := newPeerAgent(t)
+			dst.answerCreate()
+			gate := newMigrationGate()
+			gate.postCopy.Store(tt.stepped)
+			run := migrationRun{
+				peer:       peerCall{addr: dst.addr(), timeout: time.Minute, vmID: "d0000000-0000-4000-8000-0000000000c5"},
+				params:     map[string]any{},
+				gate:       gate,
+				migrate:    func() error { return errors.New("migration failed") },
+				inPostCopy: func() bool { return tt.libvirtSays },
+			}
+			verr, cause := run.attempt()
+			if verr == nil || verr.Code != vdsm.CodeMigrationError {
+				t.Errorf("error %+v, want migrateErr", verr)
+			}
+			if got := errors.Is(cause, errFailedInPostCopy); got != tt.wantPostCopy {
+				t.Errorf("failed in post-copy: %v (%v), want %v", got, cause, tt.wantPostCopy)
+			}
+			if got := strings.Join(dst.called(), " "); got != tt.wantCalls {
+				t.Errorf("calls to the destination: %s, want %s", got, tt.wantCalls)
+			}
+		})
 	}
 }
