@@ -125,6 +125,8 @@ func (m *MigrationCreate) Answer() *reply.Reply    { return m.Reply }
 type migrationEnded struct {
 	gen int
 	err *vdsm.Error // nil: the domain runs on the destination
+	// postCopy: it failed in post-copy (migrate_run.go attempt).
+	postCopy bool
 }
 
 // outgoingMigration is the source actor's record of its latest migration: what
@@ -246,13 +248,21 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 		migrate: func() error {
 			root.Send(self, &migrationStarting{gen: gen})
 			return lv.Migrate(id, opts)
+		},
+		inPostCopy: func() bool {
+			state, reason, err := lv.State(id)
+			return err == nil && state == DomainPaused && (reason == PausedPostcopy || reason == PausedPostcopyFailed)
 		}}
 	go func() {
 		verr, cause := run.run()
-		if verr != nil {
+		postCopy := errors.Is(cause, errFailedInPostCopy)
+		switch {
+		case postCopy:
+			log.Error().Err(cause).Str("dst", peer.addr).Msg("migration failed in post-copy; the VM is lost")
+		case verr != nil:
 			log.Warn().Err(cause).Str("dst", peer.addr).Int("code", verr.Code).Msg("migration failed; the VM stays here")
 		}
-		root.Send(self, &migrationEnded{gen: gen, err: verr})
+		root.Send(self, &migrationEnded{gen: gen, err: verr, postCopy: postCopy})
 	}()
 	// VDSM answers with its status dict, which its JSON-RPC bridge turns into true.
 	m.Reply.Result(true)
@@ -298,7 +308,7 @@ func (a *vmActor) migrationEnded(c actor.Context, m *migrationEnded) {
 	if m.err != nil {
 		a.mig.code, a.mig.message = m.err.Code, m.err.Message
 		a.recordDest("")
-		a.step(c, MigrationFailed{})
+		a.step(c, MigrationFailed{PostCopy: m.postCopy})
 		return
 	}
 	a.mig.progress, a.mig.message = 100, "Migration done"

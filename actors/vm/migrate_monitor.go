@@ -136,6 +136,9 @@ func (a *vmActor) converge(actions []ConvergenceAction) {
 // publishMigration sends a VM_migration_status event (vm.py send_migration_status_event): the
 // progress, and whether post-copy runs.
 func (r *Registry) publishMigration(c actor.Context, m *migrationProgress) {
+	if en, ok := r.vms[m.id]; ok {
+		en.progress = m.progress // for VM.getStats (readmodel.go)
+	}
 	details := map[string]any{"progress": m.progress, "postcopy": m.postCopy}
 	if m.downtime != nil {
 		details["downtime"] = *m.downtime

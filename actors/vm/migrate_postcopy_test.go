@@ -42,6 +42,8 @@ func newMute(t *testing.T) *mute {
 	return m
 }
 
+func (m *mute) addr() string { return m.ln.Addr().String() }
+
 // hangUp closes the listener and every connection: the waiting call fails at once.
 func (m *mute) hangUp() {
 	_ = m.ln.Close()
@@ -53,10 +55,11 @@ func (m *mute) hangUp() {
 	m.conns = nil
 }
 
-// postCopyVM is a VM of the test driver in Migration Source towards a mute destination, its
-// schedule holding a postcopy step, and libvirt's SUSPENDED/postcopy handed to its actor (the
-// test driver migrates nothing, so the test gives the registry the events virt's callback would).
-func postCopyVM(t *testing.T, h *harness, name, id string, dst *mute) {
+// postCopyVM is a VM of the test driver in Migration Source towards a destination agent (dst,
+// "host:port") that has not answered its VM.migrationCreate yet, its schedule holding a postcopy
+// step, and libvirt's SUSPENDED/postcopy handed to its actor (the test driver migrates nothing,
+// so the test gives the registry the events virt's callback would).
+func postCopyVM(t *testing.T, h *harness, name, id, dst string) {
 	t.Helper()
 	// The actor takes events only after libvirt's STARTED of its own run: DEFINED and STARTED
 	// first.
@@ -72,7 +75,7 @@ func postCopyVM(t *testing.T, h *harness, name, id string, dst *mute) {
 		t.Fatal(err)
 	}
 	if a := h.verb(id, func(r *reply.Reply) any {
-		return &Migrate{Reply: r, Dst: dst.ln.Addr().String(), Schedule: sched}
+		return &Migrate{Reply: r, Dst: dst, Schedule: sched}
 	}); a.Error != nil || string(a.Result) != "true" {
 		t.Fatalf("VM.migrate: %s %+v", a.Result, a.Error)
 	}
@@ -112,7 +115,7 @@ func TestPostCopySource(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Migration.PeerTimeout = time.Minute })
 	dst := newMute(t)
 	id := "d0000000-0000-4000-8000-0000000000c1"
-	postCopyVM(t, h, "postcopy-ok", id, dst)
+	postCopyVM(t, h, "postcopy-ok", id, dst.addr())
 
 	r, wait := h.reply()
 	h.sys.Root.Send(h.reg, &GetStats{Reply: r, VMID: id})
@@ -122,6 +125,16 @@ func TestPostCopySource(t *testing.T) {
 	}
 	if stats[0]["status"] != "Paused" || stats[0]["pauseCode"] != "POSTCOPY" {
 		t.Fatalf("VM.getStats in post-copy: status %v, pauseCode %v", stats[0]["status"], stats[0]["pauseCode"])
+	}
+	// vm.py getStats: the running stats are the destination's; the source has the configuration,
+	// the migration's progress (none yet: libvirt's job never ran) and the pause code.
+	for _, k := range []string{"elapsedTime", "monitorResponse", "cpuUser", "displayInfo", "memUsage", "appsList"} {
+		if v, ok := stats[0][k]; ok {
+			t.Errorf("VM.getStats in post-copy has %s: %v", k, v)
+		}
+	}
+	if stats[0]["migrationProgress"] != float64(0) || stats[0]["vmName"] != "postcopy-ok" || stats[0]["vmId"] != id {
+		t.Errorf("VM.getStats in post-copy: %v", stats[0])
 	}
 	if s := h.listStatus(id); s != "Migration Source" {
 		t.Fatalf("Host.getVMList in post-copy: %q", s)
@@ -163,7 +176,7 @@ func TestPostCopySource(t *testing.T) {
 	completed(id, float64(3), false)
 
 	second := "d0000000-0000-4000-8000-0000000000c3"
-	postCopyVM(t, h, "postcopy-ok2", second, dst)
+	postCopyVM(t, h, "postcopy-ok2", second, dst.addr())
 	stopped(second)
 	completed(second, float64(5), true)
 	completed(second, float64(3), false)
@@ -176,7 +189,7 @@ func TestPostCopyFailureLosesTheVM(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Migration.PeerTimeout = time.Minute })
 	dst := newMute(t)
 	id := "d0000000-0000-4000-8000-0000000000c2"
-	postCopyVM(t, h, "postcopy-lost", id, dst)
+	postCopyVM(t, h, "postcopy-lost", id, dst.addr())
 
 	dst.hangUp() // the migration's call fails: its end reaches the actor
 	down := h.waitStatus(id, "Down")

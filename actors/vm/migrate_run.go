@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"time"
 
@@ -69,7 +70,12 @@ type migrationRun struct {
 	refused func(*vdsm.Error)
 	// migrate runs libvirt's migration.
 	migrate func() error
+	// inPostCopy asks libvirt whether the domain is paused for post-copy, after migrate failed.
+	inPostCopy func() bool
 }
+
+// errFailedInPostCopy marks the cause of a migration that failed in post-copy: the VM is lost.
+var errFailedInPostCopy = errors.New("failed in post-copy")
 
 var errCanceled = &vdsm.Error{Code: vdsm.CodeMigrationCancelFailed, Message: "Migration canceled"}
 
@@ -119,10 +125,12 @@ func (r migrationRun) attempt() (*vdsm.Error, error) {
 	if err == nil {
 		return nil, nil
 	}
-	if r.gate.postCopy.Load() {
+	// libvirt's SUSPENDED/postcopy may still be on its way to the VM actor when the call
+	// returns, so its domain state has the last word.
+	if r.gate.postCopy.Load() || r.inPostCopy() {
 		// Failed in post-copy: the VM is lost on both sides, and the destination, whose half
-		// is paused and incomplete, reports and destroys it itself (migration.py _recover).
-		return vdsm.NewError(vdsm.CodeMigrationError), err
+		// runs, reports and destroys it itself (migration.py _recover, handle_failed_post_copy).
+		return vdsm.NewError(vdsm.CodeMigrationError), fmt.Errorf("%w: %w", errFailedInPostCopy, err)
 	}
 	// libvirt tears its half down on the destination; the destination agent's VM goes with it.
 	_, _ = p.call("VM.destroy", map[string]any{"vmID": p.vmID})

@@ -25,14 +25,25 @@ type entry struct {
 	info      DomainInfo
 	xml       string
 	prev, cur *Sample
+	// progress is the outgoing migration's, as the VM actor last published it (migrate_monitor.go);
+	// 0 whenever the VM is not a migration's source (registry.go changed).
+	progress int
 }
 
 func (r *Registry) stats(id string, en *entry, now time.Time) vdsm.VmStats {
-	ok := SampleFresh(en.cur, now) && !en.h.Dead() && r.cfg.Libvirt.Alive()
+	return BuildStats(id, en.info.Name, en.state, en.prev, en.cur, en.info, now, r.cfg.Clock, en.progress, r.responding(en, now))
+}
+
+// eventStats is what the VM's status events are cut from (registry.go publish).
+func (r *Registry) eventStats(id string, en *entry, now time.Time) vdsm.VmStats {
+	return EventStats(id, en.info.Name, en.state, en.prev, en.cur, en.info, now, r.cfg.Clock, en.progress, r.responding(en, now))
+}
+
+func (r *Registry) responding(en *entry, now time.Time) bool {
 	if _, _, stuck := en.h.Stuck(now, r.cfg.StuckAfter); stuck {
-		ok = false
+		return false
 	}
-	return BuildStats(id, en.info.Name, en.state, en.prev, en.cur, en.info, now, r.cfg.Clock, ok)
+	return SampleFresh(en.cur, now) && !en.h.Dead() && r.cfg.Libvirt.Alive()
 }
 
 func (r *Registry) sampled(ss []virt.DomainStats) {

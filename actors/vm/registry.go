@@ -282,6 +282,9 @@ func (r *Registry) changed(c actor.Context, m *stateChanged) {
 		return
 	}
 	en.state = m.state
+	if m.state.Status != vdsm.StatusMigrationSource {
+		en.progress = 0 // the next migration starts from nothing, as VDSM's new source thread
+	}
 	if m.info != nil {
 		en.info = *m.info
 	}
@@ -306,7 +309,7 @@ func (r *Registry) changed(c actor.Context, m *stateChanged) {
 // what a recovering host says, so recovered VMs announce themselves once the agent is ready.
 func (r *Registry) publish(c actor.Context, id string, en *entry, e EmitStatus) {
 	now := time.Now()
-	st := r.stats(id, en, now)
+	st := r.eventStats(id, en, now) // readmodel.go
 	params := vdsm.VMStatusParams{VMID: id, Details: e.Payload(st), NotifyTime: r.cfg.Clock.EventTime(now)}
 	body, err := jsonrpc.AppendNotification(nil, vdsm.VMStatusMethod(id), params)
 	if err != nil {

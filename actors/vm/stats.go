@@ -71,9 +71,35 @@ func SampleFresh(cur *Sample, now time.Time) bool {
 	return cur == nil || now.Sub(cur.Time) < MonitorTimeout
 }
 
-// BuildStats is a VM's VmStats at now from its state, its two latest samples (either may be
-// nil) and its domain XML. monitorOK false reports the VM as not responding.
-func BuildStats(id, name string, s State, prev, cur *Sample, dom DomainInfo, now time.Time, clock Clock, monitorOK bool) vdsm.VmStats {
+// BuildStats is a VM's VmStats at now, as VM.getStats and Host.getAllVmStats answer, from its
+// state, its two latest samples (either may be nil), its domain XML and, while it is a
+// migration's source, the migration's progress (percent). monitorOK false reports the VM as not
+// responding.
+func BuildStats(id, name string, s State, prev, cur *Sample, dom DomainInfo, now time.Time, clock Clock, progress int, monitorOK bool) vdsm.VmStats {
+	if postCopySource(s) { // status_migration.go
+		// vm.py getStats: the guest runs on the destination, whose agent reports its running
+		// stats; the source keeps the migration's progress and the pause code. VDSM switches at
+		// libvirt's acceptance of the switch (PostCopyPhase.REQUESTED), this read model at
+		// libvirt's SUSPENDED/postcopy, which follows it at once: only the VM actor knows the
+		// former.
+		return vdsm.VmStats{PostCopy: &vdsm.PostCopyVmStats{
+			StatusTime:        clock.StatusTime(now),
+			Status:            Reported(s, now),
+			VMID:              id,
+			VMName:            name,
+			VMType:            VMType(dom.Type),
+			KVMEnable:         "true",
+			ACPIEnable:        strconv.FormatBool(dom.ACPI),
+			MigrationProgress: progress,
+			PauseCode:         s.PauseCode,
+		}}
+	}
+	return EventStats(id, name, s, prev, cur, dom, now, clock, progress, monitorOK)
+}
+
+// EventStats is the VmStats VM_status events are cut from (EmitStatus.Payload): VDSM builds them
+// from _getRunningVmStats, not getStats, so a source in post-copy keeps its running stats here.
+func EventStats(id, name string, s State, prev, cur *Sample, dom DomainInfo, now time.Time, clock Clock, progress int, monitorOK bool) vdsm.VmStats {
 	status := Reported(s, now)
 	statusTime := clock.StatusTime(now)
 	if status == vdsm.StatusDown {
@@ -109,6 +135,10 @@ func BuildStats(id, name string, s State, prev, cur *Sample, dom DomainInfo, now
 		rs.TimeOffset = "0"
 	}
 	rs.PauseCode = s.PauseCode
+	if s.Status == vdsm.StatusMigrationSource {
+		// vm.py _getRunningVmStats, while isMigrating().
+		rs.MigrationProgress = &progress
+	}
 	rs.DisplayInfo = displayInfo(dom.Graphics)
 	rs.Hash = dom.DevicesHash
 

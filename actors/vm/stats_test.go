@@ -51,7 +51,7 @@ func TestBuildStatsRunning(t *testing.T) {
 	now := t0.Add(15 * time.Second)
 	s := State{Status: vdsm.StatusUp, CPURunning: true, StartTime: t0.Add(-time.Hour).UnixMilli(),
 		GuestEvent: vdsm.StatusPoweringUp, GuestEventTime: t0.Add(-time.Hour), TimeOffset: "-3600"}
-	st := BuildStats(statsDomain.UUID, statsDomain.Name, s, prev, cur, statsDomain, now, statsClock, true)
+	st := BuildStats(statsDomain.UUID, statsDomain.Name, s, prev, cur, statsDomain, now, statsClock, 0, true)
 	want := `{
   "statusTime": "2147598647",
   "vmId": "11111111-2222-3333-4444-555555555555",
@@ -179,7 +179,7 @@ func TestBuildStatsFewerThanTwoSamples(t *testing.T) {
 	s := State{Status: vdsm.StatusUp, CPURunning: true, StartTime: t0.UnixMilli()}
 	for name, samples := range map[string][2]*Sample{"none": {nil, nil}, "one": {nil, cur}, "same time": {cur, cur}} {
 		t.Run(name, func(t *testing.T) {
-			r := BuildStats("id", "n", s, samples[0], samples[1], statsDomain, t0.Add(20*time.Second), statsClock, true).Running
+			r := BuildStats("id", "n", s, samples[0], samples[1], statsDomain, t0.Add(20*time.Second), statsClock, 0, true).Running
 			if r.CPUUser != "0.00" || r.CPUSys != "0.00" || r.CPUUsage != "0.00" || r.CPUActual {
 				t.Errorf("cpu = %q %q %q %v, want zeros and cpuActual false", r.CPUUser, r.CPUSys, r.CPUUsage, r.CPUActual)
 			}
@@ -206,7 +206,7 @@ func TestBuildStatsCounterReset(t *testing.T) {
 	prev, cur := statsSamples()
 	// QEMU restarted between the samples: the counters went back to almost nothing.
 	cur.CPUTime, cur.CPUUser, cur.CPUSystem = 1e9, 1e8, 1e8
-	r := BuildStats("id", "n", State{Status: vdsm.StatusUp, CPURunning: true}, prev, cur, statsDomain, cur.Time, statsClock, true).Running
+	r := BuildStats("id", "n", State{Status: vdsm.StatusUp, CPURunning: true}, prev, cur, statsDomain, cur.Time, statsClock, 0, true).Running
 	if r.CPUUser != "0.00" || r.CPUSys != "0.00" || !r.CPUActual {
 		t.Errorf("cpu after a counter reset = %q %q %v, want 0.00 0.00 true", r.CPUUser, r.CPUSys, r.CPUActual)
 	}
@@ -218,7 +218,7 @@ func TestBuildStatsWithoutDevices(t *testing.T) {
 	prev.Nets, cur.Nets = nil, nil
 	prev.Disks, cur.Disks = nil, nil
 	dom := DomainInfo{Type: "kvm"}
-	st := BuildStats("id", "n", State{Status: vdsm.StatusUp, CPURunning: true}, prev, cur, dom, cur.Time, statsClock, false)
+	st := BuildStats("id", "n", State{Status: vdsm.StatusUp, CPURunning: true}, prev, cur, dom, cur.Time, statsClock, 0, false)
 	b, _ := json.Marshal(st)
 	for _, key := range []string{`"network"`, `"disks"`, `"balloonInfo"`, `"memoryStats"`, `"pauseCode"`, `"hash"`} {
 		if bytes.Contains(b, []byte(key)) {
@@ -234,7 +234,7 @@ func TestBuildStatsWithoutDevices(t *testing.T) {
 
 func TestBuildStatsDown(t *testing.T) {
 	s := State{Status: vdsm.StatusDown, Exit: Exit{Code: 1, Reason: 2, Message: "Lost connection with qemu process"}, TimeOffset: "7200"}
-	st := BuildStats("vm-1", "n", s, nil, nil, statsDomain, t0, statsClock, true)
+	st := BuildStats("vm-1", "n", s, nil, nil, statsDomain, t0, statsClock, 0, true)
 	b, err := json.Marshal(st)
 	if err != nil {
 		t.Fatal(err)
@@ -247,7 +247,7 @@ func TestBuildStatsDown(t *testing.T) {
 
 func TestBuildStatsReportsGuestStatus(t *testing.T) {
 	s := State{Status: vdsm.StatusUp, CPURunning: true, GuestEvent: vdsm.StatusRebootInProgress, GuestEventTime: t0}
-	if got := BuildStats("id", "n", s, nil, nil, statsDomain, t0.Add(time.Second), statsClock, true).Status(); got != vdsm.StatusRebootInProgress {
+	if got := BuildStats("id", "n", s, nil, nil, statsDomain, t0.Add(time.Second), statsClock, 0, true).Status(); got != vdsm.StatusRebootInProgress {
 		t.Errorf("status = %q", got)
 	}
 }
@@ -318,7 +318,7 @@ func TestNetworkMatchedByMAC(t *testing.T) {
 	prev, cur := statsSamples()
 	dom := statsDomain
 	dom.Interfaces = []Interface{{MAC: "56:6F:00:00:00:01", Model: "e1000"}}
-	r := BuildStats("id", "n", State{Status: vdsm.StatusUp, CPURunning: true}, prev, cur, dom, cur.Time, statsClock, true).Running
+	r := BuildStats("id", "n", State{Status: vdsm.StatusUp, CPURunning: true}, prev, cur, dom, cur.Time, statsClock, 0, true).Running
 	n, ok := r.Network["tap-web1"]
 	if !ok || n.Speed != "1000" || n.MACAddr != "56:6F:00:00:00:01" {
 		t.Errorf("tap-web1 = %+v", n)

@@ -26,8 +26,10 @@ type MigrateRequested struct{}
 // MigrationSucceeded: the outgoing migration completed; the VM runs on the destination.
 type MigrationSucceeded struct{}
 
-// MigrationFailed: the outgoing migration failed or was cancelled; the VM keeps running here.
-type MigrationFailed struct{}
+// MigrationFailed: the outgoing migration failed or was cancelled; the VM keeps running here,
+// unless it failed in post-copy. PostCopy is libvirt's word that it did (the domain paused for
+// post-copy), which may come before its SUSPENDED/postcopy has been stepped.
+type MigrationFailed struct{ PostCopy bool }
 
 // IncomingTimedOut: a destination VM's domain did not arrive and run within
 // migration_destination_timeout.
@@ -55,7 +57,7 @@ func outgoingAllowed(s State) bool {
 
 // migrationStep applies the migration events; ok is false for any other event.
 func migrationStep(s State, e Event) (State, []Effect, bool) {
-	switch e.(type) {
+	switch e := e.(type) {
 	case MigrateRequested:
 		if !outgoingAllowed(s) {
 			return s, nil, true
@@ -77,7 +79,7 @@ func migrationStep(s State, e Event) (State, []Effect, bool) {
 		st, fx := migratedAway(s)
 		return st, fx, true
 	case MigrationFailed:
-		if postCopySource(s) {
+		if postCopySource(s) || e.PostCopy && s.Status == vdsm.StatusMigrationSource {
 			st, fx := postCopyFailed(s, true)
 			return st, fx, true
 		}

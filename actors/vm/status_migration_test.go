@@ -11,7 +11,7 @@ func migrationEvent(name string, a *eventArgs) Event {
 	case "MigrationSucceeded":
 		return MigrationSucceeded{}
 	case "MigrationFailed":
-		return MigrationFailed{}
+		return MigrationFailed{PostCopy: a.flag("postcopy")}
 	case "OutgoingRecovered":
 		return OutgoingRecovered{}
 	case "IncomingTimedOut":

@@ -116,9 +116,9 @@ func TestRecoverKeepsMetadata(t *testing.T) {
 func TestPayload(t *testing.T) {
 	clock := NewClock(t0, time.Hour)
 	running := State{Status: vdsm.StatusUp, CPURunning: false, PauseCode: vdsm.PauseCodeENOSPC, StartTime: t0.UnixMilli()}
-	st := BuildStats("id", "name", running, nil, nil, DomainInfo{Type: "kvm"}, t0, clock, true)
+	st := BuildStats("id", "name", running, nil, nil, DomainInfo{Type: "kvm"}, t0, clock, 0, true)
 	down := State{Status: vdsm.StatusDown, Exit: Exit{Code: 0, Reason: 6, Message: "Admin shut down from the engine"}}
-	dst := BuildStats("id", "name", down, nil, nil, DomainInfo{}, t0, clock, true)
+	dst := BuildStats("id", "name", down, nil, nil, DomainInfo{}, t0, clock, 0, true)
 	tests := []struct {
 		e    EmitStatus
 		st   vdsm.VmStats

@@ -438,7 +438,7 @@ func formatExit(e Exit) string {
 func formatEffect(e Effect, s State, now time.Time) string {
 	switch e := e.(type) {
 	case EmitStatus:
-		st := BuildStats("vm-1", "vm-1", s, nil, nil, DomainInfo{Type: "kvm"}, now, transcriptClock, true)
+		st := EventStats("vm-1", "vm-1", s, nil, nil, DomainInfo{Type: "kvm"}, now, transcriptClock, 0, true)
 		p := e.Payload(st)
 		switch e.Kind {
 		case PayloadRunning:

@@ -116,11 +116,12 @@ type VmShortStatus struct {
 	StatusTime string `json:"statusTime"`
 }
 
-// VmStats is one element of VM.getStats and Host.getAllVmStats: exactly one of Running and Down
-// is set, and it alone goes on the wire.
+// VmStats is one element of VM.getStats and Host.getAllVmStats: exactly one of Running, PostCopy
+// and Down is set, and it alone goes on the wire.
 type VmStats struct {
-	Running *RunningVmStats
-	Down    *DownVmStats
+	Running  *RunningVmStats
+	PostCopy *PostCopyVmStats
+	Down     *DownVmStats
 }
 
 // Status is the reported status of either variant.
@@ -130,6 +131,8 @@ func (s VmStats) Status() string {
 		return s.Down.Status
 	case s.Running != nil:
 		return s.Running.Status
+	case s.PostCopy != nil:
+		return s.PostCopy.Status
 	}
 	return ""
 }
@@ -141,11 +144,13 @@ func (s VmStats) VMID() string {
 		return s.Down.VMID
 	case s.Running != nil:
 		return s.Running.VMID
+	case s.PostCopy != nil:
+		return s.PostCopy.VMID
 	}
 	return ""
 }
 
-var errEmptyVmStats = errors.New("vdsm: VmStats has neither a running nor a down variant")
+var errEmptyVmStats = errors.New("vdsm: VmStats has no variant set")
 
 func (s VmStats) MarshalJSON() ([]byte, error) {
 	v, err := s.Variant()
@@ -162,6 +167,8 @@ func (s VmStats) Variant() (any, error) {
 		return s.Down, nil
 	case s.Running != nil:
 		return s.Running, nil
+	case s.PostCopy != nil:
+		return s.PostCopy, nil
 	}
 	return nil, errEmptyVmStats
 }
@@ -197,7 +204,22 @@ type DownVmStats struct {
 	TimeOffset  string `json:"timeOffset,omitempty"`
 }
 
-// RunningVmStats is the VmStats of any VM that is not Down.
+// PostCopyVmStats is the VmStats of a migration's source in post-copy (vm.py getStats): the guest
+// runs on the destination, which has its running stats, so the source sends only the
+// configuration, the migration's progress and the pause code.
+type PostCopyVmStats struct {
+	StatusTime        string `json:"statusTime"`
+	Status            string `json:"status"`
+	VMID              string `json:"vmId"`
+	VMName            string `json:"vmName"`
+	VMType            string `json:"vmType"`
+	KVMEnable         string `json:"kvmEnable"`
+	ACPIEnable        string `json:"acpiEnable"`
+	MigrationProgress int    `json:"migrationProgress"`
+	PauseCode         string `json:"pauseCode,omitempty"`
+}
+
+// RunningVmStats is the VmStats of any VM that is not Down (nor a source in post-copy).
 type RunningVmStats struct {
 	StatusTime string `json:"statusTime"`
 	VMID       string `json:"vmId"`
