@@ -28,7 +28,7 @@ type Metrics struct {
 	Expired  prometheus.Counter // answered by their deadline
 	Stuck    prometheus.Counter // workers abandoned inside a call and replaced
 	restarts *prometheus.CounterVec
-	vms      *prometheus.GaugeVec
+	vms      *vmGauge
 	Libvirt  prometheus.Gauge // 1 while the libvirt connection is up
 
 	mu      sync.Mutex
@@ -63,8 +63,7 @@ func New() *Metrics {
 		Help: "Workers abandoned inside a call past its deadline and replaced."})
 	m.restarts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hostagent_actor_restarts_total",
 		Help: "Actor failures handled by supervision, by actor kind."}, []string{"kind"})
-	m.vms = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "hostagent_vms",
-		Help: "VMs by status."}, []string{"status"})
+	m.vms = &vmGauge{desc: prometheus.NewDesc("hostagent_vms", "VMs by status.", []string{"status"}, nil)}
 	m.Libvirt = prometheus.NewGauge(prometheus.GaugeOpts{Name: "hostagent_libvirt_connected",
 		Help: "1 while the libvirt connection is up."})
 	m.reg.MustRegister(m.requests, m.latency, m.Rejected, m.Expired, m.Stuck, m.restarts, m.vms, m.Libvirt,
@@ -112,11 +111,34 @@ func (mm *Method) Answered(code int, took time.Duration) {
 // Restarted records an actor failure handled by supervision.
 func (m *Metrics) Restarted(kind string) { m.restarts.WithLabelValues(kind).Inc() }
 
-// SetVMs replaces the VMs-by-status gauge.
+// SetVMs replaces the VMs-by-status gauge. A scrape reads one whole replacement or the one
+// before it: a gauge vector reset and filled again would show a scrape in between some statuses
+// or none.
 func (m *Metrics) SetVMs(byStatus map[string]int) {
-	m.vms.Reset()
+	snap := make(map[string]int, len(byStatus))
 	for s, n := range byStatus {
-		m.vms.WithLabelValues(s).Set(float64(n))
+		snap[s] = n
+	}
+	m.vms.mu.Lock()
+	m.vms.byStatus = snap
+	m.vms.mu.Unlock()
+}
+
+// vmGauge is hostagent_vms, collected from the last SetVMs as a whole.
+type vmGauge struct {
+	desc     *prometheus.Desc
+	mu       sync.Mutex
+	byStatus map[string]int
+}
+
+func (g *vmGauge) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
+
+func (g *vmGauge) Collect(ch chan<- prometheus.Metric) {
+	g.mu.Lock()
+	snap := g.byStatus
+	g.mu.Unlock()
+	for s, n := range snap {
+		ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(n), s)
 	}
 }
 
