@@ -9,6 +9,9 @@ package vm
 // goroutines each listing everything.
 
 import (
+	"sort"
+	"time"
+
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/hostagent/hostagent/virt"
@@ -143,8 +146,10 @@ func (r *Registry) resync(c actor.Context, doms []virt.Domain, err error) {
 }
 
 // recover attaches a VM actor to every domain libvirt has. Nothing is restarted. The agent is
-// ready once they are all spawned; each VM's status is pushed as an event when its actor
-// reports, so the engine hears every recovered VM.
+// ready once every adopted VM's actor has made its first report (its first libvirt read: a
+// recovered migration's job, a domain paused for post-copy), as VDSM's recovery waits for its
+// VMs to leave WaitForLaunch: until then the read model holds what the listing said, which such
+// a read may still correct. The wait is bounded (awaitFirstReports).
 func (r *Registry) recover(c actor.Context, doms []virt.Domain, err error) {
 	if err != nil {
 		r.cfg.Log.Error().Err(err).Msg("listing domains for recovery")
@@ -156,12 +161,96 @@ func (r *Registry) recover(c actor.Context, doms []virt.Domain, err error) {
 		r.adopt(c, d)
 	}
 	r.updateCounts(c)
+	r.cfg.Log.Info().Int("vms", len(r.vms)).Msg("VMs recovered; waiting for their first reports")
+	r.awaitFirstReports(c)
+}
+
+// recovery is the registry's wait for the adopted VMs' first reports.
+type recovery struct {
+	waiting bool            // Recover asked, the agent not ready yet
+	done    bool            // ready: the wait is over for good
+	timer   *time.Timer     // the bound on the wait
+	held    []heldEmit      // status events reported meanwhile, published once ready
+	pending map[string]bool // adopted VMs whose actor has not reported yet
+}
+
+type heldEmit struct {
+	id string
+	e  EmitStatus
+}
+
+// recoveryDue is the bound on the wait running out.
+type recoveryDue struct{}
+
+// awaitFirstReports declares the agent ready now if every adopted VM has reported, or else when
+// the last one does or dies, or when RecoveryWait runs out: a VM actor inside a hung libvirt
+// call costs that VM (it reads not responding, as VDSM reads a VM whose libvirt calls hang),
+// never the whole agent's recovery.
+func (r *Registry) awaitFirstReports(c actor.Context) {
+	if r.rec.done {
+		return
+	}
+	r.rec.waiting = true
+	if len(r.rec.pending) == 0 {
+		r.recovered(c)
+		return
+	}
+	if r.rec.timer == nil {
+		root, self := c.ActorSystem().Root, c.Self()
+		r.rec.timer = time.AfterFunc(r.cfg.RecoveryWait, func() { root.Send(self, &recoveryDue{}) })
+	}
+}
+
+// reported is a VM's report (or its actor's death): its first one ends its part in the wait.
+// The status events of reports before readiness are held: the engine ignores what a recovering
+// host says, so the recovered VMs announce themselves once the agent is ready.
+func (r *Registry) reported(c actor.Context, id string, emit []EmitStatus) (held bool) {
+	delete(r.rec.pending, id)
+	if r.rec.done {
+		return false
+	}
+	for _, e := range emit {
+		r.rec.held = append(r.rec.held, heldEmit{id: id, e: e})
+	}
+	if r.rec.waiting && len(r.rec.pending) == 0 {
+		r.recovered(c)
+	}
+	return true
+}
+
+// recoveryTimedOut declares recovery done without the VMs that have not reported.
+func (r *Registry) recoveryTimedOut(c actor.Context) {
+	if r.rec.done {
+		return
+	}
+	ids := make([]string, 0, len(r.rec.pending))
+	for id := range r.rec.pending {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	r.cfg.Log.Warn().Strs("vm_ids", ids).Dur("waited", r.cfg.RecoveryWait).
+		Msg("recovery done without the first report of these VMs; they read not responding until their actors answer")
+	r.recovered(c)
+}
+
+func (r *Registry) recovered(c actor.Context) {
+	r.rec.done, r.rec.waiting = true, false
+	if r.rec.timer != nil {
+		r.rec.timer.Stop()
+	}
+	r.updateCounts(c)
 	r.cfg.Log.Info().Int("vms", len(r.vms)).Msg("recovery done")
 	r.cfg.Ready.Store(true)
 	if r.cfg.OnReady != nil {
 		r.cfg.OnReady()
 		r.cfg.OnReady = nil
 	}
+	for _, h := range r.rec.held {
+		if en, ok := r.vms[h.id]; ok {
+			r.publish(c, h.id, en, h.e)
+		}
+	}
+	r.rec.held = nil
 }
 
 func (r *Registry) adopt(c actor.Context, d virt.Domain) {
@@ -172,4 +261,10 @@ func (r *Registry) adopt(c actor.Context, d virt.Domain) {
 	}
 	rec := &Recovered{State: d.State, Reason: d.Reason, Meta: info.Meta}
 	r.spawn(c, d.UUID, &vmActor{rec: rec, info: info, xml: d.XML, announce: true})
+	if !r.rec.done {
+		if r.rec.pending == nil {
+			r.rec.pending = map[string]bool{}
+		}
+		r.rec.pending[d.UUID] = true
+	}
 }

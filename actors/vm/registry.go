@@ -51,11 +51,14 @@ type Config struct {
 	OnReady    func() // called once recovery is done
 	Clock      Clock
 	StuckAfter time.Duration // a VM whose libvirt call runs longer is reported not responding
-	Faults     *supervisor.Injector
-	Metrics    *metrics.Metrics // VMs by status; nil: not counted
-	LastSample *atomic.Int64    // set to the arrival time (unix ns) of each bulk sample
-	Engine     domxml.Host      // the host's facts for resolving an engine's domain XML
-	Migration  MigrationConfig  // migrate.go
+	// RecoveryWait bounds recovery's wait for the adopted VMs' first reports (recovery.go; 0:
+	// StuckAfter, by when a VM still in its first libvirt call reads not responding anyway).
+	RecoveryWait time.Duration
+	Faults       *supervisor.Injector
+	Metrics      *metrics.Metrics // VMs by status; nil: not counted
+	LastSample   *atomic.Int64    // set to the arrival time (unix ns) of each bulk sample
+	Engine       domxml.Host      // the host's facts for resolving an engine's domain XML
+	Migration    MigrationConfig  // migrate.go
 	// PayloadDir is where payload disk images are built ("": payload sources are left as the
 	// engine wrote them).
 	PayloadDir string
@@ -76,6 +79,7 @@ type Registry struct {
 	stopping bool   // shutting down: VM actors stopping now are not failures
 	spawned  uint64 // VM actors spawned so far: makes each one's name unique
 	lists    listings
+	rec      recovery
 	// postCopied: VMs whose post-copy migration completed, between its JOB_COMPLETED and the
 	// VM actor's last report, whichever comes first (migrate_monitor.go).
 	postCopied map[string]bool
@@ -92,6 +96,12 @@ func NewRegistry(cfg Config) *actor.Props {
 	cfg.Migration = cfg.Migration.withDefaults()
 	if cfg.HostWait <= 0 {
 		cfg.HostWait = time.Minute
+	}
+	if cfg.RecoveryWait <= 0 {
+		cfg.RecoveryWait = cfg.StuckAfter
+	}
+	if cfg.RecoveryWait <= 0 {
+		cfg.RecoveryWait = 15 * time.Second
 	}
 	count := func(kind string) func() {
 		return func() {
@@ -133,6 +143,8 @@ func (r *Registry) Receive(c actor.Context) {
 		r.listDomains(c, listToRecover, "")
 	case *domainsListed:
 		r.listed(c, m)
+	case *recoveryDue:
+		r.recoveryTimedOut(c) // recovery.go
 	case *LibvirtLost:
 		r.cfg.Log.Error().Str("reason", m.Reason).Msg("libvirt connection lost; VMs reported not responding until it is back")
 	case *LibvirtBack:
@@ -145,7 +157,7 @@ func (r *Registry) Receive(c actor.Context) {
 		}
 	case *vmStopped:
 		if !r.stopping {
-			r.terminated(m.pid)
+			r.terminated(c, m.pid)
 		}
 	case *actor.Started:
 		r.self = c.Self()
@@ -158,6 +170,9 @@ func (r *Registry) Receive(c actor.Context) {
 		r.props = actor.PropsFromProducer(nil, actor.WithDispatcher(system.Dispatcher()))
 	case *actor.Stopping:
 		r.stopping = true
+		if r.rec.timer != nil {
+			r.rec.timer.Stop()
+		}
 		if r.cancel != nil {
 			r.cancel()
 		}
@@ -211,11 +226,12 @@ func (r *Registry) spawn(c actor.Context, id string, a *vmActor) *Handle {
 
 // terminated is a VM actor stopping. A removed VM is already gone; any other was stopped by its
 // supervisor after failing again and again, and stays listed as not responding.
-func (r *Registry) terminated(pid *actor.PID) {
+func (r *Registry) terminated(c actor.Context, pid *actor.PID) {
 	for id, en := range r.vms {
 		if en.h.PID.Equal(pid) {
 			en.h.dead.Store(true)
 			r.cfg.Log.Error().Str("vm_id", id).Msg("VM actor failed past its restart budget; the VM is reported not responding")
+			r.reported(c, id, nil) // a dead VM does not hold recovery up
 			return
 		}
 	}
@@ -300,13 +316,15 @@ func (r *Registry) changed(c actor.Context, m *stateChanged) {
 	// on, so a client reading Host.getStats on an event would otherwise race the update it
 	// announces (vmMigrating still counting a VM its event says is Down).
 	r.updateCounts(c)
+	if r.reported(c, m.id, m.emit) { // recovery.go: held until the agent is ready
+		return
+	}
 	for _, e := range m.emit {
 		r.publish(c, m.id, en, e)
 	}
 }
 
-// publish sends a |virt|VM_status|<vmId> event. Events wait for readiness: the engine ignores
-// what a recovering host says, so recovered VMs announce themselves once the agent is ready.
+// publish sends a |virt|VM_status|<vmId> event. Events wait for readiness (recovery.go reported).
 func (r *Registry) publish(c actor.Context, id string, en *entry, e EmitStatus) {
 	now := time.Now()
 	st := r.eventStats(id, en, now) // readmodel.go
