@@ -40,6 +40,18 @@ type statusEvent struct {
 
 func newHarness(t *testing.T, opts ...func(*Config)) *harness {
 	t.Helper()
+	h, ready := startHarness(t, opts...)
+	select {
+	case <-ready:
+	case <-time.After(20 * time.Second):
+		t.Fatal("recovery did not finish")
+	}
+	return h
+}
+
+// startHarness is newHarness without the wait for recovery: ready is closed by OnReady.
+func startHarness(t *testing.T, opts ...func(*Config)) (*harness, <-chan struct{}) {
+	t.Helper()
 	host, err := os.ReadFile("../../testdata/host.xml")
 	if err != nil {
 		t.Fatal(err)
@@ -84,12 +96,7 @@ func newHarness(t *testing.T, opts ...func(*Config)) *harness {
 		h.sys.Root.Stop(sink)
 		lv.Close()
 	})
-	select {
-	case <-ready:
-	case <-time.After(20 * time.Second):
-		t.Fatal("recovery did not finish")
-	}
-	return h
+	return h, ready
 }
 
 // answer is one JSON-RPC answer as the client would get it.
