@@ -10,7 +10,8 @@ package vm
 // libvirt: readmodel.go), Recover, LibvirtLost/LibvirtBack, libvirt events (routed to the VM's
 // actor; an unknown domain's DEFINED/STARTED asks for a listing), stateChanged (a VM actor's
 // report after each step), samples (the sampler's bulk reading), domainsListed (its own
-// listing coming back: recovery.go), Terminated.
+// listing coming back: recovery.go), recoveryDue (the bound on recovery's wait: recovery.go),
+// Terminated.
 //
 // Sends: verbs' answers on their replies; |virt|VM_status| events to the broker; VMCountsUpdate
 // to the host actor; libvirtEvent and resync to VM actors.
