@@ -66,6 +66,11 @@ type Deliverer interface {
 // registering one costs no closure.
 type Hook interface{ Answered(r *Reply) }
 
+// Observer is a Hook that also records the answer before it is handed on (the router's request
+// counting it in the metrics): a client that reads the metrics after its answer then sees its
+// request counted. Answered still runs after delivery, for what must wait for it (a slot).
+type Observer interface{ Answering(r *Reply) }
+
 // Codec is the pair of JSON-RPC encoders a Reply uses; it is passed in so this package does not
 // depend on the protocol packages' internals.
 type Codec struct {
@@ -140,6 +145,7 @@ func (r *Reply) Result(v any) bool {
 			r.code = -32603
 			body = r.errEnc(body[:0], r.id, -32603, "Internal JSON-RPC error: {'reason': 'result cannot be encoded'}")
 		}
+		r.observe()
 		// The answer is handed on before the slot is released: shutdown waits for the last
 		// release, then drains the connections, so every answer must already be on its way.
 		if direct {
@@ -151,6 +157,8 @@ func (r *Reply) Result(v any) bool {
 		} else {
 			r.deliver(body)
 		}
+	} else {
+		r.observe()
 	}
 	r.finish()
 	return true
@@ -168,6 +176,7 @@ func (r *Reply) Error(code int, message string) bool {
 		return false
 	}
 	r.code = int32(code)
+	r.observe()
 	if r.id != nil {
 		r.deliver(r.errEnc(make([]byte, 0, 64+len(r.id)+len(message)), r.id, code, message))
 	}
@@ -193,6 +202,24 @@ func (r *Reply) deliver(body []byte) {
 		return
 	}
 	r.sender.Send(r.conn, &Response{ReplyTo: r.replyTo, Body: body})
+}
+
+// observe tells the Observers among the hooks registered so far. AddHook only ever writes past
+// the hooks read here, so they are read without the lock once counted.
+func (r *Reply) observe() {
+	r.mu.Lock()
+	n, more := r.nhooks, r.more
+	r.mu.Unlock()
+	for _, h := range r.hooks[:n] {
+		if o, ok := h.(Observer); ok {
+			o.Answering(r)
+		}
+	}
+	for _, h := range more {
+		if o, ok := h.(Observer); ok {
+			o.Answering(r)
+		}
+	}
 }
 
 func (r *Reply) finish() {

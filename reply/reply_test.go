@@ -556,3 +556,44 @@ func TestDelivererGetsEachAnswerOnce(t *testing.T) {
 		}
 	}
 }
+
+// orderHook records, against what its sender has seen, when it is told of the answer.
+type orderHook struct {
+	seen   func() int
+	before []int // deliveries seen when Answering ran
+	after  []int // deliveries seen when Answered ran
+}
+
+func (h *orderHook) Answering(*Reply) { h.before = append(h.before, h.seen()) }
+func (h *orderHook) Answered(*Reply)  { h.after = append(h.after, h.seen()) }
+
+// An Observer records the answer before it is handed on (so whoever has the answer can read
+// what it recorded), and is told once more, as every Hook, after: for results and errors, to a
+// Deliverer and to a plain Sender, and once only when answers race.
+func TestObserverToldBeforeDelivery(t *testing.T) {
+	conn := actor.NewPID("local", "c")
+	d := &copyingDeliverer{}
+	f := &fakeSender{}
+	cases := []struct {
+		name   string
+		sender Sender
+		seen   func() int
+		answer func(r *Reply)
+	}{
+		{"result to a Deliverer", d, func() int { d.mu.Lock(); defer d.mu.Unlock(); return len(d.bodies) }, func(r *Reply) { r.Result(true) }},
+		{"error to a Deliverer", d, func() int { d.mu.Lock(); defer d.mu.Unlock(); return len(d.bodies) }, func(r *Reply) { r.Error(-1, "no") }},
+		{"result to a Sender", f, func() int { return len(f.all()) }, func(r *Reply) { r.Result(true) }},
+		{"error to a Sender", f, func() int { return len(f.all()) }, func(r *Reply) { r.Error(-1, "no") }},
+	}
+	for _, tc := range cases {
+		before := tc.seen()
+		h := &orderHook{seen: tc.seen}
+		r := New(tc.sender, codec, conn, "q", json.RawMessage(`1`))
+		r.AddHook(h)
+		tc.answer(r)
+		tc.answer(r) // late: tells nobody
+		if fmt.Sprint(h.before) != fmt.Sprint([]int{before}) || fmt.Sprint(h.after) != fmt.Sprint([]int{before + 1}) {
+			t.Errorf("%s: Answering saw %v deliveries and Answered %v, want [%d] and [%d]", tc.name, h.before, h.after, before, before+1)
+		}
+	}
+}

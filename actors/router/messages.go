@@ -45,12 +45,14 @@ func NewRequest(s reply.Sender, c reply.Codec, conn *actor.PID, replyTo string, 
 
 func (r *Request) Answer() *reply.Reply { return r.Reply }
 
-// Answered releases the request's admission slot and counts its answer: the Hook the gate
-// gives every request it admits.
-func (r *Request) Answered(rp *reply.Reply) {
-	r.adm.release(r.slot)
+// Answering counts the request's answer before it is handed on, so a client that has its answer
+// sees it counted; Answered releases its admission slot after. Together they are the Hook the
+// gate gives every request it admits.
+func (r *Request) Answering(rp *reply.Reply) {
 	r.metric.Answered(rp.Code(), system.Mono()-r.admitted)
 }
+
+func (r *Request) Answered(*reply.Reply) { r.adm.release(r.slot) }
 
 // A job's turn is claimed once, by whichever comes first: the worker whose turn on it begins
 // (it runs it), or its deadline (it never runs). Only a worker whose turn began can be stuck in
