@@ -24,7 +24,13 @@ func addEngineSeeds(f *testing.F) {
 		}
 		f.Add(string(raw))
 	}
-	for _, s := range []string{hotplugDomain, metaDomain, metaHotplug, liveXML, `<domain/>`, `<a><devices><b/></devices></a>`} {
+	for _, s := range []string{hotplugDomain, metaDomain, metaHotplug, liveXML, `<domain/>`, `<a><devices><b/></devices></a>`,
+		// Small documents with what the engine's never have: prefixes, comments, CDATA, entities.
+		`<domain xmlns:o="urn:o"><devices><interface o:type="x" type="bridge"><o:mac address="52:54:00:00:00:01"/><!--c--><source bridge="a&amp;b"/><link state="up"/><alias name="ua-1"/><![CDATA[<x>]]></interface></devices></domain>`,
+		`<domain><metadata><ovirt-vm:vm xmlns:ovirt-vm="http://ovirt.org/vm/1.0"><ovirt-vm:device mac_address="52:54:00:00:00:01" o:x="1" xmlns:o="urn:o"><ovirt-vm:network>n</ovirt-vm:network></ovirt-vm:device><ovirt-vm:device mac_address="52:54:00:00:00:09"/></ovirt-vm:vm></metadata><devices><interface><mac address="52:54:00:00:00:01"/></interface></devices></domain>`,
+		`<domain><devices><graphics type="vnc" passwd="x" a:passwd="y" xmlns:a="urn:a"><listen type="address"/></graphics><graphics type="spice"/></devices></domain>`,
+		`<?xml version="1.0"?><!DOCTYPE domain><domain><devices><graphics type='spice' connected='keep'/></devices></domain>`,
+	} {
 		f.Add(s)
 	}
 }
@@ -166,4 +172,19 @@ func FuzzTicket(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The fuzzer's find: edits went through xml.Encoder, which declared a raw token's prefix as a
+// namespace of that name, moving prefixed names into another namespace.
+func TestEditsKeepPrefixes(t *testing.T) {
+	got, err := SetNic(`<interface xmlns:o="urn:o" o:type="x"><o:mac address="m"/></interface>`, "up", "")
+	want := `<interface xmlns:o="urn:o" o:type="x"><o:mac address="m"></o:mac><link state="up"></link></interface>`
+	if err != nil || got != want {
+		t.Fatalf("SetNic: %q %v\nwant %q", got, err, want)
+	}
+	got, _, err = TicketDevice(`<domain><devices><graphics type="vnc" a:passwd="y" xmlns:a="urn:a"/></devices></domain>`, "", Ticket{Password: "p"})
+	want = `<graphics type="vnc" a:passwd="y" xmlns:a="urn:a" passwd="p"></graphics>`
+	if err != nil || got != want {
+		t.Fatalf("TicketDevice: %q %v\nwant %q", got, err, want)
+	}
 }
