@@ -71,7 +71,8 @@ func wellFormed(s string) bool {
 	}
 }
 
-// FuzzResolve: any engine XML resolves or is refused, and a well-formed one stays well-formed.
+// FuzzResolve: any engine XML resolves or is refused, a well-formed one stays well-formed, and
+// resolving the result again changes nothing.
 func FuzzResolve(f *testing.F) {
 	addEngineSeeds(f)
 	host := testHost
@@ -84,6 +85,10 @@ func FuzzResolve(f *testing.F) {
 			}
 			if wellFormed(engineXML) && !wellFormed(res.XML) {
 				t.Fatalf("Resolve made ill-formed XML of a well-formed one:\n%s", res.XML)
+			}
+			again, err := Resolve(res.XML, host, req)
+			if err != nil || again.XML != res.XML {
+				t.Fatalf("Resolve of its own output: %v\n%s\nonce:\n%s", err, again.XML, res.XML)
 			}
 		}
 	})
