@@ -192,4 +192,7 @@ func TestEditsKeepPrefixes(t *testing.T) {
 	if err != nil || got != want {
 		t.Fatalf("TicketDevice: %q %v\nwant %q", got, err, want)
 	}
+	if got, err := SetNic(`<interface><mac address="m">`, "up", ""); err == nil {
+		t.Fatalf("SetNic of an element left open: %q", got)
+	}
 }

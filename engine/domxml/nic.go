@@ -140,7 +140,11 @@ func SetNic(el, state, bridge string) (string, error) {
 			return "", fmt.Errorf("NIC XML: %w", err)
 		}
 	}
-	return w.b.String(), nil
+	out, err := w.text()
+	if err != nil {
+		return "", fmt.Errorf("NIC XML: %w", err)
+	}
+	return out, nil
 }
 
 func setAttr(as []xml.Attr, name, value string) []xml.Attr {

@@ -10,7 +10,8 @@ import (
 // xml.Encoder cannot: it takes a raw token's prefix for a namespace URL and declares it anew
 // (<o:mac> becomes <mac xmlns="o">), which moves prefixed names into another namespace and can
 // leave one attribute twice in an element. Like the Encoder it writes empty elements as a start
-// and an end tag, refuses end tags that do not match, and escapes what it writes.
+// and an end tag, refuses end tags that do not match and elements left open, and escapes what
+// it writes.
 type rawWriter struct {
 	b    strings.Builder
 	open []xml.Name
@@ -67,4 +68,12 @@ func (w *rawWriter) token(tok xml.Token) error {
 		return fmt.Errorf("directive <!%s> inside an element", t)
 	}
 	return nil
+}
+
+// text is what was written, once every element written is closed.
+func (w *rawWriter) text() (string, error) {
+	if len(w.open) > 0 {
+		return "", fmt.Errorf("<%s> is not closed", rawName(w.open[len(w.open)-1]))
+	}
+	return w.b.String(), nil
 }

@@ -116,5 +116,9 @@ func withAttrs(el string, set map[string]string) (string, error) {
 			return "", fmt.Errorf("graphics device XML: %w", err)
 		}
 	}
-	return w.b.String(), nil
+	out, err := w.text()
+	if err != nil {
+		return "", fmt.Errorf("graphics device XML: %w", err)
+	}
+	return out, nil
 }
