@@ -107,7 +107,9 @@ func FuzzNic(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, el := range els {
+		// Each check reads the whole document again: a few NICs keep an input that the mutator
+		// filled with them from taking seconds.
+		for _, el := range els[:min(len(els), 4)] {
 			if el.Alias == "" && el.MAC == "" {
 				continue
 			}
