@@ -4,7 +4,6 @@ package domxml
 // (VDSM's hotplugNic, hotunplugNic, _updateInterfaceDevice).
 
 import (
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -109,8 +108,7 @@ func devices(doc, root, tag string) ([]Element, error) {
 // is not "", its <source bridge> set.
 func SetNic(el, state, bridge string) (string, error) {
 	d := xml.NewDecoder(strings.NewReader(el))
-	var b bytes.Buffer
-	e := xml.NewEncoder(&b)
+	var w rawWriter
 	depth, linked := 0, false
 	for {
 		tok, err := d.RawToken()
@@ -133,23 +131,20 @@ func SetNic(el, state, bridge string) (string, error) {
 		case xml.EndElement:
 			if depth == 1 && !linked {
 				link := xml.StartElement{Name: xml.Name{Local: "link"}, Attr: []xml.Attr{{Name: xml.Name{Local: "state"}, Value: state}}}
-				if err := e.EncodeToken(link); err != nil {
-					return "", err
-				}
-				if err := e.EncodeToken(link.End()); err != nil {
-					return "", err
-				}
+				_ = w.token(link) // a new element at the level of its siblings is balanced
+				_ = w.token(link.End())
 			}
 			depth--
 		}
-		if err := e.EncodeToken(tok); err != nil {
+		if err := w.token(tok); err != nil {
 			return "", fmt.Errorf("NIC XML: %w", err)
 		}
 	}
-	if err := e.Flush(); err != nil {
-		return "", err
+	out, err := w.text()
+	if err != nil {
+		return "", fmt.Errorf("NIC XML: %w", err)
 	}
-	return b.String(), nil
+	return out, nil
 }
 
 func setAttr(as []xml.Attr, name, value string) []xml.Attr {

@@ -1,7 +1,6 @@
 package domxml
 
 import (
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -88,8 +87,7 @@ func graphicsElement(s, graphicsType string) (string, string, error) {
 // withAttrs re-encodes one element with attributes of its root set to the given values.
 func withAttrs(el string, set map[string]string) (string, error) {
 	d := xml.NewDecoder(strings.NewReader(el))
-	var b bytes.Buffer
-	e := xml.NewEncoder(&b)
+	var w rawWriter
 	first := true
 	for {
 		tok, err := d.RawToken()
@@ -114,12 +112,13 @@ func withAttrs(el string, set map[string]string) (string, error) {
 			}
 			tok = st
 		}
-		if err := e.EncodeToken(tok); err != nil {
+		if err := w.token(tok); err != nil {
 			return "", fmt.Errorf("graphics device XML: %w", err)
 		}
 	}
-	if err := e.Flush(); err != nil {
-		return "", err
+	out, err := w.text()
+	if err != nil {
+		return "", fmt.Errorf("graphics device XML: %w", err)
 	}
-	return b.String(), nil
+	return out, nil
 }
