@@ -50,6 +50,17 @@ func OpenNamespace(name string, fakeNICs []string) (*Handle, error) {
 	return openAt(ns, fakeNICs)
 }
 
+// ReadNamespace is what Read says of the named namespace, through a handle opened and closed
+// for it: a look at a namespace the caller does not manage.
+func ReadNamespace(name string, fakeNICs []string) (Current, error) {
+	h, err := OpenNamespace(name, fakeNICs)
+	if err != nil {
+		return Current{}, err
+	}
+	defer h.Close()
+	return h.Read()
+}
+
 // openAt takes over ns: the handle closes it.
 func openAt(ns netns.NsHandle, fakeNICs []string) (*Handle, error) {
 	h, err := netlink.NewHandleAt(ns)

@@ -8,39 +8,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
 
+	"github.com/hostagent/hostagent/hostnet/nstest"
 	"github.com/vishvananda/netlink"
 )
-
-var nsSeq atomic.Int32
 
 // testNamespace creates a namespace with lo up and two fake NICs, veth_nic0 (10.9.0.2/24,
 // default route via 10.9.0.1) and veth_nic1, each the end of a veth pair whose other end
 // (peer0, peer1) stays in the namespace.
 func testNamespace(t *testing.T) *Handle {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("network namespace tests need root, and CI=true: refusing to skip")
-		}
-		t.Skip("SKIPPED: network namespace tests need root (they fail instead under CI=true)")
-	}
-	name := fmt.Sprintf("hostagent-test-%d-%d", os.Getpid(), nsSeq.Add(1))
-	_ = exec.Command("ip", "netns", "del", name).Run() // a leftover of an earlier run with the same pid
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", name, err, out)
-		}
-	})
+	name := nstest.New(t, "hostnet")
 	h, err := OpenNamespace(name, DefaultFakeNICs)
 	if err != nil {
 		t.Fatal(err)

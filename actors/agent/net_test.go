@@ -7,8 +7,6 @@ package agent_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +17,7 @@ import (
 	"github.com/hostagent/hostagent/actors/agent"
 	"github.com/hostagent/hostagent/actors/router"
 	"github.com/hostagent/hostagent/hostnet"
+	"github.com/hostagent/hostagent/hostnet/nstest"
 	"github.com/hostagent/hostagent/reply"
 )
 
@@ -77,26 +76,8 @@ func TestNetworkVerbsNotImplementedWithoutManagement(t *testing.T) {
 }
 
 func TestNetworkVerbsInNamespace(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("network namespace tests need root, and CI=true: refusing to skip")
-		}
-		t.Skip("SKIPPED: network namespace tests need root (they fail instead under CI=true)")
-	}
-	ns := fmt.Sprintf("hostagent-test-%d-agent", os.Getpid())
-	ip := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-	}
-	_ = exec.Command("ip", "netns", "del", ns).Run() // a leftover of an earlier run with the same pid
-	ip("netns", "add", ns)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", ns, err, out)
-		}
-	})
+	ns := nstest.New(t, "agent")
+	ip := func(args ...string) { t.Helper(); nstest.IP(t, args...) }
 	ip("-n", ns, "link", "add", "veth_nic0", "type", "veth", "peer", "name", "peer0")
 	ip("-n", ns, "link", "set", "veth_nic0", "up")
 	ip("-n", ns, "addr", "add", "10.9.0.2/24", "dev", "veth_nic0")
@@ -120,12 +101,7 @@ func TestNetworkVerbsInNamespace(t *testing.T) {
 		}
 		mustContain(t, got, `"result":true`)
 	}
-	h, err := hostnet.OpenNamespace(ns, hostnet.DefaultFakeNICs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	cur, err := h.Read()
+	cur, err := hostnet.ReadNamespace(ns, hostnet.DefaultFakeNICs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +139,7 @@ func TestNetworkVerbsInNamespace(t *testing.T) {
 	mustContain(t, next(t, answers), `"id":6,"result":`)
 	request(t, a, answers, 7, "VM.hotplugNic", map[string]any{"vmID": id, "params": map[string]any{"vmId": id, "xml": "<hotplug><devices/></hotplug>"}})
 	mustContain(t, next(t, answers), `"id":7,"error":{"code":49`)
-	cur, err = h.Read()
+	cur, err = hostnet.ReadNamespace(ns, hostnet.DefaultFakeNICs)
 	if err != nil {
 		t.Fatal(err)
 	}

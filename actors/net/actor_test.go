@@ -8,10 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,53 +18,27 @@ import (
 
 	"github.com/hostagent/hostagent/actors/host"
 	"github.com/hostagent/hostagent/hostnet"
+	"github.com/hostagent/hostagent/hostnet/nstest"
 	"github.com/hostagent/hostagent/protocol/jsonrpc"
 	"github.com/hostagent/hostagent/reply"
 )
 
-var nsSeq atomic.Int32
-
-func ip(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-}
-
 func namespace(t *testing.T) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("network namespace tests need root, and CI=true: refusing to skip")
-		}
-		t.Skip("SKIPPED: network namespace tests need root (they fail instead under CI=true)")
-	}
-	name := fmt.Sprintf("hostagent-test-%d-net%d", os.Getpid(), nsSeq.Add(1))
-	_ = exec.Command("ip", "netns", "del", name).Run() // a leftover of an earlier run with the same pid
-	ip(t, "netns", "add", name)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", name, err, out)
-		}
-	})
-	ip(t, "-n", name, "link", "set", "lo", "up")
-	ip(t, "-n", name, "link", "add", "veth_nic0", "type", "veth", "peer", "name", "peer0")
-	ip(t, "-n", name, "link", "set", "veth_nic0", "up")
-	ip(t, "-n", name, "link", "set", "peer0", "up")
-	ip(t, "-n", name, "addr", "add", "10.9.0.2/24", "dev", "veth_nic0")
-	ip(t, "-n", name, "route", "add", "default", "via", "10.9.0.1", "dev", "veth_nic0")
+	name := nstest.New(t, "net")
+	nstest.IP(t, "-n", name, "link", "set", "lo", "up")
+	nstest.IP(t, "-n", name, "link", "add", "veth_nic0", "type", "veth", "peer", "name", "peer0")
+	nstest.IP(t, "-n", name, "link", "set", "veth_nic0", "up")
+	nstest.IP(t, "-n", name, "link", "set", "peer0", "up")
+	nstest.IP(t, "-n", name, "addr", "add", "10.9.0.2/24", "dev", "veth_nic0")
+	nstest.IP(t, "-n", name, "route", "add", "default", "via", "10.9.0.1", "dev", "veth_nic0")
 	return name
 }
 
 // kernel renders the namespace's links and default route, for comparing states.
 func kernel(t *testing.T, ns string) string {
 	t.Helper()
-	h, err := hostnet.OpenNamespace(ns, hostnet.DefaultFakeNICs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	cur, err := h.Read()
+	cur, err := hostnet.ReadNamespace(ns, hostnet.DefaultFakeNICs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,9 +150,9 @@ func TestInstallConfirmSaveRestart(t *testing.T) {
 
 	// The bridge vanishes while the agent is down (the address and route go with it): the next
 	// start recreates the safe configuration.
-	ip(t, "-n", ns, "link", "del", "ovirtmgmt")
-	ip(t, "-n", ns, "addr", "add", "10.9.0.2/24", "dev", "veth_nic0")
-	ip(t, "-n", ns, "route", "add", "default", "via", "10.9.0.1", "dev", "veth_nic0")
+	nstest.IP(t, "-n", ns, "link", "del", "ovirtmgmt")
+	nstest.IP(t, "-n", ns, "addr", "add", "10.9.0.2/24", "dev", "veth_nic0")
+	nstest.IP(t, "-n", ns, "route", "add", "default", "via", "10.9.0.1", "dev", "veth_nic0")
 	r2 := start(t, ns, dir)
 	r2.sys.Root.Send(r2.pid, &SetSafeNetworkConfig{Reply: r2.reply()}) // answered once start is done
 	want(t, r2.answer(), `"result":true`)

@@ -21,12 +21,7 @@ func (r *rig) ensureDummyBridge() *DummyBridgeEnsured {
 // dummyBridge is the namespace's dummy bridge as hostnet reads it; ok false when it is absent.
 func dummyBridge(t *testing.T, ns string) (l hostnet.Link, ports int, ok bool) {
 	t.Helper()
-	h, err := hostnet.OpenNamespace(ns, hostnet.DefaultFakeNICs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	cur, err := h.Read()
+	cur, err := hostnet.ReadNamespace(ns, hostnet.DefaultFakeNICs)
 	if err != nil {
 		t.Fatal(err)
 	}

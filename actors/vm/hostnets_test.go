@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/hostagent/hostagent/actors/host"
 	netact "github.com/hostagent/hostagent/actors/net"
 	"github.com/hostagent/hostagent/engine/domxml"
+	"github.com/hostagent/hostagent/hostnet/nstest"
 	"github.com/hostagent/hostagent/protocol/vdsm"
 	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/supervisor"
@@ -157,26 +156,9 @@ func TestHostActorSilentCostsOneVM(t *testing.T) {
 // test ends: the dummy bridge the VM actors have made goes there, never into the machine's own.
 func netNamespace(t *testing.T) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("network namespace tests need root, and CI=true: refusing to skip")
-		}
-		t.Skip("SKIPPED: network namespace tests need root (they fail instead under CI=true)")
-	}
-	name := fmt.Sprintf("hostagent-test-%d-vm%d", os.Getpid(), nsSeq.Add(1))
-	_ = exec.Command("ip", "netns", "del", name).Run() // a leftover of an earlier run with the same pid
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", name, err, out)
-		}
-	})
+	name := nstest.New(t, "vm")
 	return name
 }
-
-var nsSeq atomic.Int32
 
 // withNetActor names the network actor ahead, as withHostActor names the host actor.
 func withNetActor(cfg *Config) { cfg.Net = actor.NewPID("nonhost", "net") }
