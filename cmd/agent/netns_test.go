@@ -90,7 +90,6 @@ func TestNetnsLane(t *testing.T) {
 	if len(caps.Networks) != 0 || caps.LastClientIface != "veth_0" || caps.NICs["veth_0"] == nil || caps.NetConfigDirty != "False" {
 		t.Fatalf("caps before install: %+v", caps)
 	}
-	safe := l.kernel()
 
 	// setupNetworks moves the address onto the ovirtmgmt bridge and waits for a client. The
 	// confirmation goes out once the address is on the bridge: the agent handles network
@@ -120,7 +119,7 @@ func TestNetnsLane(t *testing.T) {
 	l.statsDirty(confirm, "True")
 	l.call(confirm, "Host.setSafeNetworkConfig", nil)
 	l.statsDirty(confirm, "False")
-	safe = l.kernel()
+	safe := l.kernel()
 	t.Logf("the safe configuration in the kernel:\n%s", safe)
 
 	// A change nobody confirms is undone, exactly, and answered with VDSM's connectivity error.
