@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -222,7 +223,10 @@ func TestPipelined1000(t *testing.T) {
 		body := fmt.Sprintf(`{"jsonrpc":"2.0","method":"Host.ping2","params":{},"id":%d}`, i)
 		fmt.Fprintf(&sb, "SEND\ndestination:jms.topic.vdsm_requests\nreply-to:replies\ncontent-length:%d\n\n%s\x00", len(body), body)
 	}
-	go r.send(sb.String())
+	// Written from another goroutine, which must not fail the test itself: the answers are read
+	// while the requests are still going out.
+	written := make(chan error, 1)
+	go func() { _, err := io.WriteString(r.nc, sb.String()); written <- err }()
 	seen := make([]int, n)
 	for i := 0; i < n; i++ {
 		m, _ := r.response()
@@ -233,6 +237,9 @@ func TestPipelined1000(t *testing.T) {
 				t.Fatalf("id %d: %v", id, m)
 			}
 		}
+	}
+	if err := <-written; err != nil {
+		t.Fatalf("write: %v", err)
 	}
 	for id, k := range seen {
 		if k != 1 {
