@@ -4,6 +4,8 @@
 #   fail MSG    say FAILED and exit 1
 #   cannot MSG  this machine cannot run the lane: a failure under CI, a loud skip elsewhere (and,
 #               when LANE_RESULT names a file, the reason written there for .ci/test.sh's summary)
+#   guest_host WHY   a lane that boots the x86_64 test guest: root (WHY says what for) and
+#               x86_64, or cannot
 #   qemu_guest [CMD PKG]...  install what running QEMU guests under libvirtd needs (and the
 #               commands given with their packages) when missing, then build the test guest
 #               (.ci/qemu-guest.sh, cached) and set guest to what it printed
@@ -28,6 +30,11 @@ cannot() {
     echo "needs $NEEDS: $*" >"$LANE_RESULT"
   fi
   exit 0
+}
+
+guest_host() {
+  [ "$(id -u)" = 0 ] || cannot "$1"
+  [ "$(uname -m)" = x86_64 ] || cannot "the guest is x86_64 ($(uname -m) here)"
 }
 
 qemu_guest() {

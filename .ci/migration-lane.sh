@@ -37,12 +37,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 LANE=test:migration NEEDS="root, libvirtd, QEMU and network namespaces"
 . .ci/lane.sh
 
-if [ "$(id -u)" != 0 ]; then
-  cannot "runs two system libvirtds in namespaces, which needs root; run it as root: sudo go tool task test:migration"
-fi
-if [ "$(uname -m)" != x86_64 ]; then
-  cannot "the guest is x86_64 ($(uname -m) here)"
-fi
+guest_host "runs two system libvirtds in namespaces, which needs root; run it as root: sudo go tool task test:migration"
 
 qemu_guest ip iproute2 nsenter util-linux unshare util-linux
 
@@ -180,31 +175,38 @@ mkfifo "$state/ctl" "$state/ctl.ack"
 ) &
 ctl_pid=$!
 
-out=$state/migration.out
-run=${MIGRATION_LANE_RUN:-^TestMigration(Lane|Postcopy)}
-say "go test -count=1 -v -run '$run' ./cmd/agent/ (inside host A)"
-if ! th exec "$hosts" A env -C "$PWD/cmd/agent" \
+# in_host_a OUT SHOWN RUN TIMEOUT [VAR=VALUE]...: runs the tests of ./cmd/agent matching RUN inside
+# host A with the environment given, their output in OUT; fails the lane unless they pass and none
+# is skipped, and shows the lines of OUT matching SHOWN.
+in_host_a() {
+  local out=$1 shown=$2 run=$3 timeout=$4
+  shift 4
+  say "go test -count=1 -v -run '$run' ./cmd/agent/ (inside host A)"
+  if ! th exec "$hosts" A env -C "$PWD/cmd/agent" "$@" \
+    "$state/agent.test" -test.count=1 -test.v -test.run "$run" -test.timeout "$timeout" >"$out" 2>&1; then
+    cat "$out" >&2
+    fail "tests $run failed"
+  fi
+  grep -E -- "^(--- |PASS|FAIL)|$shown" "$out" >&2 || true
+  if grep -q -- '--- SKIP' "$out"; then
+    cat "$out" >&2
+    fail "tests $run were skipped"
+  fi
+  grep -q -- '--- PASS' "$out" || fail "no test of $run ran"
+}
+
+in_host_a "$state/migration.out" 'migration[a-z_]*_test.go' "${MIGRATION_LANE_RUN:-^TestMigration(Lane|Postcopy)}" 8m \
   HOSTAGENT_TEST_MIGRATION_A="$TH_A_IP:54321" HOSTAGENT_TEST_MIGRATION_B="$TH_B_IP:54321" \
   HOSTAGENT_TEST_MIGRATION_XML="$state/guest.xml" HOSTAGENT_TEST_MIGRATION_CTL="$state/ctl" \
   HOSTAGENT_TEST_MIGRATION_LOG_A="$TH_A_LOGDIR/qemu" HOSTAGENT_TEST_MIGRATION_LOG_B="$TH_B_LOGDIR/qemu" \
-  HOSTAGENT_TEST_MIGRATION_NETNS_A="$TH_A_NETNS" HOSTAGENT_TEST_MIGRATION_NETNS_B="$TH_B_NETNS" \
-  "$state/agent.test" -test.count=1 -test.v -test.run "$run" -test.timeout 8m >"$out" 2>&1; then
-  cat "$out" >&2
-  fail "migration tests failed"
-fi
-grep -E -- '^(--- |PASS|FAIL)|migration[a-z_]*_test.go' "$out" >&2 || true
-if grep -q -- '--- SKIP' "$out"; then
-  cat "$out" >&2
-  fail "tests were skipped"
-fi
-grep -q -- '--- PASS' "$out" || fail "no test ran"
+  HOSTAGENT_TEST_MIGRATION_NETNS_A="$TH_A_NETNS" HOSTAGENT_TEST_MIGRATION_NETNS_B="$TH_B_NETNS"
 
 # engine_vm_test: TestEngineVM (cmd/agent/qemu_engine_test.go), the engine's VM on host A with the
 # bridges a VDSM host has. They are made in host A's network namespace only: twohosts.sh down
 # deletes that namespace, and them with it, whatever happens; on success they are removed here by
 # name, with the vdsm-ovirtmgmt libvirt network the test's agent made.
 engine_vm_test() {
-  local br ack eout=$state/engine.out
+  local br ack
   # Host A's agent would adopt the test's domain (a resync adopts unknown domains): the
   # controller stops it, by PID, and forgets its PID file.
   if [ -e "$state/pid-A" ]; then
@@ -221,19 +223,9 @@ engine_vm_test() {
     fail "disable IPv6 on ovirtmgmt (host A)"
   th exec "$hosts" A ip addr add 127.0.0.2/32 dev ovirtmgmt || fail "ip addr add 127.0.0.2/32 dev ovirtmgmt (host A)"
   th exec "$hosts" A ip link set ovirtmgmt up || fail "ip link set ovirtmgmt up (host A)"
-  say "go test -count=1 -v -run '^TestEngineVM$' ./cmd/agent/ (inside host A, its bridges ovirtmgmt 127.0.0.2/32, ;vdsmdummy; and blue)"
-  if ! th exec "$hosts" A env -C "$PWD/cmd/agent" HOSTAGENT_TEST_ENGINE_VM=1 \
-    HOSTAGENT_TEST_QEMU_GUEST="$guest" HOSTAGENT_TEST_QEMU_TYPE=qemu \
-    "$state/agent.test" -test.count=1 -test.v -test.run '^TestEngineVM$' -test.timeout 5m >"$eout" 2>&1; then
-    cat "$eout" >&2
-    fail "the engine's VM test failed"
-  fi
-  grep -E -- '^(--- |PASS|FAIL)|qemu_engine_test.go' "$eout" >&2 || true
-  if grep -q -- '--- SKIP' "$eout"; then
-    cat "$eout" >&2
-    fail "the engine's VM test was skipped"
-  fi
-  grep -q -- '--- PASS: TestEngineVM' "$eout" || fail "TestEngineVM did not run"
+  say "the engine's VM inside host A, its bridges ovirtmgmt 127.0.0.2/32, ;vdsmdummy; and blue"
+  in_host_a "$state/engine.out" 'qemu_engine_test.go' '^TestEngineVM$' 5m \
+    HOSTAGENT_TEST_ENGINE_VM=1 HOSTAGENT_TEST_QEMU_GUEST="$guest" HOSTAGENT_TEST_QEMU_TYPE=qemu
   if th exec "$hosts" A virsh -q -c qemu:///system net-info vdsm-ovirtmgmt >/dev/null 2>&1; then
     th exec "$hosts" A virsh -q -c qemu:///system net-destroy vdsm-ovirtmgmt >/dev/null 2>&1
     th exec "$hosts" A virsh -q -c qemu:///system net-undefine vdsm-ovirtmgmt >/dev/null ||

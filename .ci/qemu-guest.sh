@@ -8,8 +8,8 @@
 # off when the button is pressed, as a guest OS with acpid would), then prints
 # "HOSTAGENT-GUEST: userspace up" on the serial console. With "hostagent.acpi=ignore" on the kernel command line it ignores the button (a guest
 # that VM.shutdown cannot reach); with "hostagent.poweroff" it powers off by itself once up (a user
-# shutting the guest down from within). A loop pings the (absent) host every 2 s, which keeps traffic on
-# the guest's network interface. Another reports the guest's NICs on the console: "HOSTAGENT-GUEST:
+# shutting the guest down from within). A loop prints "HOSTAGENT-GUEST: heartbeat N" and pings the
+# (absent) host about every 2 s, which keeps traffic on the guest's network interface. Another reports the guest's NICs on the console: "HOSTAGENT-GUEST:
 # ethN added MAC" when one appears (hotplug), "ethN carrier 0|1" when its link changes (the host's
 # <link state>), "ethN removed" when it leaves (hot unplug).
 set -euo pipefail
@@ -84,7 +84,15 @@ if grep -q 'hostagent.poweroff' /proc/cmdline; then
   echo "HOSTAGENT-GUEST: powering off by itself"
   poweroff -f
 fi
-while :; do ping -c 1 -W 1 192.0.2.1 >/dev/null 2>&1; sleep 2; done
+# A heartbeat about every 2 s shows where the guest runs (a migrated guest goes on counting on the
+# other host); the ping of the absent host keeps traffic on its NIC.
+n=0
+while :; do
+  n=$((n + 1))
+  echo "HOSTAGENT-GUEST: heartbeat $n uptime $(cut -d' ' -f1 /proc/uptime)"
+  ping -c 1 -W 1 192.0.2.1 >/dev/null 2>&1
+  sleep 1
+done
 EOF
 chmod 755 "$root/init"
 

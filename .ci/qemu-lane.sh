@@ -20,12 +20,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 LANE=test:qemu NEEDS="root, libvirtd and QEMU"
 . .ci/lane.sh
 
-if [ "$(id -u)" != 0 ]; then
-  cannot "runs a system libvirtd (qemu:///system), which needs root; run it as root: sudo go tool task test:qemu"
-fi
-if [ "$(uname -m)" != x86_64 ]; then
-  cannot "the guest is x86_64 ($(uname -m) here)"
-fi
+guest_host "runs a system libvirtd (qemu:///system), which needs root; run it as root: sudo go tool task test:qemu"
 
 qemu_guest
 say "guest: $guest"

@@ -11,7 +11,7 @@ package main
 //	HOSTAGENT_TEST_MIGRATION_CTL           the lane's FIFO that kills and starts the agents
 //
 // Without them it skips, also under CI=true: `go test ./...` has no hosts, and the lane, which
-// sets them, never skips in CI. The guest prints "TWOHOSTS-GUEST: heartbeat N" about every 2 s
+// sets them, never skips in CI. The guest prints "HOSTAGENT-GUEST: heartbeat N" about every 2 s
 // on its serial console; each host writes its own log, so the numbering carrying on in the other
 // host's log proves the same guest moved, without a reboot.
 
@@ -35,7 +35,7 @@ const (
 	migrationJobLimit  = 60 * time.Second // a migration takes ~1 s here
 )
 
-var heartbeat = regexp.MustCompile(`TWOHOSTS-GUEST: heartbeat (\d+) `)
+var heartbeat = regexp.MustCompile(`HOSTAGENT-GUEST: heartbeat (\d+) `)
 
 type migrationHost struct {
 	ctl    string // the lane's controller FIFO
