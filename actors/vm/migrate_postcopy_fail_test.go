@@ -21,45 +21,20 @@ import (
 // a source's calls: it records each method, holds VM.migrationCreate until release, and answers
 // every call with true.
 type peerAgent struct {
-	ln      net.Listener
+	*peerListener
 	release chan struct{}
 	once    sync.Once
 	mu      sync.Mutex
 	methods []string
-	conns   []net.Conn
 }
 
 func newPeerAgent(t *testing.T) *peerAgent {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &peerAgent{ln: ln, release: make(chan struct{})}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c)
-			p.mu.Unlock()
-			go p.serve(c)
-		}
-	}()
-	t.Cleanup(func() {
-		p.answerCreate()
-		_ = ln.Close()
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		for _, c := range p.conns {
-			_ = c.Close()
-		}
-	})
+	p := &peerAgent{release: make(chan struct{})}
+	p.peerListener = listenPeer(t, p.serve)
+	// Cleanups run last-in first-out: the held VM.migrationCreate is let go before hangUp.
+	t.Cleanup(p.answerCreate)
 	return p
 }
-
-func (p *peerAgent) addr() string { return p.ln.Addr().String() }
 
 // answerCreate lets VM.migrationCreate succeed.
 func (p *peerAgent) answerCreate() { p.once.Do(func() { close(p.release) }) }

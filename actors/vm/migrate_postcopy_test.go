@@ -13,47 +13,61 @@ import (
 	"github.com/hostagent/hostagent/virt"
 )
 
-// mute is a destination agent that accepts connections and never answers: the source's
-// migration waits on its VM.migrationCreate (bounded by PeerTimeout) until hangUp.
-type mute struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
+// peerListener is a destination agent's socket on 127.0.0.1: it hands each connection to serve
+// (or just holds it when serve is nil). hangUp closes the listener and every connection,
+// also one Accept returned while it closed, so no call is left waiting on it.
+type peerListener struct {
+	ln     net.Listener
+	mu     sync.Mutex
+	closed bool
+	conns  []net.Conn
 }
 
-func newMute(t *testing.T) *mute {
+func listenPeer(t *testing.T, serve func(net.Conn)) *peerListener {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &mute{ln: ln}
+	p := &peerListener{ln: ln}
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			m.mu.Lock()
-			m.conns = append(m.conns, c)
-			m.mu.Unlock()
+			p.mu.Lock()
+			if p.closed {
+				p.mu.Unlock()
+				_ = c.Close()
+				return
+			}
+			p.conns = append(p.conns, c)
+			p.mu.Unlock()
+			if serve != nil {
+				go serve(c)
+			}
 		}
 	}()
-	t.Cleanup(m.hangUp)
-	return m
+	t.Cleanup(p.hangUp)
+	return p
 }
 
-func (m *mute) addr() string { return m.ln.Addr().String() }
+func (p *peerListener) addr() string { return p.ln.Addr().String() }
 
-// hangUp closes the listener and every connection: the waiting call fails at once.
-func (m *mute) hangUp() {
-	_ = m.ln.Close()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, c := range m.conns {
+func (p *peerListener) hangUp() {
+	_ = p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for _, c := range p.conns {
 		_ = c.Close()
 	}
-	m.conns = nil
+	p.conns = nil
 }
+
+// newMute is a destination agent that never answers: the source's migration waits on its
+// VM.migrationCreate (bounded by PeerTimeout) until hangUp.
+func newMute(t *testing.T) *peerListener { return listenPeer(t, nil) }
 
 // postCopyVM is a VM of the test driver in Migration Source towards a destination agent (dst,
 // "host:port") that has not answered its VM.migrationCreate yet, its schedule holding a postcopy
