@@ -98,6 +98,9 @@ func PlanSetup(cur Current, req Request) (Plan, error) {
 	}
 	for _, n := range removeNets {
 		p.removeNetwork(n)
+		if baseIPOffOnRemoval(req, n) {
+			p.disableIPStacks(n.Southbound())
+		}
 	}
 	for _, b := range req.Bonds {
 		if b.Remove {
@@ -113,7 +116,7 @@ func PlanSetup(cur Current, req Request) (Plan, error) {
 		p.setRoutes(n)
 	}
 	for _, n := range addNets {
-		p.addNetwork(n, southboundMTU(desired, n.Southbound()))
+		p.addNetwork(n, southboundMTU(desired, n.Southbound()), baseIPOff(cur, req, n))
 	}
 	return Plan{Changes: p.changes, Config: desired}, nil
 }
@@ -309,23 +312,30 @@ func (p *planner) removeNetwork(n Network) {
 	}
 }
 
-func (p *planner) addNetwork(n Network, sbMTU int) {
+// addNetwork sets up a network on its devices. baseOff disables the IP stacks of a VLAN
+// network's base device (baseIPOff). A bridge port has its IP stacks disabled too, before it comes
+// up, so that it never makes a link-local address nor takes a router advertisement.
+func (p *planner) addNetwork(n Network, sbMTU int, baseOff bool) {
 	sb, top := n.Southbound(), n.Top()
+	if baseOff || (n.Bridged && !n.HasVLAN) {
+		p.disableIPStacks(sb)
+	}
 	p.setMTU(sb, sbMTU)
 	p.setUp(sb, true)
 	if n.HasVLAN {
 		if _, ok := p.links[top]; !ok {
 			p.createVLAN(top, sb, n.VLAN, n.MTU)
 		}
+		if n.Bridged {
+			p.disableIPStacks(top)
+		}
 		p.setMTU(top, n.MTU)
 		p.setUp(top, true)
 	}
-	// The device under the network gives up its own addresses (VDSM's ifacquire); they come
-	// back only from the network's own configuration. A bridgeless network keeps on its device
-	// what it would add again, so its host does not lose the address for a moment.
-	if n.Bridged {
-		p.flushAddrs(top, nil, nil)
-	} else {
+	// The device under a bridged network gave up its own addresses above (VDSM's ifacquire);
+	// they come back only from the network's own configuration. A bridgeless network keeps on
+	// its device what it would add again, so its host does not lose the address for a moment.
+	if !n.Bridged {
 		p.flushAddrs(top, n.addrs(), n.routes())
 	}
 	if n.Bridged {
