@@ -313,12 +313,14 @@ func (p *planner) removeNetwork(n Network) {
 }
 
 // addNetwork sets up a network on its devices. baseOff disables the IP stacks of a VLAN
-// network's base device (baseIPOff). A bridge port has its IP stacks disabled too, before it comes
-// up, so that it never makes a link-local address nor takes a router advertisement.
+// network's base device (baseIPOff).
 func (p *planner) addNetwork(n Network, sbMTU int, baseOff bool) {
 	sb, top := n.Southbound(), n.Top()
-	if baseOff || (n.Bridged && !n.HasVLAN) {
+	if baseOff {
 		p.disableIPStacks(sb)
+	}
+	if !n.HasVLAN {
+		p.claimTop(n)
 	}
 	p.setMTU(sb, sbMTU)
 	p.setUp(sb, true)
@@ -326,17 +328,9 @@ func (p *planner) addNetwork(n Network, sbMTU int, baseOff bool) {
 		if _, ok := p.links[top]; !ok {
 			p.createVLAN(top, sb, n.VLAN, n.MTU)
 		}
-		if n.Bridged {
-			p.disableIPStacks(top)
-		}
+		p.claimTop(n)
 		p.setMTU(top, n.MTU)
 		p.setUp(top, true)
-	}
-	// The device under a bridged network gave up its own addresses above (VDSM's ifacquire);
-	// they come back only from the network's own configuration. A bridgeless network keeps on
-	// its device what it would add again, so its host does not lose the address for a moment.
-	if !n.Bridged {
-		p.flushAddrs(top, n.addrs(), n.routes())
 	}
 	if n.Bridged {
 		if _, ok := p.links[n.Name]; !ok {
@@ -349,13 +343,27 @@ func (p *planner) addNetwork(n Network, sbMTU int, baseOff bool) {
 		p.setUp(n.Name, true)
 	}
 	l3 := n.L3()
-	p.setIPv6Conf(l3, n.ipv6Conf())
 	for _, a := range n.addrs() {
 		p.addAddr(l3, a)
 	}
 	for _, r := range n.routes() {
 		p.setRoute(r)
 	}
+}
+
+// claimTop readies the network's top device before it comes up, so that it makes no address and
+// takes no router advertisement the network does not have. The device gives up its own
+// addresses (VDSM's ifacquire); they come back only from the network's own configuration. A
+// bridge port has its IP stacks disabled, as VDSM's _add_ip has them. A bridgeless network's
+// device keeps what the network would add again, so its host does not lose the address for a
+// moment, and takes the network's IPv6 settings.
+func (p *planner) claimTop(n Network) {
+	if n.Bridged {
+		p.disableIPStacks(n.Top())
+		return
+	}
+	p.flushAddrs(n.Top(), n.addrs(), n.routes())
+	p.setIPv6Conf(n.Top(), n.ipv6Conf())
 }
 
 // ipv6Conf is the IPv6 settings of the network's L3 device: IPv6 off entirely without an IPv6
