@@ -200,11 +200,15 @@ func (p *planner) setMaster(name, master string) {
 	if l == nil || l.Master == master {
 		return
 	}
-	undo := Step{Op: OpSetNoMaster, Link: name}
+	undo := []Step{{Op: OpSetNoMaster, Link: name}}
 	if l.Master != "" {
-		undo = Step{Op: OpSetMaster, Link: name, Master: l.Master}
+		undo = []Step{{Op: OpSetMaster, Link: name, Master: l.Master}}
+		// Enslaving it to its bond again opens it: a slave that was down is put back down.
+		if m := p.links[l.Master]; m != nil && m.Kind == KindBond && !l.Up {
+			undo = append(undo, Step{Op: OpLinkDown, Link: name})
+		}
 	}
-	p.emit(Step{Op: OpSetMaster, Link: name, Master: master}, undo)
+	p.emit(Step{Op: OpSetMaster, Link: name, Master: master}, undo...)
 	l.Master = master
 }
 
