@@ -259,7 +259,11 @@ func (l *netLane) bondDetails() map[string]any {
 // route after the others', which is no difference in the state.
 func (l *netLane) kernelLines() string {
 	l.t.Helper()
-	lines := strings.Split(l.kernel(), "\n")
+	return sortLines(l.kernel())
+}
+
+func sortLines(s string) string {
+	lines := strings.Split(s, "\n")
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
 }
