@@ -49,8 +49,14 @@ func (p *planner) apply(s Step) error {
 	case OpLinkDown:
 		l.Up = false
 	case OpAddAddr:
+		if family(s.Addr) == ipv6 && l.IPv6Conf["disable_ipv6"] == "1" {
+			return fmt.Errorf("%s: IPv6 address %s on a link with IPv6 disabled", s.Link, s.Addr)
+		}
 		l.Addrs = append(l.Addrs, s.Addr)
 	case OpDelAddr:
+		if !slices.Contains(l.Addrs, s.Addr) {
+			return fmt.Errorf("%s: no address %s to delete", s.Link, s.Addr)
+		}
 		l.Addrs = slices.DeleteFunc(l.Addrs, func(a string) bool { return a == s.Addr })
 	case OpSetIPv6Conf:
 		if l.IPv6Conf == nil {
@@ -60,7 +66,17 @@ func (p *planner) apply(s Step) error {
 		for _, kv := range pairs {
 			l.IPv6Conf[kv[0]] = kv[1]
 		}
+		// Disabling IPv6 takes every IPv6 address of the link away, and the routes through it.
+		if l.IPv6Conf["disable_ipv6"] == "1" {
+			l.Addrs = slices.DeleteFunc(l.Addrs, func(a string) bool { return family(a) == ipv6 })
+			if r := p.routes[ipv6]; r != nil && r.Dev == s.Link {
+				p.routes[ipv6] = nil
+			}
+		}
 	case OpAddRoute:
+		if family(s.Gateway) == ipv6 && l.IPv6Conf["disable_ipv6"] == "1" {
+			return fmt.Errorf("%s: IPv6 route on a link with IPv6 disabled", s.Link)
+		}
 		p.routes[family(s.Gateway)] = &Route{Gateway: s.Gateway, Dev: s.Link}
 	case OpDelRoute:
 		p.routes[family(s.Gateway)] = nil

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -81,6 +82,20 @@ func plan(t *testing.T, cur Current, networks string) Plan {
 	return p
 }
 
+// v6addrs is every IPv6 address of a link, link-local ones too, which Read leaves out.
+func v6addrs(t *testing.T, h *Handle, name string) []netlink.Addr {
+	t.Helper()
+	l, err := h.nl.LinkByName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := h.nl.AddrList(l, netlink.FAMILY_V6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func linkOf(t *testing.T, c Current, name string) Link {
 	t.Helper()
 	l, ok := c.link(name)
@@ -122,6 +137,13 @@ func TestApplyAndRollBackInNamespace(t *testing.T) {
 	if nic.Master != "ovirtmgmt" || nic.MTU != 1400 || len(nic.Addrs) != 0 {
 		t.Errorf("nic = %+v, want a port of ovirtmgmt with MTU 1400 and no address", nic)
 	}
+	// A bridge port's IP stacks are off (VDSM's _add_ip): not even a link-local address.
+	if nic.IPv6Conf["disable_ipv6"] != "1" || nic.IPv6Conf["accept_ra"] != "0" || nic.IPv6Conf["autoconf"] != "0" {
+		t.Errorf("nic IPv6 settings = %v, want IPv6 disabled", nic.IPv6Conf)
+	}
+	if a := v6addrs(t, h, "veth_nic0"); len(a) != 0 {
+		t.Errorf("nic IPv6 addresses on a bridge port: %v", a)
+	}
 	if r := after.DefaultRoute; r == nil || *r != (Route{Gateway: "10.9.0.1", Dev: "ovirtmgmt"}) {
 		t.Errorf("default route = %+v, want via 10.9.0.1 on ovirtmgmt", r)
 	}
@@ -131,6 +153,10 @@ func TestApplyAndRollBackInNamespace(t *testing.T) {
 	}
 	if got, want := kernelState(read(t, h)), kernelState(before); got != want {
 		t.Errorf("after rollback:\n%s\nbefore:\n%s", got, want)
+	}
+	// IPv6 on again, the kernel made the up NIC its link-local address again.
+	if a := v6addrs(t, h, "veth_nic0"); len(a) != 1 || !a[0].IP.IsLinkLocalUnicast() {
+		t.Errorf("nic IPv6 addresses after rollback: %v, want its link-local one", a)
 	}
 }
 
@@ -165,8 +191,8 @@ func TestIPv6MovesToBridgeInNamespace(t *testing.T) {
 	if br.IPv6Conf["autoconf"] != "0" || br.IPv6Conf["accept_ra"] != "0" || br.IPv6Conf["disable_ipv6"] != "0" {
 		t.Errorf("bridge IPv6 settings = %v, want IPv6 on without autoconfiguration", br.IPv6Conf)
 	}
-	if nic := linkOf(t, after, "veth_nic0"); len(nic.Addrs) != 0 {
-		t.Errorf("nic addresses = %v, want none", nic.Addrs)
+	if nic := linkOf(t, after, "veth_nic0"); len(nic.Addrs) != 0 || nic.IPv6Conf["disable_ipv6"] != "1" {
+		t.Errorf("nic = %+v, want no address and IPv6 disabled", nic)
 	}
 	if r := after.DefaultRoute6; r == nil || *r != (Route{Gateway: "fd00:9::1", Dev: "ovirtmgmt"}) {
 		t.Errorf("IPv6 default route = %+v, want via fd00:9::1 on ovirtmgmt", r)
@@ -182,8 +208,14 @@ func TestIPv6MovesToBridgeInNamespace(t *testing.T) {
 	if err := h.Execute(rm); err != nil {
 		t.Fatal(err)
 	}
-	if r := read(t, h); r.DefaultRoute6 != nil || r.DefaultRoute != nil {
-		t.Errorf("default routes left after the removal: %+v %+v", r.DefaultRoute, r.DefaultRoute6)
+	removed := read(t, h)
+	if removed.DefaultRoute6 != nil || removed.DefaultRoute != nil {
+		t.Errorf("default routes left after the removal: %+v %+v", removed.DefaultRoute, removed.DefaultRoute6)
+	}
+	// The NIC stays as the network left it, IP off (VDSM's _init_base_iface), not open to
+	// router advertisements.
+	if nic := linkOf(t, removed, "veth_nic0"); nic.Master != "" || nic.IPv6Conf["disable_ipv6"] != "1" || len(v6addrs(t, h, "veth_nic0")) != 0 {
+		t.Errorf("nic after the removal = %+v, want IPv6 disabled", nic)
 	}
 	if err := h.Rollback(rm); err != nil {
 		t.Fatal(err)
@@ -208,18 +240,6 @@ func TestNoIPv6InNamespace(t *testing.T) {
 	if err := h.Apply(Step{Op: OpAddAddr, Link: "veth_nic0", Addr: "fd00:9::2/64"}); err != nil {
 		t.Fatal(err)
 	}
-	v6addrs := func() []netlink.Addr {
-		t.Helper()
-		l, err := h.nl.LinkByName("veth_nic0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := h.nl.AddrList(l, netlink.FAMILY_V6)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
-	}
 	before := read(t, h)
 	if c := linkOf(t, before, "veth_nic0").IPv6Conf; c["disable_ipv6"] != "0" {
 		t.Fatalf("veth_nic0 IPv6 settings before = %v", c)
@@ -234,7 +254,7 @@ func TestNoIPv6InNamespace(t *testing.T) {
 	if nic.IPv6Conf["disable_ipv6"] != "1" || strings.Join(nic.Addrs, ",") != "10.9.0.2/24" {
 		t.Errorf("veth_nic0 = %+v, want IPv6 disabled and the IPv4 address alone", nic)
 	}
-	if a := v6addrs(); len(a) != 0 {
+	if a := v6addrs(t, h, "veth_nic0"); len(a) != 0 {
 		t.Errorf("veth_nic0 IPv6 addresses with IPv6 disabled: %v", a)
 	}
 
@@ -269,6 +289,10 @@ func TestFailedStepRollsBack(t *testing.T) {
 	h := testNamespace(t)
 	before := read(t, h)
 	p := plan(t, before, `{"net1": {"nic": "veth_nic1", "bridged": "true", "ipaddr": "10.8.0.2", "netmask": "255.255.255.0"}}`)
+	// The failing step comes after the port's IPv6 was disabled, which the rollback turns on again.
+	if !slices.ContainsFunc(p.Changes, func(c Change) bool { return c.Do.Op == OpSetIPv6Conf && c.Do.Link == "veth_nic1" }) {
+		t.Fatalf("the plan does not disable the port's IPv6: %+v", p.Changes)
+	}
 	bad := Step{Op: OpSetMaster, Link: "veth_nic1", Master: "no-such-bridge"}
 	p.Changes = append(p.Changes, Change{Do: bad})
 	err := h.Execute(p)

@@ -98,6 +98,9 @@ func PlanSetup(cur Current, req Request) (Plan, error) {
 	}
 	for _, n := range removeNets {
 		p.removeNetwork(n)
+		if baseIPOffOnRemoval(req, n) {
+			p.disableIPStacks(n.Southbound())
+		}
 	}
 	for _, b := range req.Bonds {
 		if b.Remove {
@@ -113,7 +116,7 @@ func PlanSetup(cur Current, req Request) (Plan, error) {
 		p.setRoutes(n)
 	}
 	for _, n := range addNets {
-		p.addNetwork(n, southboundMTU(desired, n.Southbound()))
+		p.addNetwork(n, southboundMTU(desired, n.Southbound()), baseIPOff(cur, req, n))
 	}
 	return Plan{Changes: p.changes, Config: desired}, nil
 }
@@ -197,11 +200,15 @@ func (p *planner) setMaster(name, master string) {
 	if l == nil || l.Master == master {
 		return
 	}
-	undo := Step{Op: OpSetNoMaster, Link: name}
+	undo := []Step{{Op: OpSetNoMaster, Link: name}}
 	if l.Master != "" {
-		undo = Step{Op: OpSetMaster, Link: name, Master: l.Master}
+		undo = []Step{{Op: OpSetMaster, Link: name, Master: l.Master}}
+		// Enslaving it to its bond again opens it: a slave that was down is put back down.
+		if m := p.links[l.Master]; m != nil && m.Kind == KindBond && !l.Up {
+			undo = append(undo, Step{Op: OpLinkDown, Link: name})
+		}
 	}
-	p.emit(Step{Op: OpSetMaster, Link: name, Master: master}, undo)
+	p.emit(Step{Op: OpSetMaster, Link: name, Master: master}, undo...)
 	l.Master = master
 }
 
@@ -309,24 +316,25 @@ func (p *planner) removeNetwork(n Network) {
 	}
 }
 
-func (p *planner) addNetwork(n Network, sbMTU int) {
+// addNetwork sets up a network on its devices. baseOff disables the IP stacks of a VLAN
+// network's base device (baseIPOff).
+func (p *planner) addNetwork(n Network, sbMTU int, baseOff bool) {
 	sb, top := n.Southbound(), n.Top()
+	if baseOff {
+		p.disableIPStacks(sb)
+	}
+	if !n.HasVLAN {
+		p.claimTop(n)
+	}
 	p.setMTU(sb, sbMTU)
 	p.setUp(sb, true)
 	if n.HasVLAN {
 		if _, ok := p.links[top]; !ok {
 			p.createVLAN(top, sb, n.VLAN, n.MTU)
 		}
+		p.claimTop(n)
 		p.setMTU(top, n.MTU)
 		p.setUp(top, true)
-	}
-	// The device under the network gives up its own addresses (VDSM's ifacquire); they come
-	// back only from the network's own configuration. A bridgeless network keeps on its device
-	// what it would add again, so its host does not lose the address for a moment.
-	if n.Bridged {
-		p.flushAddrs(top, nil, nil)
-	} else {
-		p.flushAddrs(top, n.addrs(), n.routes())
 	}
 	if n.Bridged {
 		if _, ok := p.links[n.Name]; !ok {
@@ -339,13 +347,27 @@ func (p *planner) addNetwork(n Network, sbMTU int) {
 		p.setUp(n.Name, true)
 	}
 	l3 := n.L3()
-	p.setIPv6Conf(l3, n.ipv6Conf())
 	for _, a := range n.addrs() {
 		p.addAddr(l3, a)
 	}
 	for _, r := range n.routes() {
 		p.setRoute(r)
 	}
+}
+
+// claimTop readies the network's top device before it comes up, so that it makes no address and
+// takes no router advertisement the network does not have. The device gives up its own
+// addresses (VDSM's ifacquire); they come back only from the network's own configuration. A
+// bridge port has its IP stacks disabled, as VDSM's _add_ip has them. A bridgeless network's
+// device keeps what the network would add again, so its host does not lose the address for a
+// moment, and takes the network's IPv6 settings.
+func (p *planner) claimTop(n Network) {
+	if n.Bridged {
+		p.disableIPStacks(n.Top())
+		return
+	}
+	p.flushAddrs(n.Top(), n.addrs(), n.routes())
+	p.setIPv6Conf(n.Top(), n.ipv6Conf())
 }
 
 // ipv6Conf is the IPv6 settings of the network's L3 device: IPv6 off entirely without an IPv6

@@ -17,6 +17,10 @@ func (p *planner) setupBond(b Bond) {
 	if l, ok := p.links[b.Name]; !ok {
 		p.emit(Step{Op: OpCreateBond, Link: b.Name, Options: want.String()}, Step{Op: OpDeleteLink, Link: b.Name})
 		p.links[b.Name] = &Link{Name: b.Name, Kind: KindBond, MTU: DefaultMTU, BondOptions: want.String()}
+		// VDSM's Bond.generate_state: a new bond's IP stacks are disabled; a network set up on
+		// it gives it the addresses and the IPv6 settings it has. Before the bond comes up, so
+		// that it makes no link-local address.
+		p.setIPv6Conf(b.Name, noIPv6)
 	} else if l.BondOptions != want.String() {
 		p.setBondOptions(l, want, b.NICs)
 	}

@@ -53,6 +53,7 @@ func TestNetnsLaneBonds(t *testing.T) {
 		t.Fatalf("caps before the bond: %+v", caps)
 	}
 	start := l.kernelLines()
+	startLinks := l.links()
 
 	// Refused before anything is changed, with VDSM's codes: a slave that is no NIC here, and
 	// options the bonding driver cannot parse.
@@ -106,6 +107,15 @@ func TestNetnsLaneBonds(t *testing.T) {
 		links["bond0.100"].Parent != "bond0" || links["bond0.100"].VLANID != 100 || links["bond0.100"].Master != "vlan100" ||
 		!slices.Contains(links["vlan100"].Addrs, "10.79.0.2/24") {
 		t.Fatalf("the kernel with the bond: %+v", links)
+	}
+	// IP stacks off, as VDSM has them: on the new bond (which is also the VLAN's base, down
+	// before) and on the bridge's port; the slaves' IPv6 settings are the kernel's as before.
+	l.ipv6Off("bond0")
+	l.ipv6Off("bond0.100")
+	for _, nic := range []string{"dummy_1", "dummy_2"} {
+		if got, want := fmt.Sprint(links[nic].IPv6Conf), fmt.Sprint(startLinks[nic].IPv6Conf); got != want {
+			t.Fatalf("%s's IPv6 settings as a slave: %s, before: %s", nic, got, want)
+		}
 	}
 	confirm.Close()
 
@@ -259,7 +269,11 @@ func (l *netLane) bondDetails() map[string]any {
 // route after the others', which is no difference in the state.
 func (l *netLane) kernelLines() string {
 	l.t.Helper()
-	lines := strings.Split(l.kernel(), "\n")
+	return sortLines(l.kernel())
+}
+
+func sortLines(s string) string {
+	lines := strings.Split(s, "\n")
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
 }

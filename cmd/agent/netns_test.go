@@ -91,6 +91,25 @@ func TestNetnsLane(t *testing.T) {
 		t.Fatalf("caps before install: %+v", caps)
 	}
 
+	// An install nobody confirms is undone: the NIC has its address, its default route and its
+	// IPv6 again, which it had given up as the bridge's port.
+	start := l.kernel()
+	if c := l.links()["veth_0"].IPv6Conf; c["disable_ipv6"] != "0" {
+		t.Fatalf("veth_0's IPv6 settings before install: %v", c)
+	}
+	_, err := c.Call("Host.setupNetworks", map[string]any{
+		"networks": map[string]any{"ovirtmgmt": map[string]any{"nic": "veth_0", "bridged": "true", "STP": "no", "mtu": 1500,
+			"ipaddr": laneAgentAddr, "netmask": "255.255.255.0", "gateway": "10.77.0.1", "defaultRoute": true}},
+		"bondings": map[string]any{},
+		"options":  map[string]any{"connectivityCheck": "true", "connectivityTimeout": 1},
+	})
+	if err == nil || !strings.Contains(err.Error(), "code 10:") {
+		t.Fatalf("unconfirmed install: %v; the agent's log:\n%s", err, l.log())
+	}
+	if got := l.kernelLines(); got != sortLines(start) {
+		t.Fatalf("after the install's rollback:\n%s\nbefore the install:\n%s", got, start)
+	}
+
 	// setupNetworks moves the address onto the ovirtmgmt bridge and waits for a client. The
 	// confirmation goes out once the address is on the bridge: the agent handles network
 	// messages one at a time, so it cannot overtake the change it confirms.
@@ -116,11 +135,16 @@ func TestNetnsLane(t *testing.T) {
 		caps.Bridges["ovirtmgmt"] == nil || caps.NetConfigDirty != "True" || strings.Join(mgmt.Ports, ",") != "veth_0" {
 		t.Fatalf("caps after install: %+v", caps)
 	}
+	// The bridge port's IP stacks are off, as VDSM has them: not even a link-local address.
+	l.ipv6Off("veth_0")
 	l.statsDirty(confirm, "True")
 	l.call(confirm, "Host.setSafeNetworkConfig", nil)
 	l.statsDirty(confirm, "False")
 	safe := l.kernel()
 	t.Logf("the safe configuration in the kernel:\n%s", safe)
+	if c := l.links()["veth_1"].IPv6Conf; c["disable_ipv6"] != "0" {
+		t.Fatalf("veth_1's IPv6 settings before vmnet: %v", c)
+	}
 
 	// A change nobody confirms is undone, exactly, and answered with VDSM's connectivity error.
 	vmnet := map[string]any{"networks": map[string]any{"vmnet": map[string]any{"nic": "veth_1", "bridged": "true",
@@ -129,7 +153,9 @@ func TestNetnsLane(t *testing.T) {
 	if _, err := confirm.Call("Host.setupNetworks", vmnet); err == nil || !strings.Contains(err.Error(), "code 10:") {
 		t.Fatalf("unconfirmed setupNetworks: %v", err)
 	}
-	if got := l.kernel(); got != safe {
+	// In sorted lines: veth_1's IPv6, off while it was vmnet's port and on again, lists its
+	// link-local route after the other links', which is no difference in the state.
+	if got := l.kernelLines(); got != sortLines(safe) {
 		t.Fatalf("after the rollback:\n%s\nbefore the change:\n%s", got, safe)
 	}
 
@@ -140,6 +166,7 @@ func TestNetnsLane(t *testing.T) {
 	if got := l.kernel(); !strings.Contains(got, "vmnet") {
 		t.Fatalf("vmnet not applied:\n%s", got)
 	}
+	l.ipv6Off("veth_1")
 	c.Close()
 	confirm.Close()
 	l.stop(syscall.SIGKILL)
@@ -149,11 +176,24 @@ func TestNetnsLane(t *testing.T) {
 	if _, ok := caps.Networks["vmnet"]; ok || caps.Networks["ovirtmgmt"].Addr != laneAgentAddr || caps.NetConfigDirty != "False" {
 		t.Fatalf("caps after the restart: %+v", caps)
 	}
-	if got := l.kernel(); got != safe {
+	if got := l.kernelLines(); got != sortLines(safe) {
 		t.Fatalf("after the restart:\n%s\nthe safe configuration:\n%s", got, safe)
 	}
 	c.Close()
 	l.stop(syscall.SIGTERM)
+}
+
+// ipv6Off fails the test unless dev has IPv6 disabled, with autoconfiguration off, and no IPv6
+// address at all, link-local ones included (which the agent's reading leaves out).
+func (l *netLane) ipv6Off(dev string) {
+	l.t.Helper()
+	if c := l.links()[dev].IPv6Conf; c["disable_ipv6"] != "1" || c["accept_ra"] != "0" || c["autoconf"] != "0" {
+		l.t.Fatalf("%s's IPv6 settings: %v, want IPv6 disabled", dev, c)
+	}
+	out, err := exec.Command("ip", "-n", l.agentNS, "-6", "-o", "addr", "show", "dev", dev).CombinedOutput()
+	if err != nil || len(out) != 0 {
+		l.t.Fatalf("%s's IPv6 addresses: %v: %s", dev, err, out)
+	}
 }
 
 func (l *netLane) ip(args ...string) {
