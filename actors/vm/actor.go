@@ -82,6 +82,8 @@ type vmActor struct {
 
 	// removed: the VM is gone (remove); the actor only answers the verbs still on their way.
 	removed bool
+
+	agent agentState // QEMU's guest agent (guestagent_actor.go)
 }
 
 func (a *vmActor) Receive(c actor.Context) {
@@ -138,6 +140,7 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.stopUnplugs()
 		a.stopConsole()
 		a.stopMonitor() // migrate_monitor.go
+		a.agentStop()   // guestagent_actor.go
 	case *shutdownTimedOut:
 		if m.gen != a.shutGen {
 			return // a timer that fired as it was being replaced
@@ -164,6 +167,8 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.hotplug(c, m)
 	case *consoleDue:
 		a.consoleDue(c, m)
+	case *agentTick, *agentAnswers:
+		a.agentMessage(c, m) // guestagent_actor.go
 	case *SetDestroyOnRebootVerb:
 		a.h.taken()
 		a.step(c, SetDestroyOnReboot{})
@@ -188,6 +193,7 @@ func (a *vmActor) start(c actor.Context) {
 			emit = []EmitStatus{{Kind: PayloadRunning}}
 		}
 		a.report(c, emit, true)
+		a.agentHint(c, a.xml) // guestagent_actor.go
 		return
 	}
 	if a.incoming != nil { // migrate.go
