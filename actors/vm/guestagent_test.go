@@ -118,7 +118,9 @@ func TestAgentTranslate(t *testing.T) {
 		{"timezone west, floor minutes", qgaTimezone, `{"zone":"NST","offset":-12630}`,
 			func(g vdsm.GuestInfo) bool { return *g.GuestTimezone == vdsm.GuestTimezone{Offset: -211, Zone: "NST"} }},
 		{"timezone without zone", qgaTimezone, `{"offset":3600}`,
-			func(g vdsm.GuestInfo) bool { return *g.GuestTimezone == vdsm.GuestTimezone{Offset: 60, Zone: "unknown"} }},
+			func(g vdsm.GuestInfo) bool {
+				return *g.GuestTimezone == vdsm.GuestTimezone{Offset: 60, Zone: "unknown"}
+			}},
 		{"users with a domain", qgaUsers, `[{"user":"Administrator","domain":"WIN","login-time":1.5e9},{"user":"root","login-time":1.5e9}]`,
 			func(g vdsm.GuestInfo) bool { return g.Username == "Administrator@WIN, root" }},
 		{"file system without sizes", qgaFSInfo, `[{"name":"a","mountpoint":"System Reserved","type":"NTFS","disk":[]},{"name":"b","mountpoint":"C:\\","type":"NTFS","total-bytes":10,"used-bytes":4,"disk":[]}]`,
