@@ -8,7 +8,8 @@ package vm
 //
 // Takes: the verbs Destroy, Shutdown, Reset, Pause, Cont, SetDestroyOnRebootVerb (each answered
 // here, once); libvirtEvent (routed by the registry); resync (after a libvirt reconnect);
-// shutdownTimedOut (its own timer).
+// shutdownTimedOut (its own timer); agentTick and agentAnswers (QEMU's guest agent, polled off
+// its turn: guestagent_actor.go).
 //
 // Sends: stateChanged to the registry after every step (the read model follows it and publishes
 // the status events it carries); answers on the verbs' replies; shutdownTimedOut to itself;
