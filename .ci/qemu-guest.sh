@@ -14,7 +14,8 @@
 # <link state>), "ethN removed" when it leaves (hot unplug). With "hostagent.qga=NAME" on the kernel
 # command line the guest takes the hostname NAME and runs QEMU's guest agent (Debian's
 # qemu-guest-agent, with the libraries ldd lists from this machine) on the virtio-serial port
-# org.qemu.guest_agent.0 once that port is there; it prints "HOSTAGENT-GUEST: qemu-ga started".
+# org.qemu.guest_agent.0 once that port is there; it prints "HOSTAGENT-GUEST: qemu-ga started", and
+# "HOSTAGENT-GUEST: qemu-ga exited N" when the agent ends.
 set -euo pipefail
 cache=${CACHE:-/var/cache/hostagent/guest}
 
@@ -72,7 +73,7 @@ if [ -n "$qga" ]; then
   for n in /sys/class/virtio-ports/*/name; do
     [ "$(cat $n 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
     p=${n%/name}
-    qemu-ga -m virtio-serial -p /dev/${p##*/} -t /run -f /run/qemu-ga.pid &
+    (qemu-ga -m virtio-serial -p /dev/${p##*/} -t /run; echo "HOSTAGENT-GUEST: qemu-ga exited $?") &
     echo "HOSTAGENT-GUEST: qemu-ga started"
   done
 fi

@@ -165,7 +165,8 @@ func applyAgent(p agentPoller, info *vdsm.GuestInfo, answers []agentAnswer, now 
 				g.AppsList = []string{"qemu-guest-agent-" + p.version}
 			}
 		case qgaNetwork:
-			g.NetIfaces, g.GuestIPs = netIfaces(a.Interfaces), ""
+			ifs := netIfaces(a.Interfaces)
+			g.NetIfaces, g.GuestIPs = &ifs, ""
 		default:
 			translateAgent(&g, a.Cmd, ret, p.version)
 		}
@@ -266,7 +267,7 @@ func translateAgent(g *vdsm.GuestInfo, cmd string, ret json.RawMessage, version 
 			disks = append(disks, vdsm.DiskUsage{Path: f.Mountpoint, Total: strconv.FormatUint(*f.Total, 10),
 				Used: strconv.FormatUint(*f.Used, 10), FS: f.Type})
 		}
-		g.DisksUsage = disks
+		g.DisksUsage = &disks
 	case qgaVCPUs:
 		var r []struct {
 			Online bool `json:"online"`
@@ -325,10 +326,10 @@ func netIfaces(ifs []virt.AgentInterface) []vdsm.NetIface {
 // haveGlobalAddress: a NIC other than lo and docker0 has an address neither loopback nor
 // link-local (VDSM's _on_boot stops asking for addresses on every run then).
 func haveGlobalAddress(g *vdsm.GuestInfo) bool {
-	if g == nil {
+	if g == nil || g.NetIfaces == nil {
 		return false
 	}
-	for _, i := range g.NetIfaces {
+	for _, i := range *g.NetIfaces {
 		if i.Name == "lo" || i.Name == "docker0" {
 			continue
 		}

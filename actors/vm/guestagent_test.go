@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,7 +126,12 @@ func TestAgentTranslate(t *testing.T) {
 			func(g vdsm.GuestInfo) bool { return g.Username == "Administrator@WIN, root" }},
 		{"file system without sizes", qgaFSInfo, `[{"name":"a","mountpoint":"System Reserved","type":"NTFS","disk":[]},{"name":"b","mountpoint":"C:\\","type":"NTFS","total-bytes":10,"used-bytes":4,"disk":[]}]`,
 			func(g vdsm.GuestInfo) bool {
-				return reflect.DeepEqual(g.DisksUsage, []vdsm.DiskUsage{{Path: "C:\\", Total: "10", Used: "4", FS: "NTFS"}})
+				return reflect.DeepEqual(*g.DisksUsage, []vdsm.DiskUsage{{Path: "C:\\", Total: "10", Used: "4", FS: "NTFS"}})
+			}},
+		{"no file system with sizes: [] all the same", qgaFSInfo, `[]`,
+			func(g vdsm.GuestInfo) bool {
+				b, _ := json.Marshal(g)
+				return strings.Contains(string(b), `"disksUsage":[]`)
 			}},
 		{"offline vCPU", qgaVCPUs, `[{"online":true,"logical-id":0},{"online":false,"logical-id":1}]`,
 			func(g vdsm.GuestInfo) bool { return g.GuestCPUCount == 1 }},

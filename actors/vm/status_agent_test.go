@@ -63,11 +63,11 @@ func TestAgentInfoInStats(t *testing.T) {
 	if g := BuildStats("id", "n", s, nil, nil, DomainInfo{}, now, NewClock(now, time.Hour), 0, true).Running.GuestInfo; g.Username != "Unknown" || g.GuestCPUCount != -1 || g.NetIfaces != nil {
 		t.Fatalf("no agent: %+v", g)
 	}
-	info := &vdsm.GuestInfo{Username: "root", GuestFQDN: "guest", NetIfaces: []vdsm.NetIface{{Name: "eth0", Inet: []string{"192.0.2.2"}, Inet6: []string{}}}}
+	info := &vdsm.GuestInfo{Username: "root", GuestFQDN: "guest", NetIfaces: &[]vdsm.NetIface{{Name: "eth0", Inet: []string{"192.0.2.2"}, Inet6: []string{}}}}
 	s, fx := Step(s, AgentUp{Info: info}, now)
 	st := EventStats("id", "n", s, nil, nil, DomainInfo{}, now, NewClock(now, time.Hour), 0, true)
 	p, ok := fx[0].(EmitStatus).Payload(st).(vdsm.GuestStatus)
-	if !ok || p.Status != vdsm.StatusUp || p.GuestFQDN != "guest" || p.Username != "root" || len(p.NetIfaces) != 1 {
+	if !ok || p.Status != vdsm.StatusUp || p.GuestFQDN != "guest" || p.Username != "root" || len(*p.NetIfaces) != 1 {
 		t.Fatalf("guest status event: %+v", p)
 	}
 	s, fx = Step(s, AgentReport{Info: &vdsm.GuestInfo{GuestFQDN: "renamed"}}, now)

@@ -93,9 +93,10 @@ func TestQEMUGuestAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lv.Close()
-	if out, err := lv.AgentCommand(id, `{"execute":"guest-exec","arguments":{"path":"/bin/sh","arg":["-c","kill $(cat /run/qemu-ga.pid)"]}}`, 5*time.Second); err != nil {
+	if out, err := lv.AgentCommand(id, `{"execute":"guest-exec","arguments":{"path":"/bin/sh","arg":["-c","kill $(pidof qemu-ga)"]}}`, 5*time.Second); err != nil {
 		t.Fatalf("guest-exec kill qemu-ga: %s %v", out, err)
 	}
+	g.waitLog(t, "HOSTAGENT-GUEST: qemu-ga exited", 1)
 	libvirtdEventually(t, 30*time.Second, "the agent did not see the channel disconnect", func() bool {
 		return logs.has(id, `"connected":false`, "QEMU guest agent channel")
 	})
@@ -133,6 +134,10 @@ func checkAgentStats(t *testing.T, st map[string]any) {
 	}
 	if tz, _ := st["guestTimezone"].(map[string]any); tz == nil || tz["zone"] == nil || tz["offset"] == nil {
 		t.Errorf("guestTimezone %v", st["guestTimezone"])
+	}
+	// The guest mounts no disk: qemu-ga lists no file system, and VDSM sends the empty list.
+	if d, ok := st["disksUsage"].([]any); !ok || len(d) != 0 {
+		t.Errorf("disksUsage %v, want []", st["disksUsage"])
 	}
 	if n, _ := st["guestCPUCount"].(float64); n != 1 {
 		t.Errorf("guestCPUCount %v, want the guest's one vCPU", st["guestCPUCount"])
