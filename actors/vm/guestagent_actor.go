@@ -70,6 +70,13 @@ func (a *vmActor) agentRebooted() { a.agent.poll.version, a.agent.poll.commands 
 // agentHint reads the channel's state from the domain XML of a VM the agent found running:
 // the connect event came before this agent was there to hear it (VDSM's channel_state_hint).
 func (a *vmActor) agentHint(c actor.Context, domainXML string) {
+	if agentConnectedIn(domainXML) {
+		a.agentChannel(c, true)
+	}
+}
+
+// agentConnectedIn: the live domain XML shows the agent's channel connected.
+func agentConnectedIn(domainXML string) bool {
 	var d struct {
 		Channels []struct {
 			Target struct {
@@ -79,13 +86,14 @@ func (a *vmActor) agentHint(c actor.Context, domainXML string) {
 		} `xml:"devices>channel"`
 	}
 	if xml.Unmarshal([]byte(domainXML), &d) != nil {
-		return
+		return false
 	}
 	for _, ch := range d.Channels {
 		if ch.Target.Name == agentChannelName && ch.Target.State == "connected" {
-			a.agentChannel(c, true)
+			return true
 		}
 	}
+	return false
 }
 
 // agentPoll asks what is due, or waits for the next period.

@@ -59,3 +59,23 @@ func TestAgentChannelConnectedReportsAddresses(t *testing.T) {
 		t.Fatalf("guestIPs %q status %v username %v guestOsInfo %v", st["guestIPs"], st["status"], st["username"], st["guestOsInfo"])
 	}
 }
+
+// A VM found running at start has its agent's channel state in libvirt's live XML only (the
+// connect event came before the agent was there). The test driver keeps no channel state, so
+// this reads libvirt's XML as QEMU's driver writes it.
+func TestAgentConnectedInLiveXML(t *testing.T) {
+	for _, tc := range []struct {
+		xml  string
+		want bool
+	}{
+		{`<domain><devices><channel type='unix'><source mode='bind' path='/run/x'/><target type='virtio' name='org.qemu.guest_agent.0' state='connected'/><alias name='channel0'/></channel></devices></domain>`, true},
+		{`<domain><devices><channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0' state='disconnected'/></channel></devices></domain>`, false},
+		{`<domain><devices><channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel></devices></domain>`, false},
+		{`<domain><devices><channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0' state='connected'/></channel></devices></domain>`, false},
+		{`not xml`, false},
+	} {
+		if got := agentConnectedIn(tc.xml); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.xml, got, tc.want)
+		}
+	}
+}
