@@ -101,6 +101,10 @@ func (a *vmActor) agentPoll(c actor.Context) {
 	if a.agent.busy || !a.agent.poll.connected || a.state.Status == vdsm.StatusDown || a.removed {
 		return
 	}
+	if !a.state.CPURunning {
+		a.agentArm(c) // a paused guest cannot answer: VDSM asks running domains only
+		return
+	}
 	now := time.Now()
 	due := agentDue(a.agent.poll, now, time.UnixMilli(a.state.StartTime), haveGlobalAddress(a.state.Guest))
 	if len(due) == 0 {
