@@ -35,6 +35,11 @@ type DomainInfo struct {
 	// LaunchPaused and MinGuaranteedMemoryMiB are the engine's settings from ovirt-vm:vm.
 	LaunchPaused           bool
 	MinGuaranteedMemoryMiB int64
+	// VCPULimit is ovirt-tune:qos's vcpuLimit as text, "" when none; VCPUQuota and VCPUPeriod
+	// are <cputune>'s, 0 when not set (cputune.go).
+	VCPULimit  string
+	VCPUQuota  int64
+	VCPUPeriod uint64
 }
 
 // Graphics is a display device. Ports are the XML's attributes as they are ("-1" is libvirt's
@@ -126,6 +131,7 @@ func ParseDomainXML(s string) (DomainInfo, error) {
 	if err := d.readMetadata(&x.Metadata); err != nil {
 		return DomainInfo{}, err
 	}
+	d.readTune(x.Metadata.Tune, x.CPUTune)
 	return d, nil
 }
 
@@ -170,6 +176,7 @@ type domainXML struct {
 	Memory        memoryXML          `xml:"memory"`
 	CurrentMemory memoryXML          `xml:"currentMemory"`
 	VCPU          vcpuXML            `xml:"vcpu"`
+	CPUTune       cputuneXML         `xml:"cputune"`
 	Features      struct {
 		ACPI *struct{} `xml:"acpi"`
 	} `xml:"features"`
@@ -180,6 +187,7 @@ type domainXML struct {
 type metadataSectionXML struct {
 	Ours  *ourMetadataXML   `xml:"https://github.com/hostagent/hostagent/1.0 vm"`
 	OVirt *oVirtMetadataXML `xml:"http://ovirt.org/vm/1.0 vm"`
+	Tune  *tuneQoSXML       `xml:"http://ovirt.org/vm/tune/1.0 qos"`
 }
 
 type memoryXML struct {

@@ -257,6 +257,13 @@ type RunningStatus struct {
 
 	DisplayInfo []DisplayInfo `json:"displayInfo"`
 	Hash        string        `json:"hash,omitempty"`
+
+	// The CPU QoS (vm.py _getRunningVmStats, _getVmTuneStats): the limit as VDSM keeps it, text
+	// (the engine sends it as a string, and VDSM reads it back from metadata as text); the
+	// vCPUs' quota as a string and period as a number, each left out when libvirt says 0.
+	VCPUUserLimit string `json:"vcpuUserLimit,omitempty"`
+	VCPUQuota     string `json:"vcpuQuota,omitempty"`
+	VCPUPeriod    uint64 `json:"vcpuPeriod,omitempty"`
 }
 
 // GuestInfo is what a guest agent reports. Without an agent VDSM still sends these keys with
