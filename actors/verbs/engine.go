@@ -16,7 +16,7 @@ func EngineVerbs() []Verb {
 	return append([]Verb{
 		{Name: "VM.setTicket", Run: toVM(setTicket)},
 		{Name: "VM.updateDevice", Run: toVM(updateDevice)},
-	}, HotplugVerbs()...)
+	}, append(HotplugVerbs(), PolicyVerbs()...)...)
 }
 
 func setTicket(r *reply.Reply, c *Call) (any, error) {

@@ -170,6 +170,8 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.consoleDue(c, m)
 	case *agentTick, *agentAnswers:
 		a.agentMessage(c, m) // guestagent_actor.go
+	case *UpdateVMPolicy, *SetCPUTune:
+		a.policy(c, m) // policy.go
 	case *SetDestroyOnRebootVerb:
 		a.h.taken()
 		a.step(c, SetDestroyOnReboot{})
