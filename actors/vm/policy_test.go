@@ -1,0 +1,57 @@
+package vm
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hostagent/hostagent/reply"
+)
+
+// libvirtWords stands for a message that is libvirt's refusal, whose wording is libvirt's version's:
+// the test driver's (9.0) are "unsupported flags (0x3) in function
+// testDomainSetSchedulerParametersFlags" and "argument unsupported: parameter 'vcpu_quota' not
+// supported".
+const libvirtWords = "libvirt's words"
+
+func fromLibvirt(msg string) bool {
+	return strings.Contains(msg, "SchedulerParameters") || strings.Contains(msg, "vcpu_quota")
+}
+
+// The VM actor answers the QoS verbs as vm.py does, in this order: an empty policy, a VM with no
+// domain to hold it, ioTune entries naming disks the VM lacks, then libvirt's own refusal (the
+// test driver has no vCPU bandwidth), each leaving the VM's reported limit untouched.
+func TestUpdateVMPolicyAnswers(t *testing.T) {
+	h := newHarness(t)
+	id := "31313131-4242-4535-8686-979797979797"
+	h.create("policy", id)
+	limit := "50"
+	tests := []struct {
+		name string
+		id   string
+		msg  func(*reply.Reply) any
+		code int
+		text string
+	}{
+		{"empty", id, func(r *reply.Reply) any { return &UpdateVMPolicy{Reply: r} }, 11, "updateVmPolicy got an empty policy."},
+		{"down", hostVMs[2], func(r *reply.Reply) any { return &UpdateVMPolicy{Reply: r, VCPULimit: &limit, Given: true} },
+			63, "Failed to update VM SLA policy"},
+		{"ioTune by IDs", id, func(r *reply.Reply) any {
+			return &UpdateVMPolicy{Reply: r, VCPULimit: &limit, Given: true,
+				IoTune: []map[string]string{{"domainID": "'d'", "poolID": "'p'", "imageID": "'i'", "volumeID": "'v'"}}}
+		}, 63, `No such drive: '{'domainID': 'd', 'poolID': 'p', 'imageID': 'i', 'volumeID': 'v'}'`},
+		{"libvirt refuses", id, func(r *reply.Reply) any { return &UpdateVMPolicy{Reply: r, VCPULimit: &limit, Given: true} },
+			63, libvirtWords},
+		{"setCpuTuneQuota", id, func(r *reply.Reply) any { q := int64(5000); return &SetCPUTune{Reply: r, Quota: &q} },
+			62, libvirtWords},
+	}
+	for _, tt := range tests {
+		a := h.verb(tt.id, tt.msg)
+		if a.Error == nil || a.Error.Code != tt.code || (a.Error.Message != tt.text && !(tt.text == libvirtWords && fromLibvirt(a.Error.Message))) {
+			t.Errorf("%s: %+v %s; want %d %q", tt.name, a.Error, a.Result, tt.code, tt.text)
+		}
+	}
+	a := h.verb(id, func(r *reply.Reply) any { return &UpdateVMPolicy{Reply: r, Given: true} })
+	if a.Error != nil || string(a.Result) != `{"code":0,"message":"Done"}` {
+		t.Errorf("nothing to change: %+v %s; want Done", a.Error, a.Result)
+	}
+}
