@@ -56,7 +56,7 @@ func TestQEMUCPULimit(t *testing.T) {
 	a1 := q.agent(t)
 	ev := events(t, a1)
 	c := a1.dial(t)
-	g := q.create(t, c, "cpulimit", "c3c3c3c3-0000-4000-8000-000000000001", "")
+	g := q.create(t, c, "cpulimit", "cacacaca-0000-4000-8000-000000000001", "")
 	ev.wait(g.id, "Powering up")
 
 	updatePolicy(t, c, g.id, "50")
