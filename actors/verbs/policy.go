@@ -74,9 +74,11 @@ func updateVMPolicy(r *reply.Reply, c *Call) (any, error) {
 
 // pyStr is Python's str() of a JSON value as VDSM decoded it.
 func pyStr(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
+	var x any
+	if json.Unmarshal(raw, &x) == nil {
+		if s, ok := x.(string); ok {
+			return s
+		}
 	}
 	return pyRepr(raw)
 }
