@@ -70,6 +70,10 @@ func TestUpdateVmPolicy(t *testing.T) {
 	if e := callErr(t, c, "VM.setCpuTuneQuota", map[string]any{"vmID": id, "quota": "many"}); e.Code != 62 || e.Message != "an integer is required for period" {
 		t.Errorf("VM.setCpuTuneQuota of no integer: %d %q", e.Code, e.Message)
 	}
+	if e := callErr(t, c, "VM.setCpuTunePeriod", map[string]any{"vmID": id, "period": -5}); e.Code != 100 ||
+		e.Message != `General Exception: ("can't convert negative int to unsigned",)` {
+		t.Errorf("VM.setCpuTunePeriod -5 (Python's OverflowError): %d %q", e.Code, e.Message)
+	}
 	if e := callErr(t, c, "VM.setCpuTunePeriod", map[string]any{"vmID": id, "period": 100000}); e.Code != 62 || e.Message == "" {
 		t.Errorf("VM.setCpuTunePeriod on the test driver: %d %q; want 62 with libvirt's reason", e.Code, e.Message)
 	}
