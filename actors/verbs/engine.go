@@ -11,12 +11,13 @@ import (
 
 // EngineVerbs are the device verbs of the engine: the console's (the older VM.setTicket and
 // VM.updateDevice with deviceType graphics, SetVmTicketVDSCommand), NIC updates through
-// VM.updateDevice, and the NIC hotplug verbs (hotplug.go).
+// VM.updateDevice, the NIC hotplug verbs (hotplug.go), and the CPU and memory hotplug verbs
+// (hotplug_resources.go).
 func EngineVerbs() []Verb {
 	return append([]Verb{
 		{Name: "VM.setTicket", Run: toVM(setTicket)},
 		{Name: "VM.updateDevice", Run: toVM(updateDevice)},
-	}, HotplugVerbs()...)
+	}, append(HotplugVerbs(), HotplugResourceVerbs()...)...)
 }
 
 func setTicket(r *reply.Reply, c *Call) (any, error) {
