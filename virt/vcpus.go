@@ -14,3 +14,15 @@ func (c *Conn) SetVCPUs(uuid string, n uint32) error {
 		return d.SetVcpusFlags(uint(n), libvirt.DOMAIN_VCPU_LIVE|libvirt.DOMAIN_VCPU_CONFIG)
 	})
 }
+
+// InactiveXML is the domain's persistent definition (what the next start would run), as tests
+// check that a live change reached it.
+func (c *Conn) InactiveXML(uuid string) (string, error) {
+	var out string
+	err := c.withDomain("dumpxml --inactive", uuid, func(d *libvirt.Domain) error {
+		var err error
+		out, err = d.GetXMLDesc(libvirt.DOMAIN_XML_INACTIVE)
+		return err
+	})
+	return out, err
+}

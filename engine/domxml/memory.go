@@ -97,6 +97,9 @@ func SetMinGuaranteedMemory(domainXML string, mb int64) (string, error) {
 // allowed), a float truncated, a boolean as 0 or 1; anything else fails with Python's words.
 func PyInt(raw json.RawMessage) (int64, error) {
 	raw = bytes.TrimSpace(raw)
+	if isNull(raw) {
+		return 0, fmt.Errorf("int() argument must be a string, a bytes-like object or a real number, not 'NoneType'")
+	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
@@ -125,7 +128,7 @@ func PyInt(raw json.RawMessage) (int64, error) {
 // (Python writes True, False and None, which an engine never sends here).
 func pyStr(raw json.RawMessage) string {
 	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if !isNull(raw) && json.Unmarshal(raw, &s) == nil {
 		return s
 	}
 	return string(bytes.TrimSpace(raw))
@@ -135,8 +138,6 @@ func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "
 
 func pyType(raw json.RawMessage) string {
 	switch {
-	case isNull(raw):
-		return "NoneType"
 	case bytes.HasPrefix(raw, []byte("[")):
 		return "list"
 	case bytes.HasPrefix(raw, []byte("{")):
