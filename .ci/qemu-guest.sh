@@ -11,7 +11,9 @@
 # shutting the guest down from within). A loop prints "HOSTAGENT-GUEST: heartbeat N" and pings the
 # (absent) host about every 2 s, which keeps traffic on the guest's network interface. Another reports the guest's NICs on the console: "HOSTAGENT-GUEST:
 # ethN added MAC" when one appears (hotplug), "ethN carrier 0|1" when its link changes (the host's
-# <link state>), "ethN removed" when it leaves (hot unplug).
+# <link state>), "ethN removed" when it leaves (hot unplug). It also onlines hotplugged CPUs and
+# memory, and prints "HOSTAGENT-GUEST: cpus N memtotal M kB" (online CPUs, MemTotal) whenever
+# either changes.
 set -euo pipefail
 cache=${CACHE:-/var/cache/hostagent/guest}
 
@@ -77,6 +79,20 @@ mkdir -p /run/nics
     echo "HOSTAGENT-GUEST: $n removed"
     rm "$f"
   done
+  # CPUs and memory the host plugs in arrive offline (a distribution's udev onlines them): online
+  # them, the memory movable so that the host can take it back. Report the online CPUs and
+  # MemTotal whenever they change.
+  for f in /sys/devices/system/cpu/cpu[0-9]*/online; do
+    [ "$(cat $f 2>/dev/null)" = 0 ] && echo 1 >$f 2>/dev/null
+  done
+  for f in /sys/devices/system/memory/memory[0-9]*/state; do
+    [ "$(cat $f 2>/dev/null)" = offline ] && echo online_movable >$f 2>/dev/null
+  done
+  r="cpus $(grep -c ^processor /proc/cpuinfo) memtotal $(sed -n 's/^MemTotal: *//p' /proc/meminfo)"
+  if [ "$r" != "$(cat /run/resources 2>/dev/null)" ]; then
+    echo "HOSTAGENT-GUEST: $r"
+    echo "$r" >/run/resources
+  fi
   sleep 0.2 2>/dev/null || sleep 1
 done) &
 echo "HOSTAGENT-GUEST: userspace up"
