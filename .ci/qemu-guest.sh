@@ -11,15 +11,21 @@
 # shutting the guest down from within). A loop prints "HOSTAGENT-GUEST: heartbeat N" and pings the
 # (absent) host about every 2 s, which keeps traffic on the guest's network interface. Another reports the guest's NICs on the console: "HOSTAGENT-GUEST:
 # ethN added MAC" when one appears (hotplug), "ethN carrier 0|1" when its link changes (the host's
-# <link state>), "ethN removed" when it leaves (hot unplug). It also onlines hotplugged CPUs and
-# memory, and prints "HOSTAGENT-GUEST: cpus N memtotal M kB" (online CPUs, MemTotal) whenever
-# either changes.
+# <link state>), "ethN removed" when it leaves (hot unplug). With "hostagent.qga=NAME" on the kernel
+# command line the guest takes the hostname NAME and runs QEMU's guest agent (Debian's
+# qemu-guest-agent, with the libraries ldd lists from this machine) on the virtio-serial port
+# org.qemu.guest_agent.0 once that port is there; it prints "HOSTAGENT-GUEST: qemu-ga started", and
+# "HOSTAGENT-GUEST: qemu-ga exited N" when the agent ends.
+# It also onlines hotplugged CPUs and memory, and prints "HOSTAGENT-GUEST: cpus N memtotal M kB"
+# (online CPUs, MemTotal) whenever either changes.
 set -euo pipefail
 cache=${CACHE:-/var/cache/hostagent/guest}
 
 . "$(dirname "$0")/guest-kernel.sh"
 cloud_kernel
-key=$(printf '%s\n' "$kpkg=$kver" "busybox-static=$bver" | cat - "$0" "$guest_kernel_lib" | sha256sum | cut -c1-16)
+gaver=$(apt-cache policy qemu-guest-agent | sed -n 's/^ *Candidate: //p')
+[ -n "$gaver" ] && [ "$gaver" != "(none)" ] || { echo "$(basename "$0"): no qemu-guest-agent in apt's lists (apt-get update?)" >&2; exit 1; }
+key=$(printf '%s\n' "$kpkg=$kver" "busybox-static=$bver" "qemu-guest-agent=$gaver" | cat - "$0" "$guest_kernel_lib" | sha256sum | cut -c1-16)
 out=$cache/$key
 if [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ]; then
   echo "$out"
@@ -34,7 +40,24 @@ root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,mods}
 cp "$work/b/bin/busybox" "$root/bin/busybox"
 
-copy_modules "$root/mods" virtio_pci virtio_net virtio_balloon button evdev
+copy_modules "$root/mods" virtio_pci virtio_net virtio_balloon virtio_console button evdev
+
+# QEMU's guest agent and every shared library it loads, at the path the loader looks for it.
+(cd "$work" && apt-get download -q qemu-guest-agent >/dev/null 2>&1) || (cd "$work" && apt-get download qemu-guest-agent >&2)
+dpkg-deb -x "$work"/qemu-guest-agent_*.deb "$work/ga"
+cp "$work/ga/usr/sbin/qemu-ga" "$root/bin/qemu-ga"
+if ldd "$root/bin/qemu-ga" | grep -q 'not found'; then
+  echo "$(basename "$0"): qemu-ga needs libraries this machine lacks:" >&2
+  ldd "$root/bin/qemu-ga" | grep 'not found' >&2
+  exit 1
+fi
+ldd "$root/bin/qemu-ga" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u | while read -r lib; do
+  mkdir -p "$root$(dirname "$lib")"
+  cp -L "$lib" "$root$lib"
+done
+
+mkdir -p "$root/etc"
+printf '%s\n' 'NAME="hostagent guest"' 'ID=hostagent' 'VERSION_ID=1' 'PRETTY_NAME="hostagent busybox guest"' >"$root/etc/os-release"
 
 cat >"$root/init" <<'EOF'
 #!/bin/busybox sh
@@ -45,6 +68,17 @@ mount -t devtmpfs devtmpfs /dev
 for m in $(cat /mods/order); do insmod /mods/$m.ko; done
 ip link set lo up
 ip addr add 192.0.2.2/24 dev eth0 && ip link set eth0 up
+qga=$(sed -n 's/.*hostagent\.qga=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ -n "$qga" ]; then
+  hostname "$qga"
+  mkdir -p /run /var && ln -sf /run /var/run
+  for n in /sys/class/virtio-ports/*/name; do
+    [ "$(cat $n 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
+    p=${n%/name}
+    (qemu-ga -m virtio-serial -p /dev/${p##*/} -t /run; echo "HOSTAGENT-GUEST: qemu-ga exited $?") &
+    echo "HOSTAGENT-GUEST: qemu-ga started"
+  done
+fi
 if grep -q 'hostagent.acpi=ignore' /proc/cmdline; then
   echo "HOSTAGENT-GUEST: ignoring the power button"
 else
@@ -79,8 +113,8 @@ mkdir -p /run/nics
     echo "HOSTAGENT-GUEST: $n removed"
     rm "$f"
   done
-  # CPUs and memory the host plugs in arrive offline (a distribution's udev onlines them): online
-  # them, the memory movable so that the host can take it back. Report the online CPUs and
+  # Memory the host plugs in arrives offline, and a CPU may (a distribution's udev onlines them):
+  # online them, the memory movable so that the host can take it back. Report the online CPUs and
   # MemTotal whenever they change.
   for f in /sys/devices/system/cpu/cpu[0-9]*/online; do
     [ "$(cat $f 2>/dev/null)" = 0 ] && echo 1 >$f 2>/dev/null

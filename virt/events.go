@@ -30,6 +30,7 @@ const (
 	KindDeviceRemoved             // Alias is set: a device left the running domain (devices.go)
 	KindGraphics                  // Graphics is set: a console client came or went (devices.go)
 	KindJobCompleted              // Job is set: a job of the domain completed (migrate.go)
+	KindAgent                     // AgentConnected is set: the guest agent's channel (guestagent.go)
 )
 
 // IO error actions, as libvirt numbers them (virDomainEventIOErrorAction).
@@ -62,6 +63,8 @@ type Event struct {
 	Alias     string // the device's alias (KindDeviceRemoved)
 	Graphics  Graphics
 	Job       JobCompleted
+	// AgentConnected: QEMU's guest agent channel connected (false: disconnected).
+	AgentConnected bool
 }
 
 // Handler receives events on libvirt's event-loop goroutine. It must only hand the event off:
@@ -147,6 +150,10 @@ func register(lc *libvirt.Connect, h Handler) ([]int, error) {
 	ids = append(ids, id)
 	if id, err = registerJobCompleted(lc, h); err != nil {
 		return fail("job completed", err)
+	}
+	ids = append(ids, id)
+	if id, err = registerAgentLifecycle(lc, h); err != nil {
+		return fail("agent lifecycle", err)
 	}
 	return append(ids, id), nil
 }

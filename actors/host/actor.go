@@ -94,6 +94,15 @@ func (a *Actor) Receive(c actor.Context) {
 			return
 		}
 		m.Reply.Result(hw)
+	case *GetLldp:
+		info, err := lldpInfo(fsRoot(a.cfg.Root), a.cfg.FakeNICs, m.Devices)
+		if err != nil {
+			// API.py getLldp is not an api.method either: the lookup's exception is -32603.
+			e := vdsm.Internal(err.Error())
+			m.Reply.Error(e.Code, e.Message)
+			return
+		}
+		m.Reply.Result(info)
 	case *SetMOMPolicy:
 		// There is no MOM on this host to pass them to; they are kept so a later MOM integration
 		// (and the logs) see what the engine asked for.

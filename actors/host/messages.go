@@ -28,6 +28,12 @@ type GetStats struct{ Reply *reply.Reply }
 // GetHardwareInfo asks for the DMI hardware description.
 type GetHardwareInfo struct{ Reply *reply.Reply }
 
+// GetLldp asks for the LLDP state of Devices (every NIC when empty).
+type GetLldp struct {
+	Reply   *reply.Reply
+	Devices []string
+}
+
 // SetMOMPolicy stores the engine's MOM policy parameters.
 type SetMOMPolicy struct {
 	Reply  *reply.Reply
@@ -47,6 +53,7 @@ func (m *GetStats) Answer() *reply.Reply               { return m.Reply }
 func (m *GetNetworkCapabilities) Answer() *reply.Reply { return m.Reply }
 func (m *GetHardwareInfo) Answer() *reply.Reply        { return m.Reply }
 func (m *SetMOMPolicy) Answer() *reply.Reply           { return m.Reply }
+func (m *GetLldp) Answer() *reply.Reply                { return m.Reply }
 
 // DomainNetworks asks, for a domain about to be defined, what of the host's networking its XML
 // may name (domxml.Host's Networks and Bridges). Sent with RequestFuture; answered with a

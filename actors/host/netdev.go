@@ -1,55 +1,45 @@
 package host
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
 	"strconv"
 	"strings"
 )
 
-// ifCounters are one interface's totals from /proc/net/dev.
+// ifCounters are one interface's totals, the sysfs statistics VDSM reads (link/iface.py
+// statistics). /proc/net/dev would not do: its receive "drop" adds rx_missed_errors.
 type ifCounters struct {
-	RxBytes, RxPackets, RxErrs, RxDrop uint64
-	TxBytes, TxPackets, TxErrs, TxDrop uint64
+	RxBytes, RxErrs, RxDrop uint64
+	TxBytes, TxErrs, TxDrop uint64
 }
 
-// parseNetDev reads /proc/net/dev: two header lines, then "name: 8 receive and 8 transmit
-// counters".
-func parseNetDev(b []byte) (map[string]ifCounters, error) {
-	out := map[string]ifCounters{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		name, rest, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue // a header line
+// readCounters reads one interface's statistics; false when a file is missing or unreadable,
+// as for a device removed meanwhile, which VDSM leaves out too (ENODEV).
+func readCounters(r fsRoot, name string) (ifCounters, bool) {
+	dir := netDir + "/" + name + "/statistics/"
+	var c ifCounters
+	for _, f := range []struct {
+		file string
+		to   *uint64
+	}{
+		{"rx_bytes", &c.RxBytes}, {"rx_errors", &c.RxErrs}, {"rx_dropped", &c.RxDrop},
+		{"tx_bytes", &c.TxBytes}, {"tx_errors", &c.TxErrs}, {"tx_dropped", &c.TxDrop},
+	} {
+		n, err := strconv.ParseUint(r.str(dir+f.file), 10, 64)
+		if err != nil {
+			return ifCounters{}, false
 		}
-		f := strings.Fields(rest)
-		if len(f) < 12 {
-			return nil, fmt.Errorf("/proc/net/dev %s: %d fields", strings.TrimSpace(name), len(f))
-		}
-		var v [16]uint64
-		for i := 0; i < len(f) && i < len(v); i++ {
-			n, err := strconv.ParseUint(f[i], 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("/proc/net/dev %s: %w", strings.TrimSpace(name), err)
-			}
-			v[i] = n
-		}
-		out[strings.TrimSpace(name)] = ifCounters{
-			RxBytes: v[0], RxPackets: v[1], RxErrs: v[2], RxDrop: v[3],
-			TxBytes: v[8], TxPackets: v[9], TxErrs: v[10], TxDrop: v[11],
-		}
+		*f.to = n
 	}
-	return out, sc.Err()
+	return c, true
 }
 
-func readNetDev(r fsRoot) (map[string]ifCounters, error) {
-	b, err := r.read("/proc/net/dev")
-	if err != nil {
-		return nil, err
+// duplex is VDSM's nic.duplex: the sysfs value ("full", "half", "unknown"), "unknown" when the
+// file cannot be read (no such attribute, or EINVAL from a link that is down).
+func duplex(r fsRoot, name string) string {
+	if d := r.str(netDir + "/" + name + "/duplex"); d != "" {
+		return d
 	}
-	return parseNetDev(b)
+	return "unknown"
 }
 
 // linkAttrs are the /sys/class/net/<name> attributes the agent reports.

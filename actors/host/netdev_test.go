@@ -6,28 +6,27 @@ import (
 	"testing"
 )
 
-func TestParseNetDev(t *testing.T) {
-	in := "Inter-|   Receive                                                |  Transmit\n" +
-		" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n" +
-		"    lo:    9579      87    0    0    0     0          0         0     9579      87    0    0    0     0       0          0\n" +
-		"  eth0: 283116879   20679    1    2    0     0          0         0  1680599   16254    3    4    0     0       0          0\n" +
-		"bond0.100:1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
-	got, err := parseNetDev([]byte(in))
-	if err != nil {
-		t.Fatal(err)
+// The counters are the sysfs statistics VDSM reads; a device whose statistics cannot be read
+// (removed meanwhile) is left out, and duplex is "unknown" where sysfs gives none.
+func TestReadCounters(t *testing.T) {
+	stats := netDir + "/eth0/statistics/"
+	r := writeFiles(t, map[string]string{
+		stats + "rx_bytes": "283116879\n", stats + "rx_errors": "1\n", stats + "rx_dropped": "2\n",
+		stats + "tx_bytes": "1680599\n", stats + "tx_errors": "3\n", stats + "tx_dropped": "4\n",
+		netDir + "/eth0/duplex":              "half\n",
+		netDir + "/gone/statistics/rx_bytes": "1\n",
+	})
+	if c, ok := readCounters(r, "eth0"); !ok || c != (ifCounters{283116879, 1, 2, 1680599, 3, 4}) {
+		t.Errorf("eth0: %+v %v", c, ok)
 	}
-	if len(got) != 3 {
-		t.Fatalf("%v", got)
+	if c, ok := readCounters(r, "gone"); ok {
+		t.Errorf("a device with half its statistics: %+v", c)
 	}
-	if e := got["eth0"]; e != (ifCounters{283116879, 20679, 1, 2, 1680599, 16254, 3, 4}) {
-		t.Errorf("eth0 %+v", e)
+	if d := duplex(r, "eth0"); d != "half" {
+		t.Errorf("eth0 duplex %q", d)
 	}
-	// Long names leave no space before the counters.
-	if v := got["bond0.100"]; v != (ifCounters{1, 2, 3, 4, 9, 10, 11, 12}) {
-		t.Errorf("vlan %+v", v)
-	}
-	if _, err := parseNetDev([]byte("eth0: 1 2 3\n")); err == nil {
-		t.Error("short line accepted")
+	if d := duplex(r, "gone"); d != "unknown" {
+		t.Errorf("duplex without the file: %q", d)
 	}
 }
 

@@ -263,14 +263,14 @@ func memStats(st *vdsm.HostStats, last *hostSample) {
 // at once. The engine computes rates itself from the totals of two calls and their sampleTime,
 // which is why VDSM stopped sending rates.
 func netStats(st *vdsm.HostStats, r fsRoot, now time.Time) {
-	counters, err := readNetDev(r)
-	if err != nil {
-		return
-	}
 	at := float64(now.UnixNano()) / 1e9
 	vlans := readVLANConfig(r)
 	var rxDrop, txDrop uint64
-	for name, c := range counters {
+	for _, name := range r.names(netDir) {
+		c, ok := readCounters(r, name)
+		if !ok {
+			continue
+		}
 		speed := statsSpeed(r, name, vlans)
 		if speed <= 0 {
 			speed = 1000 // netstats.py _normalize_network_stats: "speed or 1000"
@@ -280,7 +280,7 @@ func netStats(st *vdsm.HostStats, r fsRoot, now time.Time) {
 			Rx: u64(c.RxBytes), Tx: u64(c.TxBytes),
 			RxErrors: u64(c.RxErrs), TxErrors: u64(c.TxErrs),
 			RxDropped: u64(c.RxDrop), TxDropped: u64(c.TxDrop),
-			SampleTime: at,
+			Duplex: duplex(r, name), SampleTime: at,
 		}
 		rxDrop += c.RxDrop
 		txDrop += c.TxDrop

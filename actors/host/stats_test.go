@@ -83,9 +83,11 @@ func TestStatsTwoSamples(t *testing.T) {
 	at := float64(t1.Unix())
 	eq("eth0", st.Network["eth0"], vdsm.InterfaceStats{
 		Name: "eth0", State: "up", Speed: "10000", Rx: "19876543", Tx: "2234567",
-		RxErrors: "2", TxErrors: "0", RxDropped: "7", TxDropped: "1", SampleTime: at,
+		RxErrors: "2", TxErrors: "0", RxDropped: "7", TxDropped: "1", Duplex: "full", SampleTime: at,
 	})
 	eq("lo", st.Network["lo"].State, "up")
+	eq("lo duplex", st.Network["lo"].Duplex, "unknown")
+	eq("eth2 duplex", st.Network["eth2"].Duplex, "unknown")
 	eq("eth2", st.Network["eth2"].State, "down")
 	// VDSM's speeds: a NIC's own when it is up (eth0, eth1), the active slave's for an
 	// active-backup bond, the bond's for a VLAN on it, and 1000 for a NIC that is down (eth2,

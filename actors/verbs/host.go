@@ -1,6 +1,7 @@
 package verbs
 
 import (
+	"encoding/json"
 	"net"
 
 	"github.com/hostagent/hostagent/actors/host"
@@ -17,6 +18,7 @@ func HostVerbs() []Verb {
 		{Name: "Host.getStats", Run: toHost(func(c *Call) any { return &host.GetStats{Reply: c.Reply} })},
 		{Name: "Host.getHardwareInfo", Run: toHost(func(c *Call) any { return &host.GetHardwareInfo{Reply: c.Reply} })},
 		{Name: "Host.setMOMPolicyParameters", Run: setMOMPolicy},
+		{Name: "Host.getLldp", Run: getLldp},
 		{Name: "Host.hostdevListByCaps", Run: emptyMap},
 		{Name: "Host.getAllVmIoTunePolicies", Run: emptyMap},
 	}
@@ -45,6 +47,22 @@ func getCapabilities(c *Call) (any, error) {
 		return Deferred, nil
 	}
 	c.Env.Root.Send(c.Env.Host, &host.GetCapabilities{Reply: c.Reply, ClientIface: iface})
+	return Deferred, nil
+}
+
+// getLldp takes the engine's filter {devices: [...]}; an absent or empty list means every NIC.
+func getLldp(c *Call) (any, error) {
+	f, err := c.Object("filter")
+	if err != nil {
+		return nil, err
+	}
+	var devices []string
+	if raw, ok := f["devices"]; ok && string(raw) != "null" {
+		if json.Unmarshal(raw, &devices) != nil {
+			return nil, badParam(c.Method, "filter", "an object whose devices is a list of names")
+		}
+	}
+	c.Env.Root.Send(c.Env.Host, &host.GetLldp{Reply: c.Reply, Devices: devices})
 	return Deferred, nil
 }
 

@@ -8,7 +8,8 @@ package vm
 //
 // Takes: the verbs Destroy, Shutdown, Reset, Pause, Cont, SetDestroyOnRebootVerb (each answered
 // here, once); libvirtEvent (routed by the registry); resync (after a libvirt reconnect);
-// shutdownTimedOut (its own timer).
+// shutdownTimedOut (its own timer); agentTick and agentAnswers (QEMU's guest agent, polled off
+// its turn: guestagent_actor.go).
 //
 // Sends: stateChanged to the registry after every step (the read model follows it and publishes
 // the status events it carries); answers on the verbs' replies; shutdownTimedOut to itself;
@@ -82,6 +83,8 @@ type vmActor struct {
 
 	// removed: the VM is gone (remove); the actor only answers the verbs still on their way.
 	removed bool
+
+	agent agentState // QEMU's guest agent (guestagent_actor.go)
 }
 
 func (a *vmActor) Receive(c actor.Context) {
@@ -138,6 +141,7 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.stopUnplugs()
 		a.stopConsole()
 		a.stopMonitor() // migrate_monitor.go
+		a.agentStop()   // guestagent_actor.go
 	case *shutdownTimedOut:
 		if m.gen != a.shutGen {
 			return // a timer that fired as it was being replaced
@@ -166,6 +170,8 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.hotplugResources(c, m) // hotplug_cpu.go
 	case *consoleDue:
 		a.consoleDue(c, m)
+	case *agentTick, *agentAnswers:
+		a.agentMessage(c, m) // guestagent_actor.go
 	case *SetDestroyOnRebootVerb:
 		a.h.taken()
 		a.step(c, SetDestroyOnReboot{})
@@ -190,6 +196,7 @@ func (a *vmActor) start(c actor.Context) {
 			emit = []EmitStatus{{Kind: PayloadRunning}}
 		}
 		a.report(c, emit, true)
+		a.agentHint(c, a.xml) // guestagent_actor.go
 		return
 	}
 	if a.incoming != nil { // migrate.go

@@ -33,6 +33,7 @@ func (a *vmActor) event(c actor.Context, e virt.Event) {
 	var ev Event
 	switch e.Kind {
 	case virt.KindReboot:
+		a.agentRebooted() // guestagent_actor.go
 		ev = LibvirtReboot{}
 	case virt.KindIOError:
 		ev = a.ioError(e.IOError)
@@ -61,6 +62,9 @@ func (a *vmActor) event(c actor.Context, e virt.Event) {
 		default:
 			return
 		}
+	case virt.KindAgent:
+		a.agentChannel(c, e.AgentConnected) // guestagent_actor.go
+		return
 	default:
 		return
 	}

@@ -86,6 +86,8 @@ var (
 	labelShutdownTimer = "*vm.shutdownTimedOut"
 	labelResync        = "*vm.resync"
 	labelDestroyReboot = "*vm.SetDestroyOnRebootVerb"
+	labelAgentTick     = "*vm.agentTick"
+	labelAgentAnswers  = "*vm.agentAnswers"
 )
 
 func turnLabel(m any) *string {
@@ -108,6 +110,10 @@ func turnLabel(m any) *string {
 		return &labelResync
 	case *SetDestroyOnRebootVerb:
 		return &labelDestroyReboot
+	case *agentTick:
+		return &labelAgentTick
+	case *agentAnswers:
+		return &labelAgentAnswers
 	}
 	// Lifecycle turns (start, restart, stop) are rare.
 	s := fmt.Sprintf("%T", m)

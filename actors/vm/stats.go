@@ -121,7 +121,7 @@ func EventStats(id, name string, s State, prev, cur *Sample, dom DomainInfo, now
 		VMType:     VMType(dom.Type),
 		KVMEnable:  "true",
 		ACPIEnable: strconv.FormatBool(dom.ACPI),
-		GuestInfo:  vdsm.NoGuestInfo(),
+		GuestInfo:  guestInfoOf(s),
 	}
 	rs := &r.RunningStatus
 	rs.Status = status

@@ -49,6 +49,11 @@ type State struct {
 	// PostCopy: the VM's outgoing migration runs in post-copy (libvirt's SUSPENDED/postcopy on
 	// the source): the guest runs on the destination now (status_migration.go).
 	PostCopy bool
+	// AgentStatus is the guest's status as QEMU's guest agent shows it: Up once the agent
+	// answered, "" before (status_agent.go). Guest is what the agent reported, nil before;
+	// it is replaced, never changed in place.
+	AgentStatus string
+	Guest       *vdsm.GuestInfo
 }
 
 // Exit is a Down VM's exit record.
@@ -116,6 +121,9 @@ func Step(s State, e Event, now time.Time) (State, []Effect) {
 		return st, fx
 	}
 	if st, fx, ok := migrationLibvirt(s, e); ok { // status_migration.go
+		return st, fx
+	}
+	if st, fx, ok := agentStep(s, e, now); ok { // status_agent.go
 		return st, fx
 	}
 	switch e := e.(type) {

@@ -356,7 +356,9 @@ func parseEvent(name string, m map[string]string) (Event, error) {
 		ev = r
 	default:
 		if ev = migrationEvent(name, a); ev == nil { // status_migration_test.go
-			return nil, fmt.Errorf("unknown event %q", name)
+			if ev = agentEvent(name); ev == nil { // status_agent_test.go
+				return nil, fmt.Errorf("unknown event %q", name)
+			}
 		}
 	}
 	if a.err != nil {
@@ -427,6 +429,9 @@ func formatState(s State, now time.Time) string {
 	}
 	if s.TimeOffset != "" {
 		parts = append(parts, "timeOffset="+s.TimeOffset)
+	}
+	if s.AgentStatus != "" {
+		parts = append(parts, "agent="+quoteIfNeeded(s.AgentStatus))
 	}
 	return strings.Join(parts, " ")
 }

@@ -333,6 +333,7 @@ type InterfaceStats struct {
 	TxErrors   string  `json:"txErrors"`
 	RxDropped  string  `json:"rxDropped"`
 	TxDropped  string  `json:"txDropped"`
+	Duplex     string  `json:"duplex"`     // full | half | unknown; not in the schema, VDSM sends it
 	SampleTime float64 `json:"sampleTime"` // epoch seconds
 }
 

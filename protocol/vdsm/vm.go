@@ -269,6 +269,14 @@ type GuestInfo struct {
 	AppsList      []string `json:"appsList"`
 	GuestIPs      string   `json:"guestIPs"`
 	GuestFQDN     string   `json:"guestFQDN"`
+	// Only once QEMU's guest agent told them (guest.go); the lists are pointers because VDSM
+	// sends an empty one as [] once asked, and no key before.
+	GuestName     string         `json:"guestName,omitempty"`
+	GuestOs       string         `json:"guestOs,omitempty"`
+	GuestOsInfo   *GuestOsInfo   `json:"guestOsInfo,omitempty"`
+	GuestTimezone *GuestTimezone `json:"guestTimezone,omitempty"`
+	NetIfaces     *[]NetIface    `json:"netIfaces,omitempty"`
+	DisksUsage    *[]DiskUsage   `json:"disksUsage,omitempty"`
 }
 
 // NoGuestInfo is GuestInfo for a VM whose guest agent has said nothing.
