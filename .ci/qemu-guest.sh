@@ -16,6 +16,8 @@
 # qemu-guest-agent, with the libraries ldd lists from this machine) on the virtio-serial port
 # org.qemu.guest_agent.0 once that port is there; it prints "HOSTAGENT-GUEST: qemu-ga started", and
 # "HOSTAGENT-GUEST: qemu-ga exited N" when the agent ends.
+# It also onlines hotplugged CPUs and memory, and prints "HOSTAGENT-GUEST: cpus N memtotal M kB"
+# (online CPUs, MemTotal) whenever either changes.
 set -euo pipefail
 cache=${CACHE:-/var/cache/hostagent/guest}
 
@@ -111,6 +113,20 @@ mkdir -p /run/nics
     echo "HOSTAGENT-GUEST: $n removed"
     rm "$f"
   done
+  # Memory the host plugs in arrives offline, and a CPU may (a distribution's udev onlines them):
+  # online them, the memory movable so that the host can take it back. Report the online CPUs and
+  # MemTotal whenever they change.
+  for f in /sys/devices/system/cpu/cpu[0-9]*/online; do
+    [ "$(cat $f 2>/dev/null)" = 0 ] && echo 1 >$f 2>/dev/null
+  done
+  for f in /sys/devices/system/memory/memory[0-9]*/state; do
+    [ "$(cat $f 2>/dev/null)" = offline ] && echo online_movable >$f 2>/dev/null
+  done
+  r="cpus $(grep -c ^processor /proc/cpuinfo) memtotal $(sed -n 's/^MemTotal: *//p' /proc/meminfo)"
+  if [ "$r" != "$(cat /run/resources 2>/dev/null)" ]; then
+    echo "HOSTAGENT-GUEST: $r"
+    echo "$r" >/run/resources
+  fi
   sleep 0.2 2>/dev/null || sleep 1
 done) &
 echo "HOSTAGENT-GUEST: userspace up"

@@ -98,7 +98,14 @@ func fromBulk(s *DomainStats, r *libvirt.DomainStats) {
 		put("minor_fault", b.MinorFaultSet, b.MinorFault)
 		put("disk_caches", b.DiskCachesSet, b.DiskCaches)
 	}
-	s.VCPUs = len(r.Vcpu)
+	// vcpu.current: the binding lists every vCPU up to the maximum, those libvirt did not
+	// report (not plugged in) as offline.
+	s.VCPUs = 0
+	for _, v := range r.Vcpu {
+		if v.State != libvirt.VCPU_OFFLINE {
+			s.VCPUs++
+		}
+	}
 	for _, n := range r.Net {
 		s.Nets = append(s.Nets, NetStats{Name: n.Name, RxBytes: n.RxBytes, RxPkts: n.RxPkts, RxErrs: n.RxErrs, RxDrop: n.RxDrop,
 			TxBytes: n.TxBytes, TxPkts: n.TxPkts, TxErrs: n.TxErrs, TxDrop: n.TxDrop})

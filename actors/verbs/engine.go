@@ -3,6 +3,7 @@ package verbs
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 
 	"github.com/hostagent/hostagent/actors/vm"
 	"github.com/hostagent/hostagent/protocol/vdsm"
@@ -11,12 +12,13 @@ import (
 
 // EngineVerbs are the device verbs of the engine: the console's (the older VM.setTicket and
 // VM.updateDevice with deviceType graphics, SetVmTicketVDSCommand), NIC updates through
-// VM.updateDevice, and the NIC hotplug verbs (hotplug.go).
+// VM.updateDevice, the NIC hotplug verbs (hotplug.go), the CPU and memory hotplug verbs
+// (hotplug_resources.go), and the QoS verbs (policy.go).
 func EngineVerbs() []Verb {
 	return append([]Verb{
 		{Name: "VM.setTicket", Run: toVM(setTicket)},
 		{Name: "VM.updateDevice", Run: toVM(updateDevice)},
-	}, append(HotplugVerbs(), PolicyVerbs()...)...)
+	}, slices.Concat(HotplugVerbs(), HotplugResourceVerbs(), PolicyVerbs())...)
 }
 
 func setTicket(r *reply.Reply, c *Call) (any, error) {

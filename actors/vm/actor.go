@@ -166,6 +166,8 @@ func (a *vmActor) Receive(c actor.Context) {
 		a.setTicket(m)
 	case *HotplugNic, *HotunplugNic, *UpdateNic, *unplugTimedOut:
 		a.hotplug(c, m)
+	case *SetNumberOfCpus, *HotplugMemory, *HotunplugMemory:
+		a.hotplugResources(c, m) // hotplug_cpu.go
 	case *consoleDue:
 		a.consoleDue(c, m)
 	case *agentTick, *agentAnswers:

@@ -42,9 +42,7 @@ func doneStatus() map[string]any {
 }
 
 func (a *vmActor) updateVMPolicy(c actor.Context, m *UpdateVMPolicy) {
-	if a.mig != nil {
-		// vm.py guards updateVmPolicy with _not_migrating.
-		fail(m.Reply, vdsm.ContextError(vdsm.CodeMigrationInProgress, "vmId", a.id))
+	if a.refuseWhileMigrating(m.Reply) { // vm.py guards updateVmPolicy with _not_migrating
 		return
 	}
 	if !m.Given {

@@ -87,9 +87,10 @@ type qemuGuest struct {
 	name, id, serial string
 }
 
-// create starts a guest through VM.create with a real domain XML (testdata/qemu/guest.xml), and
-// makes sure it is gone (destroyed and undefined) when the test ends, whatever happens.
-func (q *qemuLane) create(t *testing.T, c *client.Client, name, id, cmdline string) *qemuGuest {
+// create starts a guest through VM.create with a real domain XML (testdata/qemu/guest.xml, as
+// each of edits rewrites it), and makes sure it is gone (destroyed and undefined) when the test
+// ends, whatever happens.
+func (q *qemuLane) create(t *testing.T, c *client.Client, name, id, cmdline string, edits ...func(string) string) *qemuGuest {
 	t.Helper()
 	tmpl, err := os.ReadFile("../../testdata/qemu/guest.xml")
 	if err != nil {
@@ -101,6 +102,9 @@ func (q *qemuLane) create(t *testing.T, c *client.Client, name, id, cmdline stri
 		"@KERNEL@", filepath.Join(q.guest, "vmlinuz"), "@INITRD@", filepath.Join(q.guest, "initrd.img"),
 		"@CMDLINE@", cmdline, "@MAC@", "52:54:00:"+id[0:2]+":"+id[2:4]+":"+id[4:6], "@SERIAL@", g.serial,
 	).Replace(string(tmpl))
+	for _, edit := range edits {
+		xml = edit(xml)
+	}
 	t.Cleanup(func() { q.remove(t, g) })
 	res, err := c.Call("VM.create", map[string]any{"vmID": id, "vmParams": map[string]any{"vmId": id, "xml": xml}})
 	if err != nil {

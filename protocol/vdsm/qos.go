@@ -1,15 +1,13 @@
 package vdsm
 
-// The codes of the QoS verbs (VM.updateVmPolicy, VM.setCpuTuneQuota, VM.setCpuTunePeriod) and
-// of the migration guard VDSM puts on them, as lib/vdsm/common/exception.py spells them.
+// The codes of the QoS verbs (VM.updateVmPolicy, VM.setCpuTuneQuota, VM.setCpuTunePeriod), as
+// lib/vdsm/common/exception.py spells them.
 const (
-	CodeMigrationInProgress  = 51
 	CodeCPUTuneError         = 62
 	CodeUpdateVMPolicyFailed = 63
 )
 
 func init() {
-	messages[CodeMigrationInProgress] = "Command not supported during migration"
 	messages[CodeCPUTuneError] = "CpuTune operation is not available"
 	messages[CodeUpdateVMPolicyFailed] = "Failed to update VM SLA policy"
 }
