@@ -68,6 +68,7 @@ func (a *vmActor) setNumberOfCpus(c actor.Context, m *SetNumberOfCpus) {
 		return
 	}
 	a.refreshXML(c)
+	a.followVCPUCount(c) // policy.go
 	// Bridge.py answers the 'vmList' member of {'status': doneCode, 'vmList': {}}.
 	m.Reply.Result(map[string]any{})
 }

@@ -183,3 +183,28 @@ func (a *vmActor) policy(c actor.Context, msg any) {
 		a.setCPUTune(c, m)
 	}
 }
+
+// followVCPUCount re-applies the recorded CPU limit once the VM's vCPU count has changed, as
+// MoM's next cycle would: the rule's quota is per vCPU, so the same limit over twice the vCPUs
+// is half the quota each. A VM without a limit, or whose bandwidth already fits, is left alone;
+// a refusal is logged, as MoM logs it, for the verb that changed the count has succeeded.
+func (a *vmActor) followVCPUCount(c actor.Context) {
+	if a.info.VCPULimit == "" {
+		return
+	}
+	limit, err := ParseVCPULimit(a.info.VCPULimit)
+	if err != nil {
+		return
+	}
+	quota, period, err := VCPUBandwidthFor(limit, hostCPUs(), a.info.VCPUs)
+	if err != nil || (quota == a.info.VCPUQuota && period == a.info.VCPUPeriod) {
+		return
+	}
+	a.log.Info().Str("vcpuLimit", a.info.VCPULimit).Int("vcpus", a.info.VCPUs).Int64("quota", quota).Uint64("period", period).
+		Msg("CPU limit follows the vCPU count")
+	if err := a.call(func(id string) error { return a.lv.SetVCPUBandwidth(id, quota, period) }); err != nil {
+		a.log.Warn().Err(err).Msg("the CPU limit could not follow the vCPU count")
+		return
+	}
+	a.refreshXML(c)
+}

@@ -50,18 +50,19 @@ func updatePolicy(t *testing.T, c *client.Client, id, limit string) {
 // The engine's VM.updateVmPolicy on a running guest limits it for real: MoM's rule gives a
 // one-vCPU guest limited to 50% of an N-CPU host 50000·N µs per 100000 µs period, which libvirtd
 // holds live and in the definition, the stats report with VDSM's keys, and an agent restart
-// keeps. 100% lifts the limit; VM.setCpuTuneQuota changes the live quota as MoM would.
+// keeps. A second vCPU halves each vCPU's quota, as MoM's next cycle would; VM.setCpuTuneQuota
+// changes the live quota as MoM does; 100% lifts the limit.
 func TestQEMUCPULimit(t *testing.T) {
 	q := qemuEnv(t)
 	a1 := q.agent(t)
 	ev := events(t, a1)
 	c := a1.dial(t)
-	g := q.create(t, c, "cpulimit", "cacacaca-0000-4000-8000-000000000001", "")
+	g := q.create(t, c, "cpulimit", "cacacaca-0000-4000-8000-000000000001", "", hotplugReady)
 	ev.wait(g.id, "Powering up")
 
 	updatePolicy(t, c, g.id, "50")
-	want := strconv.Itoa(50000 * hostCPUCount(t))
-	check := func(stage string, c *client.Client) {
+	hostCPUs := hostCPUCount(t)
+	check := func(stage string, c *client.Client, want string) {
 		t.Helper()
 		for _, which := range []string{"live", "config"} {
 			if quota, period := schedinfo(t, g, which); quota != want || period != "100000" {
@@ -74,7 +75,7 @@ func TestQEMUCPULimit(t *testing.T) {
 				stage, st["vcpuUserLimit"], st["vcpuQuota"], st["vcpuPeriod"], want)
 		}
 	}
-	check("after VM.updateVmPolicy", c)
+	check("after VM.updateVmPolicy", c, strconv.Itoa(50000*hostCPUs))
 
 	c.Close()
 	if err := a1.Shutdown(10 * time.Second); err != nil {
@@ -82,7 +83,12 @@ func TestQEMUCPULimit(t *testing.T) {
 	}
 	a2 := q.agent(t)
 	c2 := a2.dial(t)
-	check("after an agent restart", c2)
+	check("after an agent restart", c2, strconv.Itoa(50000*hostCPUs))
+
+	if res, err := c2.Call("VM.setNumberOfCpus", map[string]any{"vmID": g.id, "numberOfCpus": "2"}); err != nil {
+		t.Fatalf("VM.setNumberOfCpus 2: %s, %v", res, err)
+	}
+	check("with two vCPUs", c2, strconv.Itoa(50000*hostCPUs/2))
 
 	res, err := c2.Call("VM.setCpuTuneQuota", map[string]any{"vmID": g.id, "quota": "30000"})
 	if err != nil || string(res) != `{"code":0,"message":"Done"}` {
@@ -102,7 +108,7 @@ func TestQEMUCPULimit(t *testing.T) {
 		t.Errorf("a lifted limit: live vcpu_quota %s vcpu_period %s; want unlimited and 100000", quota, period)
 	}
 	st := vmStatsOf(t, c2, g.id)
-	if q, _ := st["vcpuQuota"].(string); st["vcpuUserLimit"] != "100" || q == want {
+	if q, _ := st["vcpuQuota"].(string); st["vcpuUserLimit"] != "100" || q == "30000" {
 		t.Errorf("a lifted limit: stats vcpuUserLimit %#v vcpuQuota %#v", st["vcpuUserLimit"], st["vcpuQuota"])
 	}
 	if _, err := c2.Call("VM.destroy", map[string]any{"vmID": g.id}); err != nil {
