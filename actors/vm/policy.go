@@ -3,7 +3,7 @@ package vm
 // VM.updateVmPolicy, VM.setCpuTuneQuota and VM.setCpuTunePeriod, as VDSM's vm.py serves them
 // and MoM then enforces the CPU limit (cputune.go). Here the limit is enforced in the verb's
 // turn, through libvirt's scheduler parameters, before it is recorded: a limit that libvirt
-// refused is answered as a failure and leaves the domain as it was, never recorded as if it held.
+// refused is answered as a failure and never recorded as if it held.
 
 import (
 	"errors"
@@ -73,25 +73,26 @@ func (a *vmActor) updateVMPolicy(c actor.Context, m *UpdateVMPolicy) {
 		m.Reply.Error(vdsm.CodeUpdateVMPolicyFailed, err.Error())
 		return
 	}
-	a.log.Info().Str("vcpuLimit", *m.VCPULimit).Int64("quota", quota).Uint64("period", period).Msg("CPU limit")
-	if err := a.call(func(id string) error { return a.lv.SetVCPUBandwidth(id, quota, period) }); err != nil {
-		a.policyFailed(m.Reply, err)
-		return
-	}
 	var qos string
 	err = a.call(func(id string) error {
 		var err error
 		qos, err = a.lv.Metadata(id, TuneNamespace)
 		return err
 	})
-	if err == nil {
-		if qos, err = WithVCPULimit(qos, *m.VCPULimit); err != nil {
-			m.Reply.Error(vdsm.CodeUpdateVMPolicyFailed, err.Error())
-			return
-		}
-		err = a.call(func(id string) error { return a.lv.SetMetadata(id, qos, TunePrefix, TuneNamespace) })
-	}
 	if err != nil {
+		a.policyFailed(m.Reply, err)
+		return
+	}
+	if qos, err = WithVCPULimit(qos, *m.VCPULimit); err != nil {
+		m.Reply.Error(vdsm.CodeUpdateVMPolicyFailed, err.Error())
+		return
+	}
+	a.log.Info().Str("vcpuLimit", *m.VCPULimit).Int64("quota", quota).Uint64("period", period).Msg("CPU limit")
+	if err := a.call(func(id string) error { return a.lv.SetVCPUBandwidth(id, quota, period) }); err != nil {
+		a.policyFailed(m.Reply, err)
+		return
+	}
+	if err := a.call(func(id string) error { return a.lv.SetMetadata(id, qos, TunePrefix, TuneNamespace) }); err != nil {
 		a.policyFailed(m.Reply, err)
 		return
 	}
