@@ -162,6 +162,13 @@ func TestQEMUSpiceTicket(t *testing.T) {
 		t.Fatalf("no SPICE port in Host.dumpxmls:\n%s", xml)
 	}
 	addr := net.JoinHostPort("127.0.0.1", m[1])
+	// displayInfo is what the engine's console dialog connects to: the SPICE port, and no TLS
+	// port ("" as VDSM's vmxml.attr has it for a display without TLS).
+	di, _ := vmStatsOf(t, c, g.id)["displayInfo"].([]any)
+	want := map[string]any{"type": "spice", "port": m[1], "tlsPort": "", "ipAddress": "127.0.0.1"}
+	if len(di) != 1 || fmt.Sprint(di[0]) != fmt.Sprint(want) {
+		t.Fatalf("displayInfo %v, want [%v]", di, want)
+	}
 	denied := func(err error, what string) {
 		t.Helper()
 		var le spiceLinkError
