@@ -144,9 +144,9 @@ func spiceSession(t *testing.T, main net.Conn) uint32 {
 
 // The engine's SPICE console: the display's expired password lets no one in; VM.updateDevice
 // with graphicsType spice (SetVmTicketVDSCommand's parameters) sets a ticket the SPICE link
-// accepts, a wrong password is refused, a ticket past its ttl is refused, VM.setTicket works
-// too; existingConnAction disconnect drops the session already connected; with disconnectAction
-// SHUTDOWN the guest is shut down once the session's last channel has gone.
+// accepts, a wrong password is refused, a ticket past its ttl is refused; VM.setTicket with
+// existingConnAction disconnect drops the session connected and its ticket logs in; with
+// disconnectAction SHUTDOWN the guest is shut down once the session's last channel has gone.
 func TestQEMUSpiceTicket(t *testing.T) {
 	q := qemuEnv(t)
 	ta := q.agent(t)
@@ -178,18 +178,22 @@ func TestQEMUSpiceTicket(t *testing.T) {
 	}
 
 	denied(spiceLogin(t, addr, "*****"), "the engine's expired placeholder password")
-	ticket := func(password string, ttl int, connAct, action string) {
+	// ticket is VM.updateDevice as today's SetVmTicketVDSCommand sends it, for SPICE too: no
+	// existingConnAction (libvirt then leaves QEMU's default, keep), the delay as a number, and
+	// the user and VNC params VDSM reads only for VNC.
+	ticket := func(password string, ttl int, action string) {
 		t.Helper()
 		res, err := c.Call("VM.updateDevice", map[string]any{"vmID": g.id, "params": map[string]any{
 			"deviceType": "graphics", "graphicsType": "spice", "password": password, "ttl": ttl,
-			"existingConnAction": connAct, "disconnectAction": action,
-			"consoleDisconnectActionDelay": "0", "params": map[string]any{},
+			"disconnectAction": action, "consoleDisconnectActionDelay": 0,
+			"params": map[string]any{"userName": "admin@internal", "userId": "fdfc627c-d875-11e0-90f0-83df133b58cc",
+				"fips": "false", "vncUsername": "vnc-" + g.id},
 		}})
 		if err != nil || string(res) != "{}" {
 			t.Fatalf("VM.updateDevice graphics spice: %s %v", res, err)
 		}
 	}
-	ticket("s3cr3t-spice-1", 120, "disconnect", "LOCK_SCREEN")
+	ticket("s3cr3t-spice-1", 120, "LOCK_SCREEN")
 	if err := spiceLogin(t, addr, "s3cr3t-spice-1"); err != nil {
 		t.Fatalf("SPICE login with the ticket: %v", err)
 	}
@@ -197,35 +201,38 @@ func TestQEMUSpiceTicket(t *testing.T) {
 
 	// As in TestQEMUConsoleTicket: the expiry is a wall-clock instant in whole seconds, at most
 	// 1 s after the answer; the test waits for that instant, the expiry is what is checked.
-	ticket("s3cr3t-spice-2", 1, "disconnect", "LOCK_SCREEN")
+	ticket("s3cr3t-spice-2", 1, "LOCK_SCREEN")
 	time.Sleep(2 * time.Second)
 	denied(spiceLogin(t, addr, "s3cr3t-spice-2"), "a ticket past its ttl")
 	denied(spiceLogin(t, addr, "s3cr3t-spice-1"), "the ticket before the expired one")
 
-	res, err := c.Call("VM.setTicket", map[string]any{"vmID": g.id, "password": "s3cr3t-spice-3", "ttl": 120,
-		"existingConnAction": "keep", "params": map[string]any{}})
+	// VM.setTicket (the older verb, existingConnAction "disconnect" as the engine sent it) on a
+	// connected session: the new ticket drops it (libvirt's connected='disconnect', QEMU's
+	// set_password ... disconnect) and is the one that logs in.
+	ticket("s3cr3t-spice-3", 120, "LOCK_SCREEN")
+	main, err := spiceLink(t, addr, 0, spiceChannelMain, "s3cr3t-spice-3")
+	if err != nil {
+		t.Fatalf("SPICE session: %v", err)
+	}
+	res, err := c.Call("VM.setTicket", map[string]any{"vmID": g.id, "password": "s3cr3t-spice-4", "ttl": 120,
+		"existingConnAction": "disconnect", "params": map[string]any{"userName": "admin@internal"}})
 	if err != nil || string(res) != "true" {
 		t.Fatalf("VM.setTicket: %s %v", res, err)
 	}
-	main, err := spiceLink(t, addr, 0, spiceChannelMain, "s3cr3t-spice-3")
-	if err != nil {
-		t.Fatalf("SPICE login with VM.setTicket's ticket: %v", err)
-	}
-	denied(spiceLogin(t, addr, "s3cr3t-spice-1"), "the replaced ticket")
-
-	// existingConnAction disconnect: the new ticket drops the session that is connected (libvirt's
-	// connected='disconnect', QEMU's set_password ... disconnect).
-	ticket("s3cr3t-spice-4", 120, "disconnect", "LOCK_SCREEN")
 	if n, err := io.Copy(io.Discard, main); err != nil {
-		t.Fatalf("the connected SPICE session after a ticket with existingConnAction disconnect (read %d bytes): %v", n, err)
+		t.Fatalf("the connected SPICE session after VM.setTicket with existingConnAction disconnect (read %d bytes): %v", n, err)
 	}
 	main.Close()
+	if err := spiceLogin(t, addr, "s3cr3t-spice-4"); err != nil {
+		t.Fatalf("SPICE login with VM.setTicket's ticket: %v", err)
+	}
+	denied(spiceLogin(t, addr, "s3cr3t-spice-3"), "the replaced ticket")
 
 	// disconnectAction SHUTDOWN without delay: a session of two channels, each its own connection
 	// with its own graphics events; once the session is gone the guest is shut down. (That one
 	// channel leaving while another stays is no disconnect is actors/vm's console test.)
 	g.waitLog(t, guestUp, 1) // the guest powers off on the ACPI button once in userspace
-	ticket("s3cr3t-spice-5", 120, "keep", "SHUTDOWN")
+	ticket("s3cr3t-spice-5", 120, "SHUTDOWN")
 	main, err = spiceLink(t, addr, 0, spiceChannelMain, "s3cr3t-spice-5")
 	if err != nil {
 		t.Fatalf("SPICE session: %v", err)
