@@ -31,13 +31,16 @@ const (
 )
 
 // console is a VM actor's console state: the last ticket's disconnect action, the initialized
-// client, and the pending action's timer.
+// clients, and the pending action's timer.
 type console struct {
 	action string
 	delay  time.Duration // consoleDisconnectActionDelay: SHUTDOWN waits this long
-	client string        // "node:port" of the initialized client, "" when none
-	timer  *time.Timer
-	gen    int
+	// clients are the initialized connections by "node:port". A SPICE session is one connection
+	// per channel (main, display, inputs, cursor, ...), each with its own events; several VNC
+	// viewers may share a display. The console is left when the last of them goes.
+	clients map[string]bool
+	timer   *time.Timer
+	gen     int
 }
 
 // consoleDue is the console's timer: after the grace (act false) or the shutdown delay (act).
@@ -55,20 +58,27 @@ func (a *vmActor) ticketSet(action string, delayMinutes int64) {
 }
 
 // graphicsEvent is libvirt's graphics event: an initialized client cancels a pending action;
-// that client's disconnect starts the grace. Disconnects of other clients (one that never
-// logged in) change nothing, as in VDSM.
+// the disconnect of the last initialized one starts the grace. Disconnects of clients that
+// never logged in change nothing, as in VDSM. VDSM remembers only the latest client, so a SPICE
+// channel closing (or a second VNC viewer leaving) would count as the console user leaving while
+// the session goes on; this agent waits for the session's last connection.
 func (a *vmActor) graphicsEvent(c actor.Context, g virt.Graphics) {
 	client := g.ClientNode + ":" + g.ClientPort
 	switch g.Phase {
 	case virt.GraphicsInitialize:
-		a.con.client = client
+		if a.con.clients == nil {
+			a.con.clients = map[string]bool{}
+		}
+		a.con.clients[client] = true
 		a.stopConsole()
 	case virt.GraphicsDisconnect:
-		if client != a.con.client {
+		if !a.con.clients[client] {
 			return
 		}
-		a.con.client = ""
-		a.armConsole(c, reconnectGrace, false)
+		delete(a.con.clients, client)
+		if len(a.con.clients) == 0 {
+			a.armConsole(c, reconnectGrace, false)
+		}
 	}
 }
 
@@ -88,7 +98,7 @@ func (a *vmActor) stopConsole() {
 }
 
 func (a *vmActor) consoleDue(c actor.Context, m *consoleDue) {
-	if m.gen != a.con.gen || a.con.client != "" {
+	if m.gen != a.con.gen || len(a.con.clients) > 0 {
 		return
 	}
 	a.con.timer = nil
