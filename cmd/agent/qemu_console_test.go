@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -29,26 +27,12 @@ const vncDisplay = `<graphics type='vnc' port='-1' autoport='yes' passwd='*****'
 // createWith is q.create with devices added to the guest's template.
 func (q *qemuLane) createWith(t *testing.T, c *client.Client, name, id, devices string) *qemuGuest {
 	t.Helper()
-	tmpl, err := os.ReadFile("../../testdata/qemu/guest.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &qemuGuest{name: "hostagent-qemu-" + name, id: id, serial: filepath.Join(t.TempDir(), "serial.log")}
-	xml := strings.NewReplacer(
-		"@TYPE@", q.domainType, "@NAME@", g.name, "@UUID@", id,
-		"@KERNEL@", filepath.Join(q.guest, "vmlinuz"), "@INITRD@", filepath.Join(q.guest, "initrd.img"),
-		"@CMDLINE@", "", "@MAC@", "52:54:00:"+id[0:2]+":"+id[2:4]+":"+id[4:6], "@SERIAL@", g.serial,
-		"</devices>", devices+"\n  </devices>",
-	).Replace(string(tmpl))
-	t.Cleanup(func() { q.remove(t, g) })
-	res, err := c.Call("VM.create", map[string]any{"vmID": id, "vmParams": map[string]any{"vmId": id, "xml": xml}})
-	if err != nil {
-		t.Fatalf("VM.create %s: %v", g.name, err)
-	}
-	if m := decodeObject(t, res); m["vmId"] != id || m["status"] != "WaitForLaunch" {
-		t.Fatalf("VM.create %s: %v", g.name, m)
-	}
-	return g
+	return q.create(t, c, name, id, "", withDevices(devices))
+}
+
+// withDevices is an edit of the guest's XML adding devices.
+func withDevices(devices string) func(string) string {
+	return func(x string) string { return strings.Replace(x, "</devices>", devices+"\n  </devices>", 1) }
 }
 
 // dumpxml is the guest's domain XML as the engine reads it, through Host.dumpxmls.

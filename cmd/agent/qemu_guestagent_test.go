@@ -7,8 +7,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -158,20 +156,5 @@ func jsonOf(t *testing.T, v any) string {
 // createWithAgent is create with the guest agent's channel in the domain.
 func (q *qemuLane) createWithAgent(t *testing.T, c *client.Client, name, id, cmdline string) *qemuGuest {
 	t.Helper()
-	tmpl, err := os.ReadFile("../../testdata/qemu/guest.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &qemuGuest{name: "hostagent-qemu-" + name, id: id, serial: filepath.Join(t.TempDir(), "serial.log")}
-	xml := strings.NewReplacer(
-		"@TYPE@", q.domainType, "@NAME@", g.name, "@UUID@", id,
-		"@KERNEL@", filepath.Join(q.guest, "vmlinuz"), "@INITRD@", filepath.Join(q.guest, "initrd.img"),
-		"@CMDLINE@", cmdline, "@MAC@", "52:54:00:"+id[0:2]+":"+id[2:4]+":"+id[4:6], "@SERIAL@", g.serial,
-		"</devices>", agentChannelXML+"\n  </devices>",
-	).Replace(string(tmpl))
-	t.Cleanup(func() { q.remove(t, g) })
-	if _, err := c.Call("VM.create", map[string]any{"vmID": id, "vmParams": map[string]any{"vmId": id, "xml": xml}}); err != nil {
-		t.Fatalf("VM.create %s: %v", g.name, err)
-	}
-	return g
+	return q.create(t, c, name, id, cmdline, withDevices(agentChannelXML))
 }
