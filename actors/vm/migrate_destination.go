@@ -51,7 +51,7 @@ func (r *Registry) migrationCreate(c actor.Context, m *MigrationCreate) {
 	if raw, ok := m.Params["elapsedTimeOffset"]; ok && json.Unmarshal(raw, &offset) == nil && offset > 0 {
 		start -= int64(offset * 1000)
 	}
-	r.spawn(c, m.VMID, &vmActor{incoming: &IncomingCreated{StartTime: start}, info: info, xml: xml})
+	r.spawn(c, m.VMID, &vmActor{incoming: &IncomingCreated{StartTime: start, Guest: migratedGuest(m.Params)}, info: info, xml: xml})
 	r.updateCounts(c)
 	m.Reply.Result(map[string]any{
 		"migrationPort": 0,
@@ -78,11 +78,25 @@ func (a *vmActor) awaitIncoming(c actor.Context) {
 type incomingTimedOut struct{}
 
 // incomingSettled stops the destination's timer once the VM is no longer waiting (it arrived, or
-// went Down): a 6-hour timer must not outlive its reason.
-func (a *vmActor) incomingSettled() {
+// went Down): a 6-hour timer must not outlive its reason. was is the status before the event.
+func (a *vmActor) incomingSettled(c actor.Context, was string) {
 	if a.inTimer != nil && a.state.Status != vdsm.StatusMigrationDestination {
 		a.inTimer.Stop()
 		a.inTimer = nil
+	}
+	if was == vdsm.StatusMigrationDestination && a.state.Status != was && a.state.Status != vdsm.StatusDown {
+		a.arrived(c)
+	}
+}
+
+// arrived: the incoming domain runs here. Its guest agent's channel state came with it (QEMU
+// migrates the port's state, and libvirt read it when the incoming QEMU started, before the
+// guest's side was loaded): whether libvirt also says the channel connected once the guest runs
+// depends on QEMU's and libvirt's versions, so the live XML says it, as VDSM's destination reads
+// it (_domDependentInit → _updateDomainDescriptor → channel_state_hint).
+func (a *vmActor) arrived(c actor.Context) {
+	if x := a.refreshXML(c); x != "" {
+		a.agentHint(c, x) // guestagent_actor.go
 	}
 }
 
