@@ -95,9 +95,9 @@ func (a *vmActor) incomingSettled(c actor.Context, was string) {
 // depends on QEMU's and libvirt's versions, so the live XML says it, as VDSM's destination reads
 // it (_domDependentInit → _updateDomainDescriptor → channel_state_hint).
 func (a *vmActor) arrived(c actor.Context) {
-	if x := a.refreshXML(c); x != "" {
-		a.agentHint(c, x) // guestagent_actor.go
-	}
+	x := a.refreshXML(c)
+	a.log.Info().Bool("agentConnected", agentConnectedIn(x)).Msg("incoming domain arrived")
+	a.agentHint(c, x) // guestagent_actor.go
 }
 
 // PeerTLS is the client side of the agent's mutual TLS, for calls to a destination agent: the
