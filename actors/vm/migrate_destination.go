@@ -89,11 +89,13 @@ func (a *vmActor) incomingSettled(c actor.Context, was string) {
 	}
 }
 
-// arrived: the incoming domain runs here. Its guest agent's channel state came with it (QEMU
-// migrates the port's state, and libvirt read it when the incoming QEMU started, before the
-// guest's side was loaded): whether libvirt also says the channel connected once the guest runs
-// depends on QEMU's and libvirt's versions, so the live XML says it, as VDSM's destination reads
-// it (_domDependentInit → _updateDomainDescriptor → channel_state_hint).
+// arrived: the incoming domain runs here. Its guest agent's channel state came in QEMU's
+// migration stream; libvirt said "disconnected" when the incoming QEMU started and learns the
+// migrated state from QEMU's VSERPORT_CHANGE once the guest's side is loaded (libvirt 9.0 with
+// QEMU 7.2, the migration lane: the live XML says connected by RESUMED/migrated and the agent
+// event follows it). That event is QEMU's and libvirt's to send or not, so the live XML is read
+// here, as VDSM's destination does (_domDependentInit → _updateDomainDescriptor →
+// channel_state_hint); a second "connected" costs nothing.
 func (a *vmActor) arrived(c actor.Context) {
 	x := a.refreshXML(c)
 	a.log.Info().Bool("agentConnected", agentConnectedIn(x)).Msg("incoming domain arrived")
