@@ -14,7 +14,9 @@
 #      on both hosts with Host.setupNetworks, a guest on it migrated A→B and still answering;
 #      and cmd/agent/migration_restart_test.go (TestMigrationLaneDestinationRestart): B's agent
 #      killed and restarted while the domain arrives, then the migration cancelled, or completed
-#      (also while B's agent is down);
+#      (also while B's agent is down); and cmd/agent/migration_guestagent_test.go
+#      (TestMigrationLaneGuestAgent): a guest running qemu-ga migrated A→B→A, each destination
+#      reporting the agent's keys from the arrival on and then asking the agent itself;
 #   4b. then the engine's VM (engine_vm_test below): A's agent stopped, the bridges ovirtmgmt,
 #      ;vdsmdummy; and blue (a second VM network) made inside host A's network namespace (never on
 #      the machine's own), and

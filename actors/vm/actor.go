@@ -95,8 +95,9 @@ func (a *vmActor) Receive(c actor.Context) {
 	case *actor.Started:
 		a.start(c)
 	case *libvirtEvent:
+		was := a.state.Status
 		a.event(c, m.e)
-		a.incomingSettled() // migrate.go
+		a.incomingSettled(c, was) // migrate_destination.go
 	case *Destroy:
 		a.h.taken()
 		a.destroy(c, m)

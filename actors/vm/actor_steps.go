@@ -192,7 +192,9 @@ func (a *vmActor) saveMetadata(meta Metadata) {
 	}
 }
 
-func (a *vmActor) refreshXML(c actor.Context) {
+// refreshXML reads libvirt's live XML of the domain into the actor and the registry, and
+// returns it ("" when libvirt had none to give).
+func (a *vmActor) refreshXML(c actor.Context) string {
 	var x string
 	err := a.call(func(id string) error {
 		var err error
@@ -200,14 +202,15 @@ func (a *vmActor) refreshXML(c actor.Context) {
 		return err
 	})
 	if err != nil {
-		return
+		return ""
 	}
 	info, err := ParseDomainXML(x)
 	if err != nil {
-		return
+		return ""
 	}
 	a.info = info
 	c.Send(a.registry, &stateChanged{id: a.id, state: a.state, info: &info, xml: x})
+	return x
 }
 
 func (a *vmActor) remove(c actor.Context, emit []EmitStatus) {

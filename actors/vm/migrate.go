@@ -239,6 +239,9 @@ func (a *vmActor) migrate(c actor.Context, m *Migrate) {
 		"xml":               x,
 		"elapsedTimeOffset": float64(time.Now().UnixMilli()-a.state.StartTime) / 1000,
 	}
+	for k, v := range migrationGuestParams(a.state) { // status_agent.go
+		params[k] = v
+	}
 	peer := a.peer(m.Dst)
 	peer.incoming = m.IncomingLimit
 	root, self, lv, id, gate := c.ActorSystem().Root, c.Self(), a.lv, a.id, a.mig.gate

@@ -51,7 +51,7 @@ func (r *Registry) migrationCreate(c actor.Context, m *MigrationCreate) {
 	if raw, ok := m.Params["elapsedTimeOffset"]; ok && json.Unmarshal(raw, &offset) == nil && offset > 0 {
 		start -= int64(offset * 1000)
 	}
-	r.spawn(c, m.VMID, &vmActor{incoming: &IncomingCreated{StartTime: start}, info: info, xml: xml})
+	r.spawn(c, m.VMID, &vmActor{incoming: &IncomingCreated{StartTime: start, Guest: migratedGuest(m.Params)}, info: info, xml: xml})
 	r.updateCounts(c)
 	m.Reply.Result(map[string]any{
 		"migrationPort": 0,
@@ -78,12 +78,28 @@ func (a *vmActor) awaitIncoming(c actor.Context) {
 type incomingTimedOut struct{}
 
 // incomingSettled stops the destination's timer once the VM is no longer waiting (it arrived, or
-// went Down): a 6-hour timer must not outlive its reason.
-func (a *vmActor) incomingSettled() {
+// went Down): a 6-hour timer must not outlive its reason. was is the status before the event.
+func (a *vmActor) incomingSettled(c actor.Context, was string) {
 	if a.inTimer != nil && a.state.Status != vdsm.StatusMigrationDestination {
 		a.inTimer.Stop()
 		a.inTimer = nil
 	}
+	if was == vdsm.StatusMigrationDestination && a.state.Status != was && a.state.Status != vdsm.StatusDown {
+		a.arrived(c)
+	}
+}
+
+// arrived: the incoming domain runs here. Its guest agent's channel state came in QEMU's
+// migration stream; libvirt said "disconnected" when the incoming QEMU started and learns the
+// migrated state from QEMU's VSERPORT_CHANGE once the guest's side is loaded (libvirt 9.0 with
+// QEMU 7.2, the migration lane: the live XML says connected by RESUMED/migrated and the agent
+// event follows it). That event is QEMU's and libvirt's to send or not, so the live XML is read
+// here, as VDSM's destination does (_domDependentInit → _updateDomainDescriptor →
+// channel_state_hint); a second "connected" costs nothing.
+func (a *vmActor) arrived(c actor.Context) {
+	x := a.refreshXML(c)
+	a.log.Info().Bool("agentConnected", agentConnectedIn(x)).Msg("incoming domain arrived")
+	a.agentHint(c, x) // guestagent_actor.go
 }
 
 // PeerTLS is the client side of the agent's mutual TLS, for calls to a destination agent: the

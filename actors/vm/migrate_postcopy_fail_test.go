@@ -26,10 +26,11 @@ type peerAgent struct {
 	once    sync.Once
 	mu      sync.Mutex
 	methods []string
+	creates chan map[string]json.RawMessage // each VM.migrationCreate's VM parameters
 }
 
 func newPeerAgent(t *testing.T) *peerAgent {
-	p := &peerAgent{release: make(chan struct{})}
+	p := &peerAgent{release: make(chan struct{}), creates: make(chan map[string]json.RawMessage, 4)}
 	p.peerListener = listenPeer(t, p.serve)
 	// Cleanups run last-in first-out: the held VM.migrationCreate is let go before hangUp.
 	t.Cleanup(p.answerCreate)
@@ -64,6 +65,9 @@ func (p *peerAgent) serve(c net.Conn) {
 			var req struct {
 				Method string          `json:"method"`
 				ID     json.RawMessage `json:"id"`
+				Params struct {
+					Params map[string]json.RawMessage `json:"params"`
+				} `json:"params"`
 			}
 			if json.Unmarshal(f.Body, &req) != nil {
 				return
@@ -72,6 +76,10 @@ func (p *peerAgent) serve(c net.Conn) {
 			p.methods = append(p.methods, req.Method)
 			p.mu.Unlock()
 			if req.Method == "VM.migrationCreate" {
+				select {
+				case p.creates <- req.Params.Params:
+				default:
+				}
 				<-p.release
 			}
 			to := f.Header.Get("reply-to")

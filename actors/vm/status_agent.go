@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/hostagent/hostagent/protocol/vdsm"
@@ -54,4 +55,49 @@ func guestInfoOf(s State) vdsm.GuestInfo {
 		return vdsm.NoGuestInfo()
 	}
 	return *s.Guest
+}
+
+// The guest keys VDSM's source passes in VM.migrationCreate's parameters (vm.py
+// migration_parameters) and its destination starts from (Vm.__init__'s migrated_guest_info), so
+// the engine keeps them while the destination's agent has not answered yet.
+const (
+	paramGuestFQDN = "guestFQDN"
+	paramUsername  = "username"
+	paramNetIfaces = "netIfaces"
+)
+
+// migrationGuestParams are the guest keys a source adds to the destination's parameters. A VM
+// whose agent never said anything sends none (the destination starts from VDSM's defaults, as
+// it would anyway); the NICs go only once the agent listed them.
+func migrationGuestParams(s State) map[string]any {
+	if s.Guest == nil {
+		return nil
+	}
+	p := map[string]any{paramGuestFQDN: s.Guest.GuestFQDN, paramUsername: s.Guest.Username}
+	if s.Guest.NetIfaces != nil {
+		p[paramNetIfaces] = *s.Guest.NetIfaces
+	}
+	return p
+}
+
+// migratedGuest is the guest's info a destination starts from: VDSM's defaults with whichever of
+// the source's keys the parameters hold (one that does not parse is left out, as VDSM takes what
+// is there); nil when none.
+func migratedGuest(params map[string]json.RawMessage) *vdsm.GuestInfo {
+	g, found := vdsm.NoGuestInfo(), false
+	var fqdn, user string
+	if raw, ok := params[paramGuestFQDN]; ok && json.Unmarshal(raw, &fqdn) == nil {
+		g.GuestFQDN, found = fqdn, true
+	}
+	if raw, ok := params[paramUsername]; ok && json.Unmarshal(raw, &user) == nil {
+		g.Username, found = user, true
+	}
+	var ifs []vdsm.NetIface
+	if raw, ok := params[paramNetIfaces]; ok && json.Unmarshal(raw, &ifs) == nil && ifs != nil {
+		g.NetIfaces, found = &ifs, true
+	}
+	if !found {
+		return nil
+	}
+	return &g
 }

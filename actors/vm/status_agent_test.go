@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -73,5 +74,57 @@ func TestAgentInfoInStats(t *testing.T) {
 	s, fx = Step(s, AgentReport{Info: &vdsm.GuestInfo{GuestFQDN: "renamed"}}, now)
 	if len(fx) != 0 || BuildStats("id", "n", s, nil, nil, DomainInfo{}, now, NewClock(now, time.Hour), 0, true).Running.GuestFQDN != "renamed" {
 		t.Fatalf("a report: effects %v, state %+v", fx, s)
+	}
+}
+
+// The guest keys a source passes in VM.migrationCreate's parameters and the destination starts
+// from (VDSM's migration_parameters and migrated_guest_info), through their JSON as on the wire.
+func TestMigrationGuestKeys(t *testing.T) {
+	eth0 := []vdsm.NetIface{{Name: "eth0", HW: "52:54:00:00:00:01", Inet: []string{"192.0.2.2"}, Inet6: []string{}}}
+	spoke := vdsm.NoGuestInfo()
+	spoke.GuestFQDN, spoke.Username, spoke.GuestName = "guest", "root", "guest"
+	spoke.GuestOsInfo = &vdsm.GuestOsInfo{Type: "linux"}
+	listed := spoke
+	listed.NetIfaces = &eth0
+	for _, tc := range []struct {
+		name   string
+		guest  *vdsm.GuestInfo
+		params string // as the source sends them
+		want   string // the destination's guest info, as JSON; "null": none
+	}{
+		{"no agent", nil, `null`, `null`},
+		{"agent spoke, no NICs listed", &spoke, `{"guestFQDN":"guest","username":"root"}`,
+			`{"username":"root","session":"Unknown","memUsage":"0","guestCPUCount":-1,"appsList":[],"guestIPs":"","guestFQDN":"guest"}`},
+		{"agent listed NICs", &listed, `{"guestFQDN":"guest","netIfaces":[{"name":"eth0","hw":"52:54:00:00:00:01","inet":["192.0.2.2"],"inet6":[]}],"username":"root"}`,
+			`{"username":"root","session":"Unknown","memUsage":"0","guestCPUCount":-1,"appsList":[],"guestIPs":"","guestFQDN":"guest","netIfaces":[{"name":"eth0","hw":"52:54:00:00:00:01","inet":["192.0.2.2"],"inet6":[]}]}`},
+	} {
+		p := migrationGuestParams(State{Status: vdsm.StatusUp, Guest: tc.guest})
+		b, _ := json.Marshal(p)
+		if string(b) != tc.params {
+			t.Errorf("%s: params\n got %s\nwant %s", tc.name, b, tc.params)
+			continue
+		}
+		var raw map[string]json.RawMessage
+		_ = json.Unmarshal(b, &raw)
+		if got, _ := json.Marshal(migratedGuest(raw)); string(got) != tc.want {
+			t.Errorf("%s: destination\n got %s\nwant %s", tc.name, got, tc.want)
+		}
+	}
+	// A VDSM source sends the three keys always, with its defaults when its agent said nothing;
+	// a key that does not parse is left out.
+	for _, tc := range []struct{ params, want string }{
+		{`{"guestFQDN":"","username":"Unknown","netIfaces":[]}`,
+			`{"username":"Unknown","session":"Unknown","memUsage":"0","guestCPUCount":-1,"appsList":[],"guestIPs":"","guestFQDN":"","netIfaces":[]}`},
+		{`{"guestFQDN":7,"username":"root","netIfaces":"eth0"}`,
+			`{"username":"root","session":"Unknown","memUsage":"0","guestCPUCount":-1,"appsList":[],"guestIPs":"","guestFQDN":""}`},
+		{`{"vmId":"x","elapsedTimeOffset":3.5}`, `null`},
+	} {
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(tc.params), &raw); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := json.Marshal(migratedGuest(raw)); string(got) != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.params, got, tc.want)
+		}
 	}
 }

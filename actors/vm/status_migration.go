@@ -17,8 +17,12 @@ import "github.com/hostagent/hostagent/protocol/vdsm"
 // runs (RESUMED/postcopy), until RESUMED/migrated.
 
 // IncomingCreated: VM.migrationCreate admitted a VM whose domain will arrive with a migration.
-// StartTime is the source's start time, unix ms, so elapsedTime carries on.
-type IncomingCreated struct{ StartTime int64 }
+// StartTime is the source's start time, unix ms, so elapsedTime carries on; Guest is what the
+// source's guest agent had said (migratedGuest), nil when nothing.
+type IncomingCreated struct {
+	StartTime int64
+	Guest     *vdsm.GuestInfo
+}
 
 // MigrateRequested: VM.migrate accepted; the outgoing migration starts.
 type MigrateRequested struct{}
@@ -144,7 +148,7 @@ func outgoingFailed(s State) (State, []Effect) {
 
 // incomingCreated is a destination VM before its domain arrives.
 func incomingCreated(c IncomingCreated) State {
-	return State{Status: vdsm.StatusMigrationDestination, StartTime: c.StartTime, GuestEvent: vdsm.StatusPoweringUp}
+	return State{Status: vdsm.StatusMigrationDestination, StartTime: c.StartTime, GuestEvent: vdsm.StatusPoweringUp, Guest: c.Guest}
 }
 
 // migrationLibvirt applies libvirt's lifecycle events to a migrating VM; ok is false when the

@@ -433,6 +433,9 @@ func formatState(s State, now time.Time) string {
 	if s.AgentStatus != "" {
 		parts = append(parts, "agent="+quoteIfNeeded(s.AgentStatus))
 	}
+	if s.Guest != nil && s.Guest.GuestFQDN != "" {
+		parts = append(parts, "fqdn="+quoteIfNeeded(s.Guest.GuestFQDN))
+	}
 	return strings.Join(parts, " ")
 }
 
