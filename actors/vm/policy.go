@@ -159,6 +159,12 @@ func pyOrNone(e map[string]string, k string) string {
 // setCPUTune is VM.setCpuTuneQuota or VM.setCpuTunePeriod: libvirt's current state only, as
 // vm.py sets it, and the domain re-read so its stats show what libvirt made of the value.
 func (a *vmActor) setCPUTune(c actor.Context, m *SetCPUTune) {
+	if a.state.Status == vdsm.StatusDown {
+		// vm.py reaches a disconnected domain (api.method's NotConnectedError); the stopped
+		// domain's definition, which a call without flags would change, is left alone.
+		fail(m.Reply, vdsm.NotConnected(a.id))
+		return
+	}
 	err := a.call(func(id string) error {
 		if m.Quota != nil {
 			return a.lv.SetVCPUQuota(id, *m.Quota)

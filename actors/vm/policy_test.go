@@ -55,3 +55,22 @@ func TestUpdateVMPolicyAnswers(t *testing.T) {
 		t.Errorf("nothing to change: %+v %s; want Done", a.Error, a.Result)
 	}
 }
+
+// A Down VM's domain is no longer VDSM's to tune: vm.py's setCpuTuneQuota and setCpuTunePeriod
+// reach a disconnected domain, whose NotConnectedError api.method answers as code 100 with its
+// text. The domain must not be touched: on a real libvirt the call would rewrite the stopped
+// domain's persistent definition and answer Done.
+func TestSetCPUTuneOfDownVM(t *testing.T) {
+	h := newHarness(t)
+	q, p := int64(5000), uint64(100000)
+	for _, msg := range []func(*reply.Reply) any{
+		func(r *reply.Reply) any { return &SetCPUTune{Reply: r, Quota: &q} },
+		func(r *reply.Reply) any { return &SetCPUTune{Reply: r, Period: &p} },
+	} {
+		a := h.verb(hostVMs[2], msg)
+		want := `General Exception: ("VM '` + hostVMs[2] + `' was not defined yet or was undefined",)`
+		if a.Error == nil || a.Error.Code != 100 || a.Error.Message != want {
+			t.Errorf("%+v %s; want 100 %q", a.Error, a.Result, want)
+		}
+	}
+}
