@@ -80,7 +80,10 @@ func (a *vmActor) updateVMPolicy(c actor.Context, m *UpdateVMPolicy) {
 		return err
 	})
 	if err != nil {
-		a.policyFailed(m.Reply, err)
+		// vm.py _getVmPolicy logs any failed read (a vanished domain too) and returns None,
+		// which updateVmPolicy answers bare.
+		a.log.Warn().Err(err).Msg("updateVmPolicy: the qos metadata could not be read")
+		fail(m.Reply, vdsm.NewError(vdsm.CodeUpdateVMPolicyFailed))
 		return
 	}
 	if qos, err = WithVCPULimit(qos, *m.VCPULimit); err != nil {
@@ -100,12 +103,12 @@ func (a *vmActor) updateVMPolicy(c actor.Context, m *UpdateVMPolicy) {
 	m.Reply.Result(doneStatus())
 }
 
-// policyFailed answers a libvirt failure as vm.py updateVmPolicy does: NoSuchVM when the domain
-// is gone, else updateVmPolicyErr with libvirt's words.
+// policyFailed answers a libvirt failure as vm.py updateVmPolicy's setMetadata does: a bare
+// NoSuchVM() when the domain is gone, else updateVmPolicyErr with libvirt's words.
 func (a *vmActor) policyFailed(r *reply.Reply, err error) {
 	a.log.Warn().Err(err).Msg("updateVmPolicy failed")
 	if errors.Is(err, virt.ErrNoDomain) {
-		fail(r, vdsm.NoSuchVM(a.id))
+		fail(r, vdsm.NewError(vdsm.CodeNoSuchVM))
 		return
 	}
 	r.Error(vdsm.CodeUpdateVMPolicyFailed, virt.Reason(err))

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hostagent/hostagent/reply"
+	"github.com/hostagent/hostagent/supervisor"
 )
 
 // libvirtWords stands for a message that is libvirt's refusal, whose wording is libvirt's version's:
@@ -72,5 +73,27 @@ func TestSetCPUTuneOfDownVM(t *testing.T) {
 		if a.Error == nil || a.Error.Code != 100 || a.Error.Message != want {
 			t.Errorf("%+v %s; want 100 %q", a.Error, a.Result, want)
 		}
+	}
+}
+
+// A domain gone from libvirt before its VM actor heard of it: vm.py _getVmPolicy logs the
+// failed metadata read and returns None, which updateVmPolicy answers as a bare updateVmPolicyErr
+// (not NoSuchVM, not libvirt's words).
+func TestUpdateVMPolicyOfVanishedDomain(t *testing.T) {
+	h := newHarness(t)
+	id := "31313131-4242-4535-8686-979797979798"
+	h.create("vanished", id)
+	// The VM actor must not learn of it, or the VM is Down and answered as such.
+	h.faults.Set(supervisor.Rule{Kind: "vm", Message: "*vm.libvirtEvent", Action: supervisor.Drop})
+	if err := h.lv.Destroy(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.lv.Undefine(id); err != nil {
+		t.Fatal(err)
+	}
+	limit := "50"
+	a := h.verb(id, func(r *reply.Reply) any { return &UpdateVMPolicy{Reply: r, VCPULimit: &limit, Given: true} })
+	if a.Error == nil || a.Error.Code != 63 || a.Error.Message != "Failed to update VM SLA policy" {
+		t.Errorf("%+v %s; want 63 %q", a.Error, a.Result, "Failed to update VM SLA policy")
 	}
 }
