@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hostagent/hostagent/reply"
 )
@@ -118,4 +119,43 @@ func TestHotplugMemoryRefusals(t *testing.T) {
 	if after := h.dumpXML(id); after != before {
 		t.Fatalf("the refusals changed the domain:\n%s\nto:\n%s", before, after)
 	}
+}
+
+// A VM migrating out refuses the hotplug and QoS verbs as VDSM's _not_migrating guard does (51,
+// with its vmId), and nothing reaches libvirt: the count stays, the migration goes on.
+func TestHotplugAndPolicyRefusedWhileMigrating(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Migration.PeerTimeout = time.Minute })
+	id := "5b0c6a3e-1f2d-4c5b-8a9e-0000000000c4"
+	h.createXML(id, hotplugXML("migrating", id))
+	dst := newPeerAgent(t)
+	if a := h.verb(id, func(r *reply.Reply) any { return &Migrate{Reply: r, Dst: dst.addr()} }); a.Error != nil {
+		t.Fatalf("VM.migrate: %+v", a.Error)
+	}
+	select {
+	case <-dst.creates: // the migration is under way, held at the destination's migrationCreate
+	case <-time.After(20 * time.Second):
+		t.Fatal("no VM.migrationCreate")
+	}
+	dimm := "<memory model='dimm'><target><size unit='KiB'>131072</size><node>0</node></target></memory>"
+	limit := "50"
+	q := int64(5000)
+	want := "Command not supported during migration: {'vmId': '" + id + "'}"
+	for what, msg := range map[string]func(*reply.Reply) any{
+		"setNumberOfCpus": func(r *reply.Reply) any { return &SetNumberOfCpus{Reply: r, Count: 2} },
+		"hotplugMemory":   func(r *reply.Reply) any { return &HotplugMemory{Reply: r, XML: dimm} },
+		"hotunplugMemory": func(r *reply.Reply) any { return &HotunplugMemory{Reply: r, XML: dimm} },
+		"updateVmPolicy":  func(r *reply.Reply) any { return &UpdateVMPolicy{Reply: r, VCPULimit: &limit, Given: true} },
+	} {
+		a := h.verb(id, msg)
+		if a.Error == nil || a.Error.Code != 51 || a.Error.Message != want {
+			t.Errorf("%s while migrating: %s %+v; want 51 %q", what, a.Result, a.Error, want)
+		}
+	}
+	// setCpuTuneQuota has no guard in vm.py: it reaches libvirt (whose test driver refuses it).
+	wantError(t, "setCpuTuneQuota while migrating", h.verb(id, func(r *reply.Reply) any { return &SetCPUTune{Reply: r, Quota: &q} }), 62, "vcpu_quota")
+	if x := h.dumpXML(id); !strings.Contains(x, "current='1'>4</vcpu>") {
+		t.Fatalf("a refused setNumberOfCpus changed the domain:\n%s", x)
+	}
+	dst.answerCreate() // the test driver's migration then fails: the VM stays here
+	h.waitStatus(id, "Up", "Powering up")
 }
