@@ -89,23 +89,31 @@ func runPlanner(gi goldenInput) goldenOutput {
 	return goldenOutput{Error: ve}
 }
 
-// checkInverse replays a plan and then its full rollback on the planner's own link model and
-// requires the model to end where it started: an inverse that forgets something shows here.
+// checkInverse replays each prefix of a plan (the changes applied before a step failed, the
+// whole plan when the change is not confirmed) and then its rollback on the planner's own link
+// model, and requires the model to end where it started: an inverse that forgets something, or
+// that relies on a later change having been made, shows here.
 func checkInverse(t *testing.T, cur Current, p Plan) {
 	t.Helper()
-	m := newPlanner(cur)
-	for _, c := range p.Changes {
-		if err := m.apply(c.Do); err != nil {
-			t.Errorf("plan step %s %s: %v", c.Do.Op, c.Do.Link, err)
+	want := newPlanner(cur).snapshot()
+	for applied := len(p.Changes); applied >= 0; applied-- {
+		m := newPlanner(cur)
+		for _, c := range p.Changes[:applied] {
+			if err := m.apply(c.Do); err != nil {
+				t.Errorf("plan step %s %s: %v", c.Do.Op, c.Do.Link, err)
+			}
 		}
-	}
-	for _, s := range p.Rollback(len(p.Changes)) {
-		if err := m.apply(s); err != nil {
-			t.Errorf("rollback step %s %s: %v", s.Op, s.Link, err)
+		for _, s := range p.Rollback(applied) {
+			if err := m.apply(s); err != nil {
+				t.Errorf("rollback of %d of %d changes, step %s %s: %v", applied, len(p.Changes), s.Op, s.Link, err)
+			}
 		}
-	}
-	before := newPlanner(cur)
-	if got, want := m.snapshot(), before.snapshot(); got != want {
-		t.Errorf("rollback does not restore the state:\nafter rollback %s\nbefore         %s", got, want)
+		if got := m.snapshot(); got != want {
+			t.Errorf("rollback of %d of %d changes does not restore the state:\nafter rollback %s\nbefore         %s",
+				applied, len(p.Changes), got, want)
+		}
+		if t.Failed() {
+			return // one failing prefix says it; the shorter ones would repeat it
+		}
 	}
 }
