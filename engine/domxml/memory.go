@@ -33,6 +33,10 @@ func MemoryDeviceXML(mem map[string]json.RawMessage) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("'node'")
 	}
+	if size > math.MaxInt64/1024 || size < math.MinInt64/1024 {
+		// Python's int has no bound; libvirt would refuse such a size in its own words.
+		return "", fmt.Errorf("memory size %d MiB is out of range", size)
+	}
 	var b strings.Builder
 	b.WriteString("<memory model='dimm'><target><size unit='KiB'>")
 	b.WriteString(strconv.FormatInt(size*1024, 10))
@@ -47,6 +51,9 @@ func MemoryDeviceXML(mem map[string]json.RawMessage) (string, error) {
 		if json.Unmarshal(raw, &addr) == nil && len(addr) > 0 {
 			keys := make([]string, 0, len(addr))
 			for k := range addr {
+				if !xmlName(k) {
+					return "", fmt.Errorf("memory address attribute %s is not an XML name", pyrepr.Repr(k))
+				}
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
@@ -144,4 +151,18 @@ func pyType(raw json.RawMessage) string {
 		return "dict"
 	}
 	return "str"
+}
+
+// xmlName: name can be written as an attribute name as it is (the engine sends libvirt's
+// address attributes: type, slot, base, ...).
+func xmlName(name string) bool {
+	for i, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '_':
+		case i > 0 && (r >= '0' && r <= '9' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return name != ""
 }

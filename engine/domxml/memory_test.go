@@ -22,6 +22,10 @@ func TestMemoryDeviceXML(t *testing.T) {
 		{params: `{"size":128}`, err: "'node'"},
 		{params: `{"size":"1G","node":0}`, err: "invalid literal for int() with base 10: '1G'"},
 		{params: `{"size":null,"node":0}`, err: "not 'NoneType'"},
+		// Written as they came, these would overflow the KiB figure or break the element.
+		{params: `{"size":"9007199254740993","node":0}`, err: "out of range"},
+		{params: `{"size":128,"node":0,"address":{"type='dimm' slot":"0"}}`, err: `"type='dimm' slot" is not an XML name`},
+		{params: `{"size":128,"node":0,"address":{"1slot":"0"}}`, err: "not an XML name"},
 	} {
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal([]byte(tc.params), &m); err != nil {
