@@ -63,9 +63,10 @@ type Conn struct {
 	lostOnce bool // a reconnect loop is running
 
 	// use is held while a call uses the connection itself (a look-up, a listing) and taken whole
-	// by Close: the guest agent's poll, a migration and the registry's listing run on goroutines
-	// of their own that can outlive the actors Shutdown waits for, and a call through the freed
-	// connection is a use after free. gone is set under it by Close.
+	// by whatever closes one (Close, a reconnect dropping the lost one): the guest agent's poll,
+	// a migration and the registry's listing run on goroutines of their own that can outlive the
+	// actors Shutdown waits for, and a call through a freed connection is a use after free. gone
+	// is set under it by Close.
 	use  sync.RWMutex
 	gone bool
 }
@@ -154,7 +155,10 @@ func (c *Conn) reconnect(old *libvirt.Connect) {
 	c.events = nil
 	c.mu.Unlock()
 	_ = old.UnregisterCloseCallback()
+	// A call that read the connection before it was lost may be looking a domain up through it.
+	c.use.Lock()
 	_, _ = old.Close()
+	c.use.Unlock()
 	wait := 100 * time.Millisecond
 	for {
 		select {
