@@ -127,10 +127,11 @@ func applyAgent(p agentPoller, info *vdsm.GuestInfo, answers []agentAnswer, now 
 	p.last = copyTimes(p.last)
 	agentUp := false
 	for _, a := range answers {
-		// VDSM asks guest-info, the CPUs and the NICs itself and stamps their last check
-		// whatever came back; the rest go through libvirt's guestInfo, which fails as a whole
-		// on any error, the guest's own included, and throttles the VM. Either way a guest that
-		// answers errors is not asked again on the next run.
+		// VDSM stamps the last check of guest-info, the CPUs and the NICs whatever came back;
+		// the rest go through libvirt's guestInfo, which fails as a whole on any error. Only
+		// guest-info is sent as a raw command, whose error answer is no failure to VDSM; the
+		// guest's error anywhere else is a libvirt error to it, and throttles the VM. Either way
+		// a guest that answers errors is not asked again on the next run.
 		direct := a.Cmd == qgaInfo || a.Cmd == qgaVCPUs || a.Cmd == qgaNetwork
 		if direct {
 			p.last[a.Cmd] = now
@@ -147,7 +148,7 @@ func applyAgent(p agentPoller, info *vdsm.GuestInfo, answers []agentAnswer, now 
 			if a.Cmd == qgaInfo {
 				p.version, p.commands = "", nil
 			}
-			if !direct {
+			if a.Cmd != qgaInfo {
 				p.failed = now
 			}
 			continue // VDSM logs qemu-ga's errors and keeps what it had

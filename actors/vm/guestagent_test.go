@@ -249,6 +249,9 @@ func TestAgentErrorAnswersAreNotAskedAgainAtOnce(t *testing.T) {
 		if due := agentDue(p2, now.Add(agentPollPeriod), boot, true); contains(due, cmd) {
 			t.Errorf("%s answered an error: asked again on the next run (%v)", cmd, due)
 		}
+		if !p2.failed.Equal(now) {
+			t.Errorf("%s answered an error: the VM is not throttled", cmd)
+		}
 	}
 	q := p
 	q.last = map[string]time.Time{} // guest-info last answered long ago
