@@ -34,6 +34,9 @@ func startEventLoop() error {
 // re-established: calls fail at once instead of hanging on a dead daemon.
 var ErrDisconnected = errors.New("libvirt connection lost; reconnecting")
 
+// ErrClosed is returned (wrapped) by a call made after Close.
+var ErrClosed = errors.New("libvirt connection closed")
+
 // Keepalive settings for remote connections: a daemon that stops answering is declared dead after
 // interval×(count+1) seconds, and every call in flight returns with an error.
 const (
@@ -58,6 +61,14 @@ type Conn struct {
 	onBack   func()
 	closed   bool
 	lostOnce bool // a reconnect loop is running
+
+	// use is held while a call uses the connection itself (a look-up, a listing) and taken whole
+	// by whatever closes one (Close, a reconnect dropping the lost one): the guest agent's poll,
+	// a migration and the registry's listing run on goroutines of their own that can outlive the
+	// actors Shutdown waits for, and a call through a freed connection is a use after free. gone
+	// is set under it by Close.
+	use  sync.RWMutex
+	gone bool
 }
 
 // Open connects to uri, starting the event loop first.
@@ -144,7 +155,10 @@ func (c *Conn) reconnect(old *libvirt.Connect) {
 	c.events = nil
 	c.mu.Unlock()
 	_ = old.UnregisterCloseCallback()
+	// A call that read the connection before it was lost may be looking a domain up through it.
+	c.use.Lock()
 	_, _ = old.Close()
+	c.use.Unlock()
 	wait := 100 * time.Millisecond
 	for {
 		select {
@@ -199,11 +213,15 @@ func (c *Conn) reconnect(old *libvirt.Connect) {
 // URI is the URI the connection was opened with.
 func (c *Conn) URI() string { return c.uri }
 
-// Close releases the connection. Nothing may use it afterwards.
+// Close releases the connection. Calls made afterwards fail with ErrClosed; a call holding a
+// domain handle keeps the connection alive until it frees the handle.
 func (c *Conn) Close() error {
 	if c == nil {
 		return nil
 	}
+	c.use.Lock()
+	defer c.use.Unlock()
+	c.gone = true
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

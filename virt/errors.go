@@ -23,7 +23,7 @@ type Error struct {
 	// call never reached libvirt (the connection is lost).
 	Code    int
 	Message string
-	kind    error // ErrNoDomain, ErrNotRunning, ErrDisconnected or nil
+	kind    error // ErrNoDomain, ErrNotRunning, ErrDisconnected, ErrClosed or nil
 }
 
 // libvirt error numbers callers tell apart.
@@ -42,7 +42,7 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s %s: %s", e.Op, e.UUID, e.Message)
 }
 
-// Unwrap lets errors.Is match ErrNoDomain, ErrNotRunning and ErrDisconnected.
+// Unwrap lets errors.Is match ErrNoDomain, ErrNotRunning, ErrDisconnected and ErrClosed.
 func (e *Error) Unwrap() error { return e.kind }
 
 // Reason is the text VDSM would show for this failure: libvirt's own message.
@@ -75,6 +75,11 @@ func wrap(op, uuid string, err error) error {
 		out.kind = ErrNotRunning
 	}
 	return out
+}
+
+// closedErr is the error of a call made after Close.
+func closedErr(op, uuid string) error {
+	return &Error{Op: op, UUID: uuid, Message: ErrClosed.Error(), kind: ErrClosed}
 }
 
 // disconnected is the error of a call made while the connection is down.

@@ -32,14 +32,15 @@ func (c *Conn) AgentCommand(uuid, command string, timeout time.Duration) (string
 }
 
 // AgentInterfaces lists the guest's NICs and addresses through its agent. The agent's response
-// timeout is set for the call and put back to libvirt's default after it, as VDSM's qga_context
-// does (other agent calls, a shutdown through the agent, keep their usual wait); a driver
-// without that setting still answers.
+// timeout is set for the call and put back to blocking after it, as VDSM's qga_context does:
+// blocking is what libvirt starts a domain with (qemuDomainObjPrivateAlloc), while its
+// "default" is a 5-second wait, which would cut short other agent calls (a filesystem freeze
+// for a snapshot, a shutdown through the agent). A driver without that setting still answers.
 func (c *Conn) AgentInterfaces(uuid string, timeout time.Duration) ([]AgentInterface, error) {
 	var out []AgentInterface
 	err := c.withDomain("guest agent interfaces", uuid, func(d *libvirt.Domain) error {
 		if d.AgentSetResponseTimeout(seconds(timeout), 0) == nil {
-			defer func() { _ = d.AgentSetResponseTimeout(int(libvirt.DOMAIN_AGENT_RESPONSE_TIMEOUT_DEFAULT), 0) }()
+			defer func() { _ = d.AgentSetResponseTimeout(int(libvirt.DOMAIN_AGENT_RESPONSE_TIMEOUT_BLOCK), 0) }()
 		}
 		ifs, err := d.ListAllInterfaceAddresses(libvirt.DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT)
 		if err != nil {

@@ -137,7 +137,8 @@ func (a *vmActor) Receive(c actor.Context) {
 	case *Shutdown:
 		a.h.taken()
 		a.shutdown(c, m)
-	case *actor.Stopping:
+	case *actor.Stopping, *actor.Restarting:
+		// A restarted actor starts afresh from libvirt: the timers of this incarnation go with it.
 		a.disarm()
 		a.stopUnplugs()
 		a.stopConsole()

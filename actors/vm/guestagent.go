@@ -127,6 +127,15 @@ func applyAgent(p agentPoller, info *vdsm.GuestInfo, answers []agentAnswer, now 
 	p.last = copyTimes(p.last)
 	agentUp := false
 	for _, a := range answers {
+		// VDSM stamps the last check of guest-info, the CPUs and the NICs whatever came back;
+		// the rest go through libvirt's guestInfo, which fails as a whole on any error. Only
+		// guest-info is sent as a raw command, whose error answer is no failure to VDSM; the
+		// guest's error anywhere else is a libvirt error to it, and throttles the VM. Either way
+		// a guest that answers errors is not asked again on the next run.
+		direct := a.Cmd == qgaInfo || a.Cmd == qgaVCPUs || a.Cmd == qgaNetwork
+		if direct {
+			p.last[a.Cmd] = now
+		}
 		if a.Err != nil {
 			p.failed = now
 			if a.Cmd == qgaInfo {
@@ -138,6 +147,9 @@ func applyAgent(p agentPoller, info *vdsm.GuestInfo, answers []agentAnswer, now 
 		if err != nil {
 			if a.Cmd == qgaInfo {
 				p.version, p.commands = "", nil
+			}
+			if a.Cmd != qgaInfo {
+				p.failed = now
 			}
 			continue // VDSM logs qemu-ga's errors and keeps what it had
 		}
@@ -155,6 +167,9 @@ func applyAgent(p agentPoller, info *vdsm.GuestInfo, answers []agentAnswer, now 
 				continue
 			}
 			agentUp = p.version == ""
+			if agentUp {
+				p.failed = time.Time{} // VDSM's _on_boot: the agent is up, its failures forgotten
+			}
 			p.version, p.commands = r.Version, map[string]bool{}
 			for _, c := range r.Commands {
 				if c.Enabled {

@@ -29,21 +29,31 @@ type agentState struct {
 }
 
 // agentTick: time for the next poll.
-type agentTick struct{ gen int }
+type agentTick struct {
+	gen int
+	of  *agentState
+}
 
 // agentAnswers: a poll's outcome.
-type agentAnswers struct{ answers []agentAnswer }
+type agentAnswers struct {
+	answers []agentAnswer
+	of      *agentState
+}
 
-// agentMessage takes the agent's own messages.
+// agentMessage takes the agent's own messages. Both say whose they are: an actor restarted
+// after a panic keeps its PID, so a tick or a poll's answers of the earlier incarnation reach the
+// new one, whose generations start over and whose own poll may be out.
 func (a *vmActor) agentMessage(c actor.Context, m any) {
 	switch m := m.(type) {
 	case *agentTick:
-		if m.gen == a.agent.gen {
+		if m.of == &a.agent && m.gen == a.agent.gen {
 			a.agent.timer = nil
 			a.agentPoll(c)
 		}
 	case *agentAnswers:
-		a.agentAnswered(c, m.answers)
+		if m.of == &a.agent {
+			a.agentAnswered(c, m.answers)
+		}
 	}
 }
 
@@ -112,8 +122,8 @@ func (a *vmActor) agentPoll(c actor.Context) {
 		return
 	}
 	a.agent.busy = true
-	lv, id, self, root := a.lv, a.id, c.Self(), c.ActorSystem().Root
-	go func() { root.Send(self, &agentAnswers{answers: askAgent(lv, id, due)}) }()
+	lv, id, self, root, of := a.lv, a.id, c.Self(), c.ActorSystem().Root, &a.agent
+	go func() { root.Send(self, &agentAnswers{answers: askAgent(lv, id, due), of: of}) }()
 }
 
 // askAgent makes the calls, one after the other, each bounded by agentCommandTimeout.
@@ -159,8 +169,8 @@ func (a *vmActor) agentArm(c actor.Context) {
 		return
 	}
 	a.agent.gen++
-	gen, self, root := a.agent.gen, c.Self(), c.ActorSystem().Root
-	a.agent.timer = time.AfterFunc(agentPollPeriod, func() { root.Send(self, &agentTick{gen: gen}) })
+	gen, self, root, of := a.agent.gen, c.Self(), c.ActorSystem().Root, &a.agent
+	a.agent.timer = time.AfterFunc(agentPollPeriod, func() { root.Send(self, &agentTick{gen: gen, of: of}) })
 }
 
 // agentStop stops the poll timer (the channel went away, or the actor stops).

@@ -226,3 +226,55 @@ func TestAgentDue(t *testing.T) {
 		})
 	}
 }
+
+// The guest controls what its agent answers. An error (or garbage) where an answer belongs
+// makes VDSM wait as it would after any answer for guest-info, the CPUs and the NICs (it stamps
+// their last check whatever came back), and throttles the VM for a minute for the commands it
+// asks through libvirt's guestInfo, which fails as a whole: it is not asked again on the next
+// 5-second run, for ever.
+func TestAgentErrorAnswersAreNotAskedAgainAtOnce(t *testing.T) {
+	boot := time.Unix(1e9, 0)
+	now := boot.Add(time.Hour) // long after the boot: no boot-time asking
+	p, g, _ := applyAgent(agentPoller{connected: true}, nil, []agentAnswer{qgaAnswer(t, qgaInfo)}, now)
+	bad := `{"error":{"class":"GenericError","desc":"no"}}`
+	for _, cmd := range []string{qgaVCPUs, qgaUsers, qgaHostName} {
+		// Everything else answered just now; cmd was last answered long ago.
+		q := p
+		q.last = map[string]time.Time{qgaInfo: now}
+		for _, c := range agentPeriods {
+			q.last[c.cmd] = now
+		}
+		delete(q.last, cmd)
+		p2, _, _ := applyAgent(q, g, []agentAnswer{{Cmd: cmd, Raw: bad}}, now)
+		if due := agentDue(p2, now.Add(agentPollPeriod), boot, true); contains(due, cmd) {
+			t.Errorf("%s answered an error: asked again on the next run (%v)", cmd, due)
+		}
+		if !p2.failed.Equal(now) {
+			t.Errorf("%s answered an error: the VM is not throttled", cmd)
+		}
+	}
+	q := p
+	q.last = map[string]time.Time{} // guest-info last answered long ago
+	p2, _, _ := applyAgent(q, g, []agentAnswer{{Cmd: qgaInfo, Raw: `not json`}}, now)
+	if due := agentDue(p2, now.Add(agentPollPeriod), boot, true); contains(due, qgaInfo) {
+		t.Errorf("guest-info answered garbage: asked again on the next run (%v)", due)
+	}
+	if due := agentDue(p2, now.Add(agentInfoPeriod), boot, true); !contains(due, qgaInfo) {
+		t.Errorf("guest-info not asked again after its period (%v)", due)
+	}
+}
+
+// The agent coming up clears an earlier failure (VDSM's _on_boot resets it once the
+// capabilities are known), so what it can tell is asked at once, not a minute later.
+func TestAgentUpClearsFailure(t *testing.T) {
+	boot := time.Unix(1e9, 0)
+	now := boot.Add(30 * time.Second)
+	failed := agentPoller{connected: true, failed: now.Add(-10 * time.Second)}
+	p, _, up := applyAgent(failed, nil, []agentAnswer{qgaAnswer(t, qgaInfo)}, now)
+	if !up {
+		t.Fatal("the agent is not reported up")
+	}
+	if due := agentDue(p, now, boot, true); !contains(due, qgaHostName) || !contains(due, qgaOSInfo) {
+		t.Fatalf("just up after a failure: due %v, want its commands", due)
+	}
+}

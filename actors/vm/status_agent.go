@@ -82,7 +82,7 @@ func migrationGuestParams(s State) map[string]any {
 
 // migratedGuest is the guest's info a destination starts from: VDSM's defaults with whichever of
 // the source's keys the parameters hold (one that does not parse is left out, as VDSM takes what
-// is there); nil when none.
+// is there; an empty NIC list too, which VDSM's destination does not report); nil when none.
 func migratedGuest(params map[string]json.RawMessage) *vdsm.GuestInfo {
 	g, found := vdsm.NoGuestInfo(), false
 	var fqdn, user string
@@ -93,7 +93,7 @@ func migratedGuest(params map[string]json.RawMessage) *vdsm.GuestInfo {
 		g.Username, found = user, true
 	}
 	var ifs []vdsm.NetIface
-	if raw, ok := params[paramNetIfaces]; ok && json.Unmarshal(raw, &ifs) == nil && ifs != nil {
+	if raw, ok := params[paramNetIfaces]; ok && json.Unmarshal(raw, &ifs) == nil && len(ifs) > 0 {
 		g.NetIfaces, found = &ifs, true
 	}
 	if !found {

@@ -111,10 +111,12 @@ func TestMigrationGuestKeys(t *testing.T) {
 		}
 	}
 	// A VDSM source sends the three keys always, with its defaults when its agent said nothing;
-	// a key that does not parse is left out.
+	// a key that does not parse is left out. An empty NIC list is no list: VDSM's destination
+	// reports netIfaces only when it has some (guestagent.py getGuestInfo), and an empty one
+	// would wipe the engine's view of the guest's NICs for the time of the migration.
 	for _, tc := range []struct{ params, want string }{
 		{`{"guestFQDN":"","username":"Unknown","netIfaces":[]}`,
-			`{"username":"Unknown","session":"Unknown","memUsage":"0","guestCPUCount":-1,"appsList":[],"guestIPs":"","guestFQDN":"","netIfaces":[]}`},
+			`{"username":"Unknown","session":"Unknown","memUsage":"0","guestCPUCount":-1,"appsList":[],"guestIPs":"","guestFQDN":""}`},
 		{`{"guestFQDN":7,"username":"root","netIfaces":"eth0"}`,
 			`{"username":"root","session":"Unknown","memUsage":"0","guestCPUCount":-1,"appsList":[],"guestIPs":"","guestFQDN":""}`},
 		{`{"vmId":"x","elapsedTimeOffset":3.5}`, `null`},
