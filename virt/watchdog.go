@@ -15,6 +15,9 @@ const (
 	WatchdogInjectNMI = int(libvirt.DOMAIN_EVENT_WATCHDOG_INJECTNMI)
 )
 
+// PausedWatchdog is the reason of a domain QEMU paused for its watchdog (virDomainPausedReason).
+const PausedWatchdog = int(libvirt.DOMAIN_PAUSED_WATCHDOG)
+
 // registerWatchdog delivers libvirt's watchdog events (the guest's watchdog fired) as
 // KindWatchdog, the action as libvirt's number: naming it is the VM's business.
 func registerWatchdog(lc *libvirt.Connect, h Handler) (int, error) {

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"encoding/json"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -70,7 +71,7 @@ func TestWatchdogEventReachesStats(t *testing.T) {
 		}
 		// Taken when the VM actor stepped the event: after it was sent, before the verb behind
 		// it was answered.
-		at := time.UnixMicro(int64(*st.Watchdog.Time * 1e6))
+		at := time.UnixMicro(int64(math.Round(*st.Watchdog.Time * 1e6)))
 		if at.Before(before.Truncate(time.Microsecond)) || at.After(after) {
 			t.Errorf("stats (all %t): time %v, want within [%v, %v]", m.All, at, before, after)
 		}
