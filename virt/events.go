@@ -31,6 +31,7 @@ const (
 	KindGraphics                  // Graphics is set: a console client came or went (devices.go)
 	KindJobCompleted              // Job is set: a job of the domain completed (migrate.go)
 	KindAgent                     // AgentConnected is set: the guest agent's channel (guestagent.go)
+	KindWatchdog                  // WatchdogAction is set: the guest's watchdog fired (watchdog.go)
 )
 
 // IO error actions, as libvirt numbers them (virDomainEventIOErrorAction).
@@ -65,6 +66,7 @@ type Event struct {
 	Job       JobCompleted
 	// AgentConnected: QEMU's guest agent channel connected (false: disconnected).
 	AgentConnected bool
+	WatchdogAction int // a Watchdog* action (KindWatchdog)
 }
 
 // Handler receives events on libvirt's event-loop goroutine. It must only hand the event off:
@@ -72,7 +74,7 @@ type Event struct {
 type Handler func(Event)
 
 // Subscribe registers h for the domain events the agent acts on — lifecycle, reboot, IO error
-// (with reason) and RTC change — of every domain, on this connection and on every one that
+// (with reason), RTC change, watchdog and the rest register() lists — of every domain, on this connection and on every one that
 // replaces it after a loss. The returned function deregisters them (a registration holds a
 // reference on the connection).
 func (c *Conn) Subscribe(h Handler) (cancel func(), err error) {
@@ -154,6 +156,10 @@ func register(lc *libvirt.Connect, h Handler) ([]int, error) {
 	ids = append(ids, id)
 	if id, err = registerAgentLifecycle(lc, h); err != nil {
 		return fail("agent lifecycle", err)
+	}
+	ids = append(ids, id)
+	if id, err = registerWatchdog(lc, h); err != nil {
+		return fail("watchdog", err)
 	}
 	return append(ids, id), nil
 }

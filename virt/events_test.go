@@ -32,7 +32,7 @@ func TestSubscribeRegistersEveryKind(t *testing.T) {
 	c.mu.Lock()
 	n := len(c.events)
 	c.mu.Unlock()
-	if n != 8 {
-		t.Fatalf("%d registrations, want 8 (lifecycle, reboot, IO error, RTC change, device removed, graphics, job completed, agent lifecycle)", n)
+	if n != 9 {
+		t.Fatalf("%d registrations, want 9 (lifecycle, reboot, IO error, RTC change, device removed, graphics, job completed, agent lifecycle, watchdog)", n)
 	}
 }

@@ -39,6 +39,8 @@ func (a *vmActor) event(c actor.Context, e virt.Event) {
 		ev = a.ioError(e.IOError)
 	case virt.KindRTCChange:
 		ev = LibvirtRTCChange{Offset: e.RTCOffset}
+	case virt.KindWatchdog:
+		ev = LibvirtWatchdog{Action: e.WatchdogAction}
 	case virt.KindLifecycle:
 		switch e.Type {
 		case virt.EventStarted:

@@ -141,6 +141,7 @@ func EventStats(id, name string, s State, prev, cur *Sample, dom DomainInfo, now
 	}
 	rs.DisplayInfo = displayInfo(dom.Graphics)
 	rs.Hash = dom.DevicesHash
+	rs.WatchdogEvent = s.Watchdog
 	rs.VCPUUserLimit, rs.VCPUQuota, rs.VCPUPeriod = tuneStats(dom)
 
 	// Rates need two samples some time apart; VDSM treats a non-positive interval as no data.

@@ -54,6 +54,9 @@ type State struct {
 	// it is replaced, never changed in place.
 	AgentStatus string
 	Guest       *vdsm.GuestInfo
+	// Watchdog is the guest watchdog's last firing, nil before one (status_watchdog.go); it is
+	// replaced, never changed in place.
+	Watchdog *vdsm.WatchdogEvent
 }
 
 // Exit is a Down VM's exit record.
@@ -172,6 +175,8 @@ func Step(s State, e Event, now time.Time) (State, []Effect) {
 	case LibvirtRTCChange:
 		s.TimeOffset = strconv.FormatInt(e.Offset, 10)
 		return s, nil
+	case LibvirtWatchdog:
+		return watchdogFired(s, e, now), nil
 	}
 	return s, nil
 }

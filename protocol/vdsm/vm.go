@@ -257,6 +257,8 @@ type RunningStatus struct {
 
 	DisplayInfo []DisplayInfo `json:"displayInfo"`
 	Hash        string        `json:"hash,omitempty"`
+	// WatchdogEvent: once the guest's watchdog fired (watchdog.go).
+	WatchdogEvent *WatchdogEvent `json:"watchdogEvent,omitempty"`
 
 	// The CPU QoS (vm.py _getRunningVmStats, _getVmTuneStats): the limit as VDSM keeps it, text
 	// (the engine sends it as a string, and VDSM reads it back from metadata as text); the
