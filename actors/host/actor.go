@@ -31,8 +31,8 @@ type Config struct {
 // the vdsm-<net> networks of configured networks). Links, VDSM's dummy bridge among them, are
 // the network actor's.
 // Takes: *sampleTick (its coalesced timer), *GetCapabilities, *GetNetworkCapabilities,
-// *GetStats, *GetHardwareInfo, *SetMOMPolicy (each answered through its Reply), *VMCountsUpdate,
-// *NetworksChanged, *DomainNetworks and *ProvideDomainNetworks (answered with Respond:
+// *GetStats, *GetHardwareInfo, *ListHostDevices, *SetMOMPolicy (each answered through its
+// Reply), *VMCountsUpdate, *NetworksChanged, *DomainNetworks and *ProvideDomainNetworks (answered with Respond:
 // domainnets.go).
 // Sends: nothing but answers.
 type Actor struct {
@@ -103,6 +103,22 @@ func (a *Actor) Receive(c actor.Context) {
 			return
 		}
 		m.Reply.Result(info)
+	case *ListHostDevices:
+		// A hung daemon holds this actor as long as it holds a capabilities read: the connection's
+		// keepalive closes it, and the call fails.
+		devs, err := a.cfg.Libvirt.NodeDevices(m.Caps)
+		var out map[string]any
+		if err == nil {
+			out, err = HostDevices(fsRoot(a.cfg.Root), devs)
+		}
+		if err != nil {
+			a.cfg.Log.Error().Err(err).Msg("host devices")
+			// API.py hostdevListByCaps is not an api.method: its exception is -32603.
+			e := vdsm.Internal(err.Error())
+			m.Reply.Error(e.Code, e.Message)
+			return
+		}
+		m.Reply.Result(out)
 	case *SetMOMPolicy:
 		// There is no MOM on this host to pass them to; they are kept so a later MOM integration
 		// (and the logs) see what the engine asked for.

@@ -40,6 +40,13 @@ type SetMOMPolicy struct {
 	Values map[string]json.RawMessage
 }
 
+// ListHostDevices asks for Host.hostdevListByCaps: the node devices with one of Caps, every one
+// when Caps is empty.
+type ListHostDevices struct {
+	Reply *reply.Reply
+	Caps  []string
+}
+
 // VMCountsUpdate carries the VM counters HostStats reports, pushed by the VM registry when they
 // change so Host.getStats never has to ask it.
 type VMCountsUpdate struct{ Counts VMCounts }
@@ -54,6 +61,7 @@ func (m *GetNetworkCapabilities) Answer() *reply.Reply { return m.Reply }
 func (m *GetHardwareInfo) Answer() *reply.Reply        { return m.Reply }
 func (m *SetMOMPolicy) Answer() *reply.Reply           { return m.Reply }
 func (m *GetLldp) Answer() *reply.Reply                { return m.Reply }
+func (m *ListHostDevices) Answer() *reply.Reply        { return m.Reply }
 
 // DomainNetworks asks, for a domain about to be defined, what of the host's networking its XML
 // may name (domxml.Host's Networks and Bridges). Sent with RequestFuture; answered with a

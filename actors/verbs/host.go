@@ -19,15 +19,15 @@ func HostVerbs() []Verb {
 		{Name: "Host.getHardwareInfo", Run: toHost(func(c *Call) any { return &host.GetHardwareInfo{Reply: c.Reply} })},
 		{Name: "Host.setMOMPolicyParameters", Run: setMOMPolicy},
 		{Name: "Host.getLldp", Run: getLldp},
-		{Name: "Host.hostdevListByCaps", Run: emptyMap},
+		{Name: "Host.hostdevListByCaps", Run: hostdevListByCaps},
 		{Name: "Host.getAllVmIoTunePolicies", Run: emptyMap},
 	}
 }
 
 func alwaysTrue(*Call) (any, error) { return true, nil }
 
-// emptyMap answers verbs whose honest answer on this host is "nothing": no passthrough devices
-// are managed, no VM has IO-tune policies.
+// emptyMap answers verbs whose honest answer on this host is "nothing": no VM has IO-tune
+// policies.
 func emptyMap(*Call) (any, error) { return map[string]any{}, nil }
 
 func toHost(msg func(c *Call) any) Handler {
@@ -63,6 +63,17 @@ func getLldp(c *Call) (any, error) {
 		}
 	}
 	c.Env.Root.Send(c.Env.Host, &host.GetLldp{Reply: c.Reply, Devices: devices})
+	return Deferred, nil
+}
+
+// hostdevListByCaps takes VDSM's optional caps, a list of capability names; absent or empty
+// means every device.
+func hostdevListByCaps(c *Call) (any, error) {
+	caps, err := c.OptStrings("caps")
+	if err != nil {
+		return nil, err
+	}
+	c.Env.Root.Send(c.Env.Host, &host.ListHostDevices{Reply: c.Reply, Caps: caps})
 	return Deferred, nil
 }
 
