@@ -106,7 +106,11 @@ func (a *Actor) Receive(c actor.Context) {
 	case *ListHostDevices:
 		// A hung daemon holds this actor as long as it holds a capabilities read: the connection's
 		// keepalive closes it, and the call fails.
-		devs, err := a.cfg.Libvirt.NodeDevices(m.Caps)
+		var devs []virt.NodeDevice
+		err := errNoLibvirt
+		if a.cfg.Libvirt != nil {
+			devs, err = a.cfg.Libvirt.NodeDevices(m.Caps)
+		}
 		var out map[string]any
 		if err == nil {
 			out, err = HostDevices(fsRoot(a.cfg.Root), devs)
