@@ -7,7 +7,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/hostagent/hostagent/protocol/jsonrpc"
+	"github.com/hostagent/hostagent/reply"
 	"github.com/hostagent/hostagent/virt"
 )
 
@@ -34,7 +40,6 @@ func nodedevFixture(t *testing.T) []virt.NodeDevice {
 	return out
 }
 
-// pciConfig writes a config space whose header type byte (0x0e) is header.
 func writeSys(t *testing.T, root, p string, b []byte) {
 	t.Helper()
 	full := filepath.Join(root, p)
@@ -46,6 +51,7 @@ func writeSys(t *testing.T, root, p string, b []byte) {
 	}
 }
 
+// pciConfig is a config space whose header type byte (0x0e) is header.
 func pciConfig(header byte) []byte {
 	b := make([]byte, 64)
 	b[0x0e] = header
@@ -178,5 +184,40 @@ func TestHostDevicesSCSIWithoutChildren(t *testing.T) {
 func TestHostDevicesBadXML(t *testing.T) {
 	if _, err := HostDevices(fsRoot(t.TempDir()), []virt.NodeDevice{{Name: "x", XML: "<device><name>x</name>"}}); err == nil {
 		t.Error("truncated XML accepted")
+	}
+}
+
+// A libvirt that cannot list (here a closed connection) fails the verb as VDSM's uncaught
+// exception does: -32603 with the reason, never an empty list that would tell the engine the
+// host's devices are gone.
+func TestListHostDevicesLibvirtError(t *testing.T) {
+	lv, err := virt.Open("test:///default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lv.Close()
+	for name, conn := range map[string]*virt.Conn{"closed": lv, "none": nil} {
+		sys := actor.NewActorSystem()
+		pid := sys.Root.Spawn(actor.PropsFromProducer(New(Config{Root: string(fixture), Libvirt: conn, Start: time.Now(),
+			SampleInterval: time.Hour, Log: zerolog.New(zerolog.NewTestWriter(t))})))
+		ans := make(answers, 1)
+		codec := reply.Codec{Result: jsonrpc.AppendResult, Error: jsonrpc.AppendError}
+		sys.Root.Send(pid, &ListHostDevices{Reply: reply.New(ans, codec, nil, "", json.RawMessage("1"))})
+		var b []byte
+		select {
+		case b = <-ans:
+		case <-time.After(time.Minute): // a hang detector, not a synchronisation
+			t.Fatalf("%s: no answer", name)
+		}
+		_ = sys.Root.StopFuture(pid).Wait()
+		var resp struct {
+			Error *struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(b, &resp); err != nil || resp.Error == nil || resp.Error.Code != -32603 {
+			t.Errorf("%s: %s", name, b)
+		}
 	}
 }
