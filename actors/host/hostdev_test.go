@@ -221,3 +221,18 @@ func TestListHostDevicesLibvirtError(t *testing.T) {
 		}
 	}
 }
+
+// Every device of the fixture, as the wire carries it, against VDSM's HostDeviceParams.
+func TestHostDevicesSchema(t *testing.T) {
+	got, err := HostDevices(hostdevSysfs(t), nodedevFixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, d := range toJSON(t, got) {
+		dev, _ := d.(map[string]any)
+		if len(dev) != 1 {
+			t.Errorf("%s: %v, want only params", name, dev)
+		}
+		checkType(t, name, dev["params"], "HostDeviceParams")
+	}
+}
