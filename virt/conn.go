@@ -128,6 +128,22 @@ func (c *Conn) Alive() bool { return c.up.Load() }
 // lc is the current connection; while it is down the returned one is closed and fails fast.
 func (c *Conn) lc() *libvirt.Connect { return c.cur.Load() }
 
+// hold is the current connection for a call that can run on a goroutine of its own (a look-up,
+// a listing), read-locked against Close and a reconnect's close: the caller unlocks c.use once
+// that call returned. After Close or while the connection is down it returns the error, unlocked.
+func (c *Conn) hold(op, uuid string) (*libvirt.Connect, error) {
+	c.use.RLock()
+	if c.gone {
+		c.use.RUnlock()
+		return nil, closedErr(op, uuid)
+	}
+	if !c.up.Load() {
+		c.use.RUnlock()
+		return nil, disconnected(op, uuid)
+	}
+	return c.lc(), nil
+}
+
 // lost handles the close callback of connection lc (runs on the event-loop goroutine).
 func (c *Conn) lost(lc *libvirt.Connect, reason string) {
 	c.mu.Lock()

@@ -23,16 +23,11 @@ const (
 // reference on the connection and must be freed. That reference is what lets f run past a Close,
 // so only the look-up holds off Close.
 func (c *Conn) withDomain(op, uuid string, f func(d *libvirt.Domain) error) error {
-	c.use.RLock()
-	if c.gone {
-		c.use.RUnlock()
-		return closedErr(op, uuid)
+	lc, err := c.hold(op, uuid)
+	if err != nil {
+		return err
 	}
-	if !c.up.Load() {
-		c.use.RUnlock()
-		return disconnected(op, uuid)
-	}
-	d, err := c.lc().LookupDomainByUUIDString(uuid)
+	d, err := lc.LookupDomainByUUIDString(uuid)
 	c.use.RUnlock()
 	if err != nil {
 		return wrap(op, uuid, err)
@@ -177,16 +172,11 @@ type Domain struct {
 
 // Domains lists every domain, running or defined, with its state and XML.
 func (c *Conn) Domains() ([]Domain, error) {
-	c.use.RLock()
-	if c.gone {
-		c.use.RUnlock()
-		return nil, closedErr("list domains", "")
+	lc, err := c.hold("list domains", "")
+	if err != nil {
+		return nil, err
 	}
-	if !c.up.Load() {
-		c.use.RUnlock()
-		return nil, disconnected("list domains", "")
-	}
-	ds, err := c.lc().ListAllDomains(0)
+	ds, err := lc.ListAllDomains(0)
 	c.use.RUnlock()
 	if err != nil {
 		return nil, wrap("list domains", "", err)

@@ -41,16 +41,11 @@ func (c *Conn) NodeDevices(caps []string) ([]NodeDevice, error) {
 		}
 		flags |= f
 	}
-	c.use.RLock()
-	if c.gone {
-		c.use.RUnlock()
-		return nil, closedErr("list node devices", "")
+	lc, err := c.hold("list node devices", "")
+	if err != nil {
+		return nil, err
 	}
-	if !c.up.Load() {
-		c.use.RUnlock()
-		return nil, disconnected("list node devices", "")
-	}
-	ds, err := c.lc().ListAllNodeDevices(flags)
+	ds, err := lc.ListAllNodeDevices(flags)
 	c.use.RUnlock()
 	if err != nil {
 		return nil, wrap("list node devices", "", err)
