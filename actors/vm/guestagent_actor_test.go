@@ -44,13 +44,7 @@ func TestAgentChannelConnectedReportsAddresses(t *testing.T) {
 	r, wait := h.reply()
 	h.sys.Root.Send(h.reg, &List{Reply: r})
 	wait()
-	r, wait = h.reply()
-	h.sys.Root.Send(h.reg, &GetStats{Reply: r, VMID: id})
-	var stats []map[string]any
-	if err := json.Unmarshal(wait().Result, &stats); err != nil || len(stats) != 1 {
-		t.Fatalf("VM.getStats: %v", err)
-	}
-	st := stats[0]
+	st := h.stats(id)
 	got, _ := json.Marshal(st["netIfaces"])
 	if want := `[{"hw":"56:6f:00:00:00:01","inet":["192.168.0.1"],"inet6":[],"name":"testnet0"}]`; string(got) != want {
 		t.Fatalf("netIfaces\n got %s\nwant %s", got, want)

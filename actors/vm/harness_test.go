@@ -175,6 +175,19 @@ func (h *harness) verb(id string, msg func(*reply.Reply) any) answer {
 }
 
 // waitStatus reads events until one for id has one of statuses, and returns it.
+// stats is VM.getStats' one entry for id.
+func (h *harness) stats(id string) map[string]any {
+	h.t.Helper()
+	r, wait := h.reply()
+	h.sys.Root.Send(h.reg, &GetStats{Reply: r, VMID: id})
+	a := wait()
+	var list []map[string]any
+	if a.Error != nil || json.Unmarshal(a.Result, &list) != nil || len(list) != 1 {
+		h.t.Fatalf("VM.getStats: %+v %s", a.Error, a.Result)
+	}
+	return list[0]
+}
+
 func (h *harness) waitStatus(id string, statuses ...string) map[string]any {
 	h.t.Helper()
 	for {

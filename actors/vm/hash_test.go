@@ -28,18 +28,7 @@ func TestNoHashBeforeLibvirtXML(t *testing.T) {
 	if a := wait(); a.Error != nil {
 		t.Fatalf("create: %+v", a.Error)
 	}
-	stats := func() map[string]any {
-		t.Helper()
-		r, wait := h.reply()
-		h.sys.Root.Send(h.reg, &GetStats{Reply: r, VMID: id})
-		a := wait()
-		var list []map[string]any
-		if a.Error != nil || json.Unmarshal(a.Result, &list) != nil || len(list) != 1 {
-			t.Fatalf("GetStats: %+v %s", a.Error, a.Result)
-		}
-		return list[0]
-	}
-	if st := stats(); st["status"] != "WaitForLaunch" || st["hash"] != nil {
+	if st := h.stats(id); st["status"] != "WaitForLaunch" || st["hash"] != nil {
 		t.Fatalf("with only the request: status %v hash %v", st["status"], st["hash"])
 	}
 }

@@ -1,12 +1,10 @@
 package vm
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,29 +20,11 @@ import (
 	"github.com/hostagent/hostagent/supervisor"
 )
 
-// lockedBuffer is a log sink many actors write at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), s)
-}
-
 // withHostActor gives the harness a real host actor over the harness's libvirt, as the agent
 // wires them: VM actors ask it for the networks their domains name. The registry's config is
 // made before the harness's actor system runs anything, so it names the host actor's PID ahead
 // and spawnHost spawns the actor under that name.
-func withHostActor(log *lockedBuffer, wait time.Duration) func(*Config) {
+func withHostActor(log *syncBuffer, wait time.Duration) func(*Config) {
 	return func(cfg *Config) {
 		cfg.Host = actor.NewPID("nonhost", "host")
 		cfg.HostWait = wait
@@ -85,7 +65,7 @@ func (h *harness) sendCreate(xml string) func() answer {
 // Two VMs created at once both need the same display network: the host actor makes it once,
 // and both start on it.
 func TestDisplayNetworkSharedByTwoCreates(t *testing.T) {
-	log := &lockedBuffer{}
+	log := &syncBuffer{}
 	h := newHarness(t, withHostActor(log, time.Minute))
 	h.spawnHost()
 	ids := []string{"5b0c6a3e-1f2d-4c5b-8a9e-000000000001", "5b0c6a3e-1f2d-4c5b-8a9e-000000000002"}
@@ -133,7 +113,7 @@ func TestDisplayNetworkSharedByTwoCreates(t *testing.T) {
 // A host actor that does not answer costs the VM being defined a start failure, within the
 // bound, and nothing else: the next VM needing the same network starts.
 func TestHostActorSilentCostsOneVM(t *testing.T) {
-	log := &lockedBuffer{}
+	log := &syncBuffer{}
 	h := newHarness(t, withHostActor(log, 100*time.Millisecond))
 	h.spawnHost()
 	dropped := make(chan string, 1)
@@ -199,7 +179,7 @@ func cableXML(name, id, bridge string) string {
 // the bridge in the namespace it manages.
 func TestUnpluggedCableAsksTheNetworkActorForTheDummyBridge(t *testing.T) {
 	ns := netNamespace(t)
-	log := &lockedBuffer{}
+	log := &syncBuffer{}
 	h := newHarness(t, withHostActor(log, 100*time.Millisecond), withNetActor)
 	h.spawnHost()
 	h.spawnNet(ns)
@@ -237,7 +217,7 @@ func TestUnpluggedCableAsksTheNetworkActorForTheDummyBridge(t *testing.T) {
 // bridge named in the reason, and the next one starts.
 func TestCreateOnTheDummyBridgeAsksTheNetworkActor(t *testing.T) {
 	ns := netNamespace(t)
-	log := &lockedBuffer{}
+	log := &syncBuffer{}
 	h := newHarness(t, withHostActor(log, 100*time.Millisecond), withNetActor)
 	h.spawnHost()
 	h.spawnNet(ns)
@@ -266,7 +246,7 @@ func TestCreateOnTheDummyBridgeAsksTheNetworkActor(t *testing.T) {
 // Without a network actor nothing makes links; on the test driver the domain is a file, so a
 // VM or a NIC on the dummy bridge needs nothing of the machine, and nobody is asked for it.
 func TestDummyBridgeOnTheTestDriverWithoutNetworkActor(t *testing.T) {
-	log := &lockedBuffer{}
+	log := &syncBuffer{}
 	h := newHarness(t, withHostActor(log, time.Minute))
 	h.spawnHost()
 	id := "5b0c6a3e-1f2d-4c5b-8a9e-000000000008"

@@ -38,13 +38,7 @@ func TestDestinationReportsMigratedGuestKeys(t *testing.T) {
 	h.sys.Root.Send(h.reg, &libvirtEvent{e: virt.Event{UUID: id, Kind: virt.KindLifecycle, Type: virt.EventResumed, Detail: ResumedMigrated, ID: -1}})
 	h.waitStatus(id, "Up", "Powering up")
 
-	r, wait = h.reply()
-	h.sys.Root.Send(h.reg, &GetStats{Reply: r, VMID: id})
-	var stats []map[string]any
-	if err := json.Unmarshal(wait().Result, &stats); err != nil || len(stats) != 1 {
-		t.Fatalf("VM.getStats: %v", err)
-	}
-	st := stats[0]
+	st := h.stats(id)
 	ifs, _ := json.Marshal(st["netIfaces"])
 	if st["guestFQDN"] != "guest.example" || st["username"] != "root" ||
 		string(ifs) != `[{"hw":"52:54:00:00:00:01","inet":["192.0.2.2"],"inet6":[],"name":"eth0"}]` {

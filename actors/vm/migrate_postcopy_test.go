@@ -131,24 +131,19 @@ func TestPostCopySource(t *testing.T) {
 	id := "d0000000-0000-4000-8000-0000000000c1"
 	postCopyVM(t, h, "postcopy-ok", id, dst.addr())
 
-	r, wait := h.reply()
-	h.sys.Root.Send(h.reg, &GetStats{Reply: r, VMID: id})
-	var stats []map[string]any
-	if err := json.Unmarshal(wait().Result, &stats); err != nil || len(stats) != 1 {
-		t.Fatalf("VM.getStats: %v", err)
-	}
-	if stats[0]["status"] != "Paused" || stats[0]["pauseCode"] != "POSTCOPY" {
-		t.Fatalf("VM.getStats in post-copy: status %v, pauseCode %v", stats[0]["status"], stats[0]["pauseCode"])
+	st := h.stats(id)
+	if st["status"] != "Paused" || st["pauseCode"] != "POSTCOPY" {
+		t.Fatalf("VM.getStats in post-copy: status %v, pauseCode %v", st["status"], st["pauseCode"])
 	}
 	// vm.py getStats: the running stats are the destination's; the source has the configuration,
 	// the migration's progress (none yet: libvirt's job never ran) and the pause code.
 	for _, k := range []string{"elapsedTime", "monitorResponse", "cpuUser", "displayInfo", "memUsage", "appsList"} {
-		if v, ok := stats[0][k]; ok {
+		if v, ok := st[k]; ok {
 			t.Errorf("VM.getStats in post-copy has %s: %v", k, v)
 		}
 	}
-	if stats[0]["migrationProgress"] != float64(0) || stats[0]["vmName"] != "postcopy-ok" || stats[0]["vmId"] != id {
-		t.Errorf("VM.getStats in post-copy: %v", stats[0])
+	if st["migrationProgress"] != float64(0) || st["vmName"] != "postcopy-ok" || st["vmId"] != id {
+		t.Errorf("VM.getStats in post-copy: %v", st)
 	}
 	if s := h.listStatus(id); s != "Migration Source" {
 		t.Fatalf("Host.getVMList in post-copy: %q", s)

@@ -185,7 +185,7 @@ func TestRecoveryNotHeldByDeadVMs(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink the registry writes while the test reads.
+// syncBuffer is a log sink the actors write while the test reads.
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
@@ -202,3 +202,5 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func (b *syncBuffer) count(s string) int { return strings.Count(b.String(), s) }
