@@ -6,7 +6,6 @@ package main
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hostagent/hostagent/client"
 )
@@ -29,17 +28,7 @@ func TestMigrationLaneGuestAgent(t *testing.T) {
 	if !strings.Contains(xml, "hostagent.qga="+fqdn) || !strings.Contains(xml, agentChannelXML) {
 		t.Fatalf("the lane's guest XML changed; no guest agent in:\n%s", xml)
 	}
-	t.Cleanup(func() {
-		for _, h := range []*migrationHost{a, b} {
-			if c, err := client.Dial(client.Options{Addr: h.ta.addr, Timeout: 20 * time.Second}); err == nil {
-				_, _ = c.Call("VM.destroy", map[string]any{"vmID": id})
-				c.Close()
-			}
-		}
-	})
-	if _, err := a.ta.dial(t).Call("VM.create", map[string]any{"vmID": id, "vmParams": map[string]any{"vmId": id, "xml": xml}}); err != nil {
-		t.Fatalf("VM.create on A: %v", err)
-	}
+	createOnA(t, a, b, id, xml)
 	a.waitAgent(t, id, fqdn)
 
 	for _, hop := range [][2]*migrationHost{{a, b}, {b, a}} {

@@ -59,17 +59,7 @@ func TestMigrationLaneNetworks(t *testing.T) {
 	}
 	domXML := strings.Replace(strings.ReplaceAll(tmpl, "@NAME@", name), "</name>", "</name>\n  <uuid>"+id+"</uuid>", 1)
 	domXML = strings.Replace(domXML, ethernet, "<interface type='bridge'><source bridge='"+vmNet+"'/><model type='virtio'/></interface>", 1)
-	t.Cleanup(func() {
-		for _, h := range []*migrationHost{a, b} {
-			if c, err := client.Dial(client.Options{Addr: h.ta.addr, Timeout: 20 * time.Second}); err == nil {
-				_, _ = c.Call("VM.destroy", map[string]any{"vmID": id})
-				c.Close()
-			}
-		}
-	})
-	if _, err := a.ta.dial(t).Call("VM.create", map[string]any{"vmID": id, "vmParams": map[string]any{"vmId": id, "xml": domXML}}); err != nil {
-		t.Fatalf("VM.create on A: %v", err)
-	}
+	createOnA(t, a, b, id, domXML)
 	a.expect(t, id, "Up")
 	a.waitBeat(t, name, 1) // its /init has configured eth0
 	onA := guestNIC(t, a, id)

@@ -64,6 +64,23 @@ func migrationLane(t *testing.T) (a, b *migrationHost, xml string) {
 // expect reads h's status events for id and wants exactly statuses, in order ("Up" also matches
 // "Powering up", which an Up VM reads within a minute of its start). Any other status event for
 // id in between, a repeated one included, fails: each change is reported once.
+// createOnA creates the VM on A, and removes it when the test ends from whichever agent still
+// has it, whatever happened.
+func createOnA(t *testing.T, a, b *migrationHost, id, xml string) {
+	t.Helper()
+	t.Cleanup(func() {
+		for _, h := range []*migrationHost{a, b} {
+			if c, err := client.Dial(client.Options{Addr: h.ta.addr, Timeout: 20 * time.Second}); err == nil {
+				_, _ = c.Call("VM.destroy", map[string]any{"vmID": id})
+				c.Close()
+			}
+		}
+	})
+	if _, err := a.ta.dial(t).Call("VM.create", map[string]any{"vmID": id, "vmParams": map[string]any{"vmId": id, "xml": xml}}); err != nil {
+		t.Fatalf("VM.create on A: %v", err)
+	}
+}
+
 func (h *migrationHost) expect(t *testing.T, id string, statuses ...string) map[string]any {
 	t.Helper()
 	var last map[string]any
@@ -164,18 +181,7 @@ func TestMigrationLane(t *testing.T) {
 	id := client.UUID()
 	name := "hostagent-mig-" + id[:8]
 	xml := strings.Replace(strings.ReplaceAll(tmpl, "@NAME@", name), "</name>", "</name>\n  <uuid>"+id+"</uuid>", 1)
-	t.Cleanup(func() {
-		// Whatever happened, the VM goes: from whichever agent still has it.
-		for _, h := range []*migrationHost{a, b} {
-			if c, err := client.Dial(client.Options{Addr: h.ta.addr, Timeout: 20 * time.Second}); err == nil {
-				_, _ = c.Call("VM.destroy", map[string]any{"vmID": id})
-				c.Close()
-			}
-		}
-	})
-	if _, err := a.ta.dial(t).Call("VM.create", map[string]any{"vmID": id, "vmParams": map[string]any{"vmId": id, "xml": xml}}); err != nil {
-		t.Fatalf("VM.create on A: %v", err)
-	}
+	createOnA(t, a, b, id, xml)
 	a.expect(t, id, "Up")
 	beatA := a.waitBeat(t, name, 1)
 
